@@ -1,0 +1,163 @@
+"""Project configuration: `prompteur.toml`, found by walking up from the working folder.
+
+Holds no secrets by design: provider keys come only from environment variables, and a key
+written into the file is refused (it would end up in git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import UserError
+
+CONFIG_NAME = "prompteur.toml"
+STATE_DIR = ".prompteur"
+DATABASE_ENV = "PROMPTEUR_DATABASE_URL"
+
+
+class ProjectSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    default_model: str = "local"
+    prompts: str = "prompts"
+    suites: str = "suites"
+    store: str = f"sqlite:///{STATE_DIR}/prompteur.db"
+
+
+class LocalSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(default=None, description="a GGUF file; default: the embedded model")
+    threads: int | None = Field(default=None, ge=1, description="default: every core")
+    context: int = Field(default=4096, ge=256)
+    batch: int = Field(default=512, ge=32)
+
+
+class ProviderSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, description="name of the variable with the key")
+    timeout: float = Field(default=120.0, gt=0)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Price(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0, description="USD per million input tokens")
+    output: float = Field(ge=0, description="USD per million output tokens")
+
+
+class ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    project: ProjectSection = Field(default_factory=ProjectSection)
+    local: LocalSection = Field(default_factory=LocalSection)
+    providers: dict[str, ProviderSection] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    root: Path
+    file: Path | None
+    data: ConfigFile
+
+    @property
+    def database_url(self) -> str:
+        url = os.environ.get(DATABASE_ENV) or self.data.project.store
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            url = prefix + str((self.root / url[len(prefix) :]).resolve())
+        return url
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.root / self.data.project.prompts
+
+    @property
+    def suites_dir(self) -> Path:
+        return self.root / self.data.project.suites
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    def provider(self, name: str) -> ProviderSection:
+        return self.data.providers.get(name, ProviderSection())
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_SECRET_KEY = re.compile(r"^\s*(api_key|apikey|key|token|secret|password)\s*=", re.I | re.M)
+
+
+def load_config(start: Path | None = None) -> Config:
+    """The project's config, or defaults rooted at the working folder when there is none."""
+    file = find_config_file(start)
+    if file is None:
+        return Config(root=(start or Path.cwd()).resolve(), file=None, data=ConfigFile())
+    text = file.read_text(encoding="utf-8")
+    m = _SECRET_KEY.search(text)
+    if m:
+        line = text[: m.start()].count("\n") + 1 + (text[m.start() :].startswith("\n"))
+        raise UserError(
+            "a secret in the config file is refused",
+            file=file,
+            line=line,
+            field=m.group(1),
+            hint="set the key in an environment variable (e.g. OPENAI_API_KEY) or name the "
+            "variable with api_key_env",
+        )
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        lm = re.search(r"line (\d+)", str(exc))
+        raise UserError(
+            f"malformed TOML: {exc}", file=file, line=int(lm.group(1)) if lm else None
+        ) from None
+    try:
+        data = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = [str(p) for p in err["loc"]]
+        msg = f"unknown key '{loc[-1]}'" if err["type"] == "extra_forbidden" else err["msg"]
+        raise UserError(msg, file=file, line=_toml_line(text, loc), field=".".join(loc)) from None
+    return Config(root=file.parent, file=file, data=data)
+
+
+def _toml_line(text: str, loc: list[str]) -> int | None:
+    """Best-effort line of a dotted key: the key's line inside its table, else the table's."""
+    lines = text.split("\n")
+    section_line = None
+    for depth in range(len(loc) - 1, 0, -1):
+        header = ".".join(f'"{p}"' if not re.fullmatch(r"[\w-]+", p) else p for p in loc[:depth])
+        for i, line in enumerate(lines):
+            if line.strip() in (f"[{header}]", f"[{'.'.join(loc[:depth])}]"):
+                section_line = i
+                for j in range(i + 1, len(lines)):
+                    if lines[j].lstrip().startswith("["):
+                        break
+                    if re.match(rf"\s*\"?{re.escape(loc[depth])}\"?\s*=", lines[j]):
+                        return j + 1
+                return i + 1
+    if section_line is None:
+        for i, line in enumerate(lines):
+            if re.match(rf"\s*{re.escape(loc[0])}\s*=", line) or line.strip() == f"[{loc[0]}]":
+                return i + 1
+    return None

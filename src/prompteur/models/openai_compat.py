@@ -1,0 +1,130 @@
+"""OpenAI chat completions, and every endpoint that speaks it (Mistral, Gemini, Ollama, vLLM,
+llama.cpp server). Plain httpx rather than the SDK: we need the raw payload, the exact status
+and Retry-After for typed errors, and a fast import."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .base import Request, Response, TokenLogprob, Usage
+from .http import HTTPModel
+
+_FINISH = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+}
+
+
+class OpenAICompatModel(HTTPModel):
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+
+    def payload(self, request: Request, *, stream: bool = False) -> tuple[str, dict[str, Any]]:
+        p = request.params
+        body: dict[str, Any] = {"model": self.model_name}
+        if request.prompt_text is not None:
+            path = "/completions"
+            body["prompt"] = request.prompt_text
+            if p.logprobs is not None:
+                body["logprobs"] = p.logprobs
+        else:
+            path = "/chat/completions"
+            body["messages"] = [m.to_dict() for m in request.messages]
+            if p.logprobs is not None:
+                body["logprobs"] = True
+                body["top_logprobs"] = p.logprobs
+        for name in ("temperature", "max_tokens", "top_p", "stop", "seed"):
+            value = getattr(p, name)
+            if value is not None:
+                body[name] = value
+        if stream:
+            body["stream"] = True
+        return path, body
+
+    async def generate(self, request: Request) -> Response:
+        path, body = self.payload(request)
+        data, latency = await self.post_json(path, body)
+        choice = (data.get("choices") or [{}])[0]
+        if "message" in choice:
+            text = (choice.get("message") or {}).get("content") or ""
+        else:
+            text = choice.get("text") or ""
+        usage = data.get("usage") or {}
+        return Response(
+            text=text,
+            model=self.id,
+            finish_reason=_FINISH.get(choice.get("finish_reason") or "", "unknown"),  # type: ignore[arg-type]
+            usage=Usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            ),
+            latency_s=latency,
+            raw=data,
+            logprobs=_logprobs(choice.get("logprobs")),
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[str | Response]:
+        path, body = self.payload(request, stream=True)
+        start = time.perf_counter()
+        pieces: list[str] = []
+        finish, usage = "unknown", Usage()
+        async for event in self.stream_sse(path, body):
+            if isinstance(event.get("usage"), dict):
+                u = event["usage"]
+                usage = Usage(
+                    int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0)
+                )
+            for choice in event.get("choices") or []:
+                piece = (choice.get("delta") or {}).get("content") or choice.get("text")
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+                if choice.get("finish_reason"):
+                    finish = _FINISH.get(choice["finish_reason"], "unknown")
+        yield Response(
+            text="".join(pieces),
+            model=self.id,
+            finish_reason=finish,  # type: ignore[arg-type]
+            usage=usage,
+            latency_s=time.perf_counter() - start,
+            raw={"stream": True},
+        )
+
+
+def _logprobs(block: Any) -> tuple[TokenLogprob, ...] | None:
+    if not isinstance(block, dict):
+        return None
+    if isinstance(block.get("content"), list):  # chat format
+        return tuple(
+            TokenLogprob(
+                token=item.get("token", ""),
+                logprob=float(item.get("logprob", 0.0)),
+                top=tuple(
+                    (t.get("token", ""), float(t.get("logprob", 0.0)))
+                    for t in item.get("top_logprobs") or []
+                ),
+            )
+            for item in block["content"]
+        )
+    tokens = block.get("tokens")
+    if isinstance(tokens, list):  # completions format
+        lps = block.get("token_logprobs") or []
+        tops = block.get("top_logprobs") or []
+        return tuple(
+            TokenLogprob(
+                token=tok,
+                logprob=float(lps[i] if i < len(lps) and lps[i] is not None else 0.0),
+                top=tuple((k, float(v)) for k, v in (tops[i] or {}).items())
+                if i < len(tops)
+                else (),
+            )
+            for i, tok in enumerate(tokens)
+        )
+    return None
+
+
+make = OpenAICompatModel.from_ref

@@ -1,0 +1,50 @@
+"""`prompteur init`: a working project from the starter files shipped in the package."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+from .config import CONFIG_NAME
+from .errors import UserError
+
+# starter file → where it goes in the project
+_STARTER = {
+    "prompteur.toml": CONFIG_NAME,
+    "gitignore": ".gitignore",
+    "prompts/sentiment.prompty": "prompts/sentiment.prompty",
+    "prompts/tri-tickets.prompty": "prompts/tri-tickets.prompty",
+    "suites/README.md": "suites/README.md",
+}
+
+
+def init_project(folder: Path, *, force: bool = False) -> list[Path]:
+    """Write the starter project into `folder`; returns the files written.
+
+    Refuses, writing nothing, when any target exists (unless `force`).
+    """
+    folder = folder.resolve()
+    if folder.exists() and not folder.is_dir():
+        raise UserError("exists and is not a folder", file=folder)
+    targets = {src: folder / dst for src, dst in _STARTER.items()}
+    if not force:
+        existing = [t for t in targets.values() if t.exists()]
+        if existing:
+            raise UserError(
+                "already exists; nothing was written",
+                file=existing[0],
+                hint="use --force to overwrite the starter files",
+            )
+    starter = files("prompteur").joinpath("starter")
+    written = []
+    for src, target in targets.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = starter.joinpath(src).read_text(encoding="utf-8")
+        if src == "prompteur.toml":
+            data = data.replace("{name}", folder.name)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(data, encoding="utf-8")
+        tmp.replace(target)
+        written.append(target)
+    (folder / ".prompteur").mkdir(exist_ok=True)
+    return written
