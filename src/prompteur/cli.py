@@ -3,6 +3,7 @@ that `prompteur --help` stays fast."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -48,6 +49,10 @@ def _fail(exc: PrompteurError) -> NoReturn:
 
     console = _console(stderr=True)
     if isinstance(exc, UserError):
+        if exc.file and Path(exc.file).is_absolute():
+            # Show paths the way the user typed them: relative to where they stand.
+            with contextlib.suppress(ValueError):
+                exc.file = str(Path(exc.file).relative_to(Path.cwd()))
         console.print(f"[bold red]error:[/] {exc.render()}", markup=True)
         raise typer.Exit(exc.exit_code)
     if isinstance(exc, ModelError):

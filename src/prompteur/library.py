@@ -113,6 +113,7 @@ class Library:
                 "tags": " ".join(p.meta.tags),
                 "domain": p.meta.domain or "",
                 "body": p.body,
+                "front matter": p.text,
             }
             for field_name, value in fields.items():
                 if needle in value.lower():

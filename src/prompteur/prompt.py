@@ -63,7 +63,7 @@ class InputSpec(BaseModel):
             data = {**data, "kind": data["type"]}
             del data["type"]
         if isinstance(data, dict) and "enum" in data and "enumValues" not in data:
-            data = {**data, "enumValues": data.pop("enum")}
+            data = {k: v for k, v in data.items() if k != "enum"} | {"enumValues": data["enum"]}
         return data
 
     @property

@@ -1,0 +1,40 @@
+"""Models: one async interface (Request → Response) over every provider."""
+
+from .base import (
+    AuthError,
+    BadRequestError,
+    ConnectError,
+    Message,
+    Model,
+    ModelError,
+    ModelTimeoutError,
+    Params,
+    RateLimitError,
+    Request,
+    Response,
+    ServerError,
+    TokenLogprob,
+    Usage,
+)
+from .registry import get_model, parse_model_id, providers, register_provider
+
+__all__ = [
+    "AuthError",
+    "BadRequestError",
+    "ConnectError",
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelTimeoutError",
+    "Params",
+    "RateLimitError",
+    "Request",
+    "Response",
+    "ServerError",
+    "TokenLogprob",
+    "Usage",
+    "get_model",
+    "parse_model_id",
+    "providers",
+    "register_provider",
+]
