@@ -270,3 +270,15 @@ def test_output_schema_from_prompty_outputs() -> None:
     assert schema is not None and schema["properties"]["score"] == {"type": "number"}
     assert schema["required"] == ["label", "score"]
     assert parse_prompt("x").output_schema is None
+
+
+def test_unknown_model_id_in_file_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "---\nname: x\nmodel:\n  id: opnai:gpt-4o\n---\nhi\n")
+    with pytest.raises(UserError) as e:
+        load_prompt(path)
+    assert e.value.line == 4 and e.value.field == "model.id"
+    assert "opnai" in e.value.message and "openai" in (e.value.hint or "")
+    short = write(tmp_path, "---\nmodel: mistral\n---\nhi\n", "s.prompty")
+    with pytest.raises(UserError) as e:
+        load_prompt(short)
+    assert e.value.line == 2 and e.value.field == "model.id"

@@ -101,7 +101,10 @@ class ModelSpec(BaseModel):
         if model_id is not None:
             model_id = str(model_id)
             if provider and provider != "*" and ":" not in model_id:
-                provider = "openai" if provider == "azure_openai" else provider
+                # Azure and Foundry deployments speak the OpenAI API (set base_url in config).
+                provider = (
+                    "openai" if provider in {"azure_openai", "azure", "foundry"} else provider
+                )
                 model_id = f"{provider}:{model_id}"
             out["id"] = model_id
         params: dict[str, Any] = dict(data.pop("parameters", None) or {})
@@ -376,8 +379,29 @@ def parse_prompt(text: str, *, path: str | Path | None = None, name: str | None 
         text=text,
         path=path,
     )
+    _check_model_id(prompt, linemap)
     _check_template(prompt, lines[body_start:])
     return prompt
+
+
+def _check_model_id(prompt: Prompt, linemap: LineMap) -> None:
+    """An unknown provider in `model:` is a mistake in this file: say where."""
+    if not prompt.model_id:
+        return
+    from .models.registry import parse_model_id
+
+    try:
+        parse_model_id(prompt.model_id)
+    except UserError as exc:
+        raise UserError(
+            exc.message,
+            file=prompt.source,
+            line=linemap.line(("model", "id"))
+            if ("model", "id") in linemap
+            else linemap.line(("model",)),
+            field="model.id",
+            hint=exc.hint,
+        ) from None
 
 
 def _check_template(prompt: Prompt, body_lines: list[str]) -> None:

@@ -39,6 +39,9 @@ class LineMap:
         self._lines = lines
         self._default = default
 
+    def __contains__(self, loc: object) -> bool:
+        return loc in self._lines
+
     def line(self, loc: Iterable[str | int]) -> int:
         loc = tuple(loc)
         # Pydantic may report a deeper path than the YAML has (a missing key): climb up.
