@@ -27,10 +27,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain help: typer's rich help formatter alone doubles start-up time.
+    rich_markup_mode=None,
 )
 library_app = typer.Typer(
-    help="Browse the prompt library and its stored versions.", no_args_is_help=True
+    help="Browse the prompt library and its stored versions.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(library_app, name="library")
 
