@@ -21,6 +21,11 @@ _FINISH = {
 
 
 class AnthropicModel(HTTPModel):
+    @property
+    def messages_path(self) -> str:
+        # base_url is the API root (https://api.anthropic.com); accept one that ends in /v1 too
+        return "/messages" if self.base_url.endswith("/v1") else "/v1/messages"
+
     def auth_headers(self) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
         if self._key:
@@ -29,11 +34,13 @@ class AnthropicModel(HTTPModel):
 
     def payload(self, request: Request, *, stream: bool = False) -> dict[str, Any]:
         p = request.params
-        system = "\n\n".join(m.content for m in request.messages if m.role == "system")
+        system = "\n\n".join(
+            m.content for m in request.messages if m.role == "system" and m.content.strip()
+        )
         turns: list[dict[str, str]] = []
         for m in request.messages:
-            if m.role == "system":
-                continue
+            if m.role == "system" or not m.content.strip():
+                continue  # the API refuses empty text blocks
             # The API wants alternating turns starting with the user: merge neighbours.
             if turns and turns[-1]["role"] == m.role:
                 turns[-1]["content"] += "\n\n" + m.content
@@ -43,6 +50,9 @@ class AnthropicModel(HTTPModel):
             turns = [{"role": "user", "content": request.prompt_text}]
         if not turns or turns[0]["role"] != "user":
             turns.insert(0, {"role": "user", "content": "(continue)"})
+        if turns[-1]["role"] == "assistant":
+            # a prefilled answer: the API refuses one that ends with whitespace
+            turns[-1]["content"] = turns[-1]["content"].rstrip()
         body: dict[str, Any] = {
             "model": self.model_name,
             "max_tokens": p.max_tokens or DEFAULT_MAX_TOKENS,
@@ -61,7 +71,7 @@ class AnthropicModel(HTTPModel):
         return body
 
     async def generate(self, request: Request) -> Response:
-        data, latency = await self.post_json("/v1/messages", self.payload(request))
+        data, latency = await self.post_json(self.messages_path, self.payload(request))
         text = "".join(
             block.get("text", "")
             for block in data.get("content") or []
@@ -81,7 +91,7 @@ class AnthropicModel(HTTPModel):
         start = time.perf_counter()
         pieces: list[str] = []
         finish, n_in, n_out = "unknown", 0, 0
-        async for event in self.stream_sse("/v1/messages", self.payload(request, stream=True)):
+        async for event in self.stream_sse(self.messages_path, self.payload(request, stream=True)):
             kind = event.get("type")
             if kind == "message_start":
                 n_in = int(

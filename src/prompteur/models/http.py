@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import email.utils
 import json
+import math
 import re
 import time
 from collections.abc import AsyncIterator
@@ -36,21 +39,72 @@ def redact(text: str, secret: str | None) -> str:
     return _KEY_SHAPES.sub("***", text)
 
 
+def _seconds(value: str, scale: float = 1.0) -> float | None:
+    try:
+        seconds = float(value) * scale
+    except ValueError:
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 def parse_retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from `retry-after-ms`, else `retry-after` (seconds or an HTTP date).
+
+    A malformed value gives None: it must never turn a rate limit into a crash.
+    """
     ms = headers.get("retry-after-ms")
     if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
+        seconds = _seconds(ms, 1 / 1000)
+        if seconds is not None:
+            return seconds
     value = headers.get("retry-after")
     if not value:
         return None
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
-        return max(0.0, float(value))
-    except ValueError:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:  # "-0000" gives a naive datetime; HTTP dates are UTC
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return max(0.0, parsed.timestamp() - time.time())
+
+
+# Error `type`s in Anthropic's and OpenAI's error bodies (also sent inside a stream).
+_ERROR_TYPES: dict[str, type[ModelError]] = {
+    "authentication_error": AuthError,
+    "permission_error": AuthError,
+    "invalid_api_key": AuthError,
+    "rate_limit_error": RateLimitError,
+    "rate_limit_exceeded": RateLimitError,
+    "insufficient_quota": RateLimitError,
+    "invalid_request_error": BadRequestError,
+    "not_found_error": BadRequestError,
+    "request_too_large": BadRequestError,
+    "context_length_exceeded": BadRequestError,
+    "timeout_error": ModelTimeoutError,
+    "api_error": ServerError,
+    "overloaded_error": ServerError,
+    "server_error": ServerError,
+}
+
+
+def _error_detail(body: Any) -> tuple[str, str]:
+    """(message, type) from an error body of any common shape."""
+    err = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(err, dict):
+        kind = str(err.get("code") or err.get("type") or "")
+        if kind not in _ERROR_TYPES:
+            kind = str(err.get("type") or kind)
+        message = err.get("message") or err.get("detail")
+        if message is None:
+            message = json.dumps(err, ensure_ascii=False)
+        if not isinstance(message, str):
+            message = json.dumps(message, ensure_ascii=False)
+        return message[:500], kind
+    return ("" if err is None else str(err))[:500], ""
 
 
 class HTTPModel(Model):
@@ -73,6 +127,7 @@ class HTTPModel(Model):
         self._timeout = timeout
         self._extra_headers = dict(headers or {})
         self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_ref(cls, ref: ModelRef, key: str | None, config: Config | None) -> HTTPModel:
@@ -97,42 +152,69 @@ class HTTPModel(Model):
 
     @property
     def client(self) -> httpx.AsyncClient:
-        if self._client is None or self._client.is_closed:
+        """The pooled client of the running event loop.
+
+        Pooled connections belong to the loop that opened them: a model used again under a
+        new loop (a second `asyncio.run`) gets a new client instead of "Event loop is closed".
+        """
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if self._client is None or self._client.is_closed or self._client_loop is not loop:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
                 limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
                 headers={**self._extra_headers, **self.auth_headers()},
             )
+            self._client_loop = loop
         return self._client
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        client, loop = self._client, self._client_loop
+        self._client = self._client_loop = None
+        if client is None:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is running or loop is None:
+            await client.aclose()
+        # else: it belongs to another (usually finished) loop and cannot be awaited from here;
+        # its connections go with that loop
 
     def _error(self, response: httpx.Response) -> ModelError:
         status = response.status_code
         try:
-            body = response.json()
-            err = body.get("error", body) if isinstance(body, dict) else body
-            detail = err.get("message") if isinstance(err, dict) else str(err)
+            detail, _ = _error_detail(response.json())
         except (json.JSONDecodeError, ValueError):
             detail = response.text[:300]
-        detail = redact(str(detail or response.reason_phrase), self._key)
+        detail = redact(detail.strip() or response.reason_phrase, self._key)
         message = f"HTTP {status}: {detail}"
         kw: dict[str, Any] = {"model": self.id, "status": status}
         if status in (401, 403):
             return AuthError(message, **kw)
         if status == 429:
             return RateLimitError(message, retry_after=parse_retry_after(response.headers), **kw)
-        if status in (408,):
+        if status == 408:
             return ModelTimeoutError(message, **kw)
         if status >= 500:
             return ServerError(message, **kw)
         return BadRequestError(message, **kw)
 
-    def _transport_error(self, exc: httpx.HTTPError) -> ModelError:
+    def _stream_error(self, event: dict[str, Any]) -> ModelError:
+        """An error sent as an event after a 200 (Anthropic's `error`, OpenAI's `{"error"}`)."""
+        detail, kind = _error_detail(event)
+        cls = _ERROR_TYPES.get(kind, ServerError)
+        message = f"error in stream ({kind or 'unknown'}): {redact(detail, self._key)}"
+        return cls(message, model=self.id)
+
+    def _transport_error(self, exc: httpx.HTTPError | httpx.InvalidURL) -> ModelError:
         text = redact(f"{type(exc).__name__}: {exc}", self._key)
+        if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+            where = redact(self.base_url, self._key)
+            return BadRequestError(f"bad endpoint {where!r}: {text}", model=self.id)
         if isinstance(exc, httpx.TimeoutException):
             return ModelTimeoutError(text, model=self.id)
         if isinstance(exc, httpx.TransportError):
@@ -144,19 +226,22 @@ class HTTPModel(Model):
         start = time.perf_counter()
         try:
             response = await self.client.post(self.base_url + path, json=payload)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc) from None
         latency = time.perf_counter() - start
         if response.status_code >= 400:
             raise self._error(response)
         try:
-            return response.json(), latency
+            data = response.json()
         except (json.JSONDecodeError, ValueError):
+            data = None
+        if not isinstance(data, dict):
             raise ServerError(
-                f"invalid JSON in reply: {response.text[:200]!r}",
+                f"reply is not a JSON object: {redact(response.text[:200], self._key)!r}",
                 model=self.id,
                 status=response.status_code,
-            ) from None
+            )
+        return data, latency
 
     async def stream_sse(self, path: str, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """POST and yield each server-sent event's JSON data."""
@@ -172,8 +257,13 @@ class HTTPModel(Model):
                     if data == "[DONE]":
                         return
                     try:
-                        yield json.loads(data)
+                        event = json.loads(data)
                     except json.JSONDecodeError:
                         continue
-        except httpx.HTTPError as exc:
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("type") == "error" or isinstance(event.get("error"), dict):
+                        raise self._stream_error(event)
+                    yield event
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._transport_error(exc) from None

@@ -11,6 +11,7 @@ where to stop (see `to_transcript`).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import sys
@@ -114,9 +115,21 @@ def _load(path: str, n_ctx: int, threads: int | None, n_batch: int) -> Any:
                 raise UserError(
                     f"cannot load the model: {detail}", file=path, field="model"
                 ) from None
+            if not _LOADED:
+                # Free llama.cpp before the interpreter tears modules down, or its
+                # finaliser calls into an already-unloaded library.
+                atexit.register(_close_all)
             _LOADED[key] = llama
             _CALL_LOCKS[id(llama)] = threading.Lock()
         return llama
+
+
+def _close_all() -> None:
+    with _LOCK:
+        for llama in _LOADED.values():
+            with contextlib.suppress(Exception):
+                llama.close()
+        _LOADED.clear()
 
 
 def to_transcript(messages: tuple[Message, ...] | list[Message]) -> tuple[str, list[str]]:

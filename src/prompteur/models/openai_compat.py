@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .base import Request, Response, TokenLogprob, Usage
 from .http import HTTPModel
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .registry import ModelRef
 
 _FINISH = {
     "stop": "stop",
@@ -21,6 +25,23 @@ _FINISH = {
 
 
 class OpenAICompatModel(HTTPModel):
+    """Dialects differ in a few names. `provider` picks them:
+
+    - openai: chat takes `max_completion_tokens` (reasoning models refuse `max_tokens`);
+    - mistral: `random_seed` instead of `seed`, and no `stream_options` (both refused with 422;
+      Mistral sends the usage in the last chunk anyway);
+    - everyone else: OpenAI's classic names, and `stream_options.include_usage` so that a
+      stream reports its token counts (servers that do not know it ignore it).
+    """
+
+    provider = "openai-compatible"
+
+    @classmethod
+    def from_ref(cls, ref: ModelRef, key: str | None, config: Config | None) -> OpenAICompatModel:
+        model = cast(OpenAICompatModel, super().from_ref(ref, key, config))
+        model.provider = ref.provider.name
+        return model
+
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key}"} if self._key else {}
 
@@ -38,12 +59,22 @@ class OpenAICompatModel(HTTPModel):
             if p.logprobs is not None:
                 body["logprobs"] = True
                 body["top_logprobs"] = p.logprobs
-        for name in ("temperature", "max_tokens", "top_p", "stop", "seed"):
+        chat_openai = self.provider == "openai" and path == "/chat/completions"
+        names = {
+            "temperature": "temperature",
+            "max_tokens": "max_completion_tokens" if chat_openai else "max_tokens",
+            "top_p": "top_p",
+            "stop": "stop",
+            "seed": "random_seed" if self.provider == "mistral" else "seed",
+        }
+        for name, wire in names.items():
             value = getattr(p, name)
-            if value is not None:
-                body[name] = value
+            if value is not None and value != []:
+                body[wire] = value
         if stream:
             body["stream"] = True
+            if self.provider != "mistral":
+                body["stream_options"] = {"include_usage": True}
         return path, body
 
     async def generate(self, request: Request) -> Response:
