@@ -1,0 +1,364 @@
+"""The runner: prompts × models × cases × repeats, concurrently, each result stored as it lands.
+
+- Work is produced lazily (datasets stream) and pulled by a fixed pool of workers; each
+  provider has its own adaptive limiter (see limiter.py), so one rate-limited provider does
+  not stall the others.
+- Transient failures (rate limits, timeouts, 5xx, dropped connections) are retried with
+  jittered backoff, honouring Retry-After; a result records how many attempts it took.
+- A response cache keyed by model, parameters, rendered messages *and repeat index*: repeats
+  are independent samples, a re-run of the same work costs no call.
+- One writer hands results to the sink in batches as they arrive; a result the sink has
+  accepted is never computed again (`done` keys on resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from .checks import Check, CheckContext, build
+from .errors import UserError
+from .limiter import AdaptiveLimiter, RetryPolicy
+from .models.base import Model, ModelError, Params, RateLimitError, Request, Response, Usage
+from .prompt import Prompt
+from .suite import Case
+
+Key = tuple[str, str, str, int]  # (prompt version, model, case id, repeat)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    prompt: Prompt
+    model_id: str
+    case: Case
+    repeat: int
+
+    @property
+    def key(self) -> Key:
+        return (self.prompt.version, self.model_id, self.case.id, self.repeat)
+
+
+@dataclass
+class ResultRecord:
+    prompt: str
+    version: str
+    model: str
+    case_id: str
+    repeat: int
+    inputs: dict[str, Any]
+    expected: Any
+    output: str | None
+    passed: bool | None
+    score: float | None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    latency_s: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+    error: str | None = None
+    cached: bool = False
+    attempts: int = 0
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> Key:
+        return (self.version, self.model, self.case_id, self.repeat)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ResultSink(Protocol):
+    def write(self, records: list[ResultRecord]) -> None: ...
+
+
+class ResponseCache(Protocol):
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+def cache_key(model_id: str, request: Request, repeat: int) -> str:
+    blob = json.dumps(
+        {
+            "model": model_id,
+            "params": request.params.key(),
+            "messages": [m.to_dict() for m in request.messages],
+            "prompt_text": request.prompt_text,
+            "repeat": repeat,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def response_to_cache(r: Response) -> dict[str, Any]:
+    return {
+        "text": r.text,
+        "finish_reason": r.finish_reason,
+        "latency_s": r.latency_s,
+        "input_tokens": r.usage.input_tokens,
+        "output_tokens": r.usage.output_tokens,
+    }
+
+
+def response_from_cache(model_id: str, d: dict[str, Any]) -> Response:
+    return Response(
+        text=d["text"],
+        model=model_id,
+        finish_reason=d.get("finish_reason", "stop"),
+        usage=Usage(d.get("input_tokens", 0), d.get("output_tokens", 0)),
+        latency_s=d.get("latency_s", 0.0),
+    )
+
+
+def plan(
+    prompts: list[Prompt],
+    models: dict[str, list[str]],
+    cases: Callable[[], Iterable[Case]],
+    repeat: int,
+) -> Iterator[WorkItem]:
+    """Every work item, prompt by prompt then model by model: consecutive calls share the
+    prompt's prefix, which the embedded model's KV cache reuses. `models` maps a prompt's
+    version to its models."""
+    for p in prompts:
+        for model_id in models[p.version]:
+            for case in cases():
+                for r in range(repeat):
+                    yield WorkItem(p, model_id, case, r)
+
+
+@dataclass
+class RunStats:
+    done: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    cached: int = 0
+    calls: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    cost: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Runner:
+    def __init__(
+        self,
+        models: dict[str, Model],
+        *,
+        cost_of: Callable[[str, Usage], float | None],
+        default_checks: list[Any] | None = None,
+        threshold: float | None = None,
+        concurrency: dict[str, int] | None = None,
+        cache: ResponseCache | None = None,
+        retry: RetryPolicy | None = None,
+        timeout_s: float | None = None,
+        params: Params | None = None,
+    ) -> None:
+        self.models = models
+        self.cost_of = cost_of
+        self.default_checks = [
+            build(c, where=f"checks[{i}]") for i, c in enumerate(default_checks or [])
+        ]
+        self.threshold = threshold
+        self.cache = cache
+        self.retry = retry or RetryPolicy()
+        self.timeout_s = timeout_s
+        self.params = params
+        conc = concurrency or {}
+        self.limiters = {
+            m: AdaptiveLimiter(conc.get(m, 1 if m.split(":")[0] == "local" else 8)) for m in models
+        }
+        self.stats = RunStats()
+        self._case_checks: dict[tuple[Any, ...], list[Check]] = {}
+
+    def _checks_for(self, case: Case) -> list[Check]:
+        if not case.checks:
+            return self.default_checks
+        key = tuple(json.dumps(c, sort_keys=True) for c in case.checks)
+        if key not in self._case_checks:
+            self._case_checks[key] = self.default_checks + [
+                build(c, where=f"{case.source} checks[{i}]") for i, c in enumerate(case.checks)
+            ]
+        return self._case_checks[key]
+
+    async def _call(self, item: WorkItem, request: Request) -> tuple[Response, int]:
+        model = self.models[item.model_id]
+        limiter = self.limiters[item.model_id]
+        attempt = 0
+        while True:
+            attempt += 1
+            await limiter.acquire()
+            try:
+                self.stats.calls += 1
+                if self.timeout_s:
+                    response = await asyncio.wait_for(model.generate(request), self.timeout_s)
+                else:
+                    response = await model.generate(request)
+            except RateLimitError as exc:
+                await limiter.release(ok=False, retry_after=exc.retry_after, rate_limited=True)
+                self.stats.rate_limited += 1
+                if attempt >= self.retry.attempts:
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
+                continue
+            except (ModelError, TimeoutError) as exc:
+                await limiter.release(ok=False)
+                retryable = isinstance(exc, TimeoutError) or exc.retryable
+                if not retryable or attempt >= self.retry.attempts:
+                    raise
+                self.stats.retries += 1
+                await asyncio.sleep(self.retry.delay(attempt))
+                continue
+            await limiter.release(ok=True)
+            return response, attempt
+
+    async def execute(self, item: WorkItem) -> ResultRecord:
+        case = item.case
+        base = dict(
+            prompt=item.prompt.name,
+            version=item.prompt.version,
+            model=item.model_id,
+            case_id=case.id,
+            repeat=item.repeat,
+            inputs=case.inputs,
+            expected=case.expected,
+            tags=list(case.tags),
+        )
+        try:
+            request = item.prompt.request(case.inputs, params=self.params)
+        except UserError as exc:
+            return ResultRecord(
+                **base, output=None, passed=False, score=0.0, error=f"render: {exc.render()}"
+            )
+        key = cache_key(item.model_id, request, item.repeat) if self.cache else ""
+        cached = self.cache.get(key) if self.cache else None
+        attempts = 0
+        if cached is not None:
+            response = response_from_cache(item.model_id, cached)
+        else:
+            try:
+                response, attempts = await self._call(item, request)
+            except (ModelError, TimeoutError) as exc:
+                return ResultRecord(
+                    **base,
+                    output=None,
+                    passed=False,
+                    score=0.0,
+                    error=f"{type(exc).__name__}: {exc}",
+                    attempts=self.retry.attempts,
+                )
+            if self.cache:
+                await asyncio.to_thread(self.cache.put, key, response_to_cache(response))
+        cost = self.cost_of(item.model_id, response.usage) if cached is None else 0.0
+        ctx = CheckContext(
+            output=response.text,
+            expected=case.expected,
+            inputs=case.inputs,
+            latency_s=response.latency_s,
+            cost=cost,
+            model=item.model_id,
+        )
+        results = [await chk(ctx) for chk in self._checks_for(case)]
+        if results:
+            total = sum(r.weight for r in results) or 1.0
+            score = sum(r.score * r.weight for r in results) / total
+            passed = (
+                score >= self.threshold
+                if self.threshold is not None
+                else all(r.passed for r in results)
+            )
+        else:
+            score, passed = None, None
+        return ResultRecord(
+            **base,
+            output=response.text,
+            passed=passed,
+            score=score,
+            checks=[
+                {
+                    "name": r.name,
+                    "passed": r.passed,
+                    "score": r.score,
+                    "reason": r.reason,
+                    "weight": r.weight,
+                }
+                for r in results
+            ],
+            latency_s=response.latency_s,
+            input_tokens=response.usage.input_tokens,
+            output_tokens=response.usage.output_tokens,
+            cost=cost,
+            cached=cached is not None,
+            attempts=attempts,
+        )
+
+    async def run(
+        self,
+        items: Iterable[WorkItem],
+        sink: ResultSink,
+        *,
+        done: set[Key] | None = None,
+        on_result: Callable[[ResultRecord], None] | None = None,
+        workers: int | None = None,
+    ) -> RunStats:
+        done = done or set()
+        n_workers = workers or max(1, sum(lim.ceiling for lim in self.limiters.values()))
+        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * n_workers)
+        out: asyncio.Queue[ResultRecord | None] = asyncio.Queue()
+
+        async def produce() -> None:
+            for item in items:
+                if item.key in done:
+                    continue
+                await work.put(item)
+            for _ in range(n_workers):
+                await work.put(None)
+
+        async def worker() -> None:
+            while (item := await work.get()) is not None:
+                await out.put(await self.execute(item))
+
+        async def write() -> None:
+            finished = False
+            while not finished:
+                batch = [await out.get()]
+                while not out.empty():
+                    batch.append(out.get_nowait())
+                if batch[-1] is None:
+                    finished = True
+                records = [r for r in batch if r is not None]
+                if records:
+                    await asyncio.to_thread(sink.write, records)
+                    for r in records:
+                        self._count(r)
+                        if on_result:
+                            on_result(r)
+
+        writer = asyncio.create_task(write())
+        try:
+            await asyncio.gather(produce(), *(worker() for _ in range(n_workers)))
+        finally:
+            await out.put(None)
+            await writer
+        return self.stats
+
+    def _count(self, r: ResultRecord) -> None:
+        s = self.stats
+        s.done += 1
+        s.cached += r.cached
+        s.cost += r.cost or 0.0
+        if r.error:
+            s.errors += 1
+        elif r.passed:
+            s.passed += 1
+        elif r.passed is False:
+            s.failed += 1
