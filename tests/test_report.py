@@ -75,3 +75,14 @@ def test_exports() -> None:
     assert cases[1].find("failure") is not None and cases[2].find("error") is not None
     data = json.loads(report.to_json(records, {"id": "r1"}))
     assert data["run"] == {"id": "r1"} and data["summary"][0]["passed"] == 1
+
+
+def test_html_is_self_contained_and_escapes_outputs() -> None:
+    a = [rec("aaaa", c, c < 3) for c in range(5)]
+    b = [rec("bbbb", c, c < 4) for c in range(5)]
+    b[0].output = "<script>alert('x')</script>"
+    page = report.to_html(a + b, {"id": "r1", "suite": "demo", "created": "now"})
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched from a network
+    assert page.count("<tr data-fail=") == 5
+    assert "p@aaaa" in page and "p@bbbb" in page and "No significant difference" in page

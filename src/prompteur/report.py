@@ -254,3 +254,58 @@ def to_json(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
         indent=2,
         default=str,
     )
+
+
+# ---- HTML ----------------------------------------------------------------------------------
+
+
+def to_html(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
+    """A self-contained page (no network: styles and script inline) with the summary, the
+    comparison in words and the matrix of cases × variants, filterable."""
+    from importlib.resources import files
+
+    from jinja2 import Environment
+
+    summaries = summarise(records)
+    by_variant = group(records)
+    variants = list(by_variant)
+    rows_by_key: dict[tuple[str, int], dict[str, Any]] = {}
+    for vi, v in enumerate(variants):
+        for r in by_variant[v]:
+            row = rows_by_key.setdefault(
+                (r.case_id, r.repeat),
+                {
+                    "case_id": r.case_id,
+                    "repeat": r.repeat,
+                    "inputs": json.dumps(r.inputs, ensure_ascii=False, indent=1),
+                    "expected": r.expected
+                    if isinstance(r.expected, str)
+                    else json.dumps(r.expected, ensure_ascii=False),
+                    "cells": [None] * len(variants),
+                },
+            )
+            state = "error" if r.error else ("pass" if r.passed else "fail")
+            row["cells"][vi] = {
+                "state": state,
+                "score": r.score,
+                "output": r.output if r.output is not None else r.error,
+                "why": [f"{c['name']}: {c['reason']}" for c in r.checks if not c["passed"]],
+            }
+    rows = list(rows_by_key.values())
+    for row in rows:
+        states = {c["state"] for c in row["cells"] if c}
+        row["any_fail"] = bool(states - {"pass"})
+        row["changed"] = len(states) > 1
+    env = Environment(autoescape=True)
+    template = env.from_string(
+        files("prompteur").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    )
+    return template.render(
+        run=run,
+        records=records,
+        summaries=summaries,
+        comparisons=paired(records),
+        variants=[variant_label(v) for v in variants],
+        rows=rows,
+        pct=lambda x: f"{x:.1%}",
+    )
