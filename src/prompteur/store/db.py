@@ -6,6 +6,7 @@ several processes can write at once; PostgreSQL is used when the URL says so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,8 +41,8 @@ class VersionInfo:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL may wait for a lock
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
@@ -51,7 +52,14 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url[len("sqlite:///") :].partition("?")[0]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(
+                f"cannot create the store's folder {folder}: {exc.strerror or exc}",
+                field="store",
+            ) from None
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -87,9 +95,17 @@ def migrate(engine: Engine) -> None:
 
 
 def _lock(conn: Connection) -> None:
-    # SQLite serialises writers itself (busy timeout); a lost race is retried by the caller.
+    """Hold the migration lock until `conn`'s transaction ends.
+
+    PostgreSQL: an advisory lock (its DDL is transactional). SQLite: the database's write
+    lock, taken now with BEGIN IMMEDIATE (waiting up to the busy timeout); pysqlite would
+    otherwise run each CREATE in its own implicit transaction, so that a second process could
+    see half a schema and fail on "table ... already exists".
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Store:
@@ -106,6 +122,7 @@ class Store:
                     raise StoreError(
                         f"cannot prepare the store at {self.safe_url}: {cause}"
                     ) from None
+                time.sleep(0.1 * (attempt + 1))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -150,7 +167,9 @@ class Store:
             rows = list(
                 s.scalars(
                     select(PromptVersion).where(
-                        PromptVersion.name == name, PromptVersion.version.startswith(prefix)
+                        PromptVersion.name == name,
+                        # Not LIKE: `_` and `%` would be wildcards, and SQLite ignores case.
+                        func.substr(PromptVersion.version, 1, len(prefix)) == prefix,
                     )
                 ).all()
             )

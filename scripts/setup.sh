@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Prepare .venv with prompteur (editable) and its dev tools. Safe to run again: it does
+# nothing when pyproject.toml has not changed since the last successful run.
+#
+# The first run compiles llama-cpp-python (llama.cpp) for several minutes; pip caches the
+# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF so that the cached wheel runs on any x86-64.
+# Needs python3 >= 3.11 (or PYTHON=/path/to/python) and a C/C++ compiler; as root on Debian,
+# missing python3-venv or g++ are installed with apt-get.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV=.venv
+STAMP="$VENV/.prompteur-setup"
+
+say() { echo "setup.sh: $*" >&2; }
+die() {
+    say "error: $*"
+    exit 1
+}
+
+apt_install() {
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        say "installing $* with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2
+    else
+        return 1
+    fi
+}
+
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]] \
+    && "$VENV/bin/python" -c "import prompteur, pytest, ruff" 2>/dev/null; then
+    exit 0
+fi
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set PYTHON=/path/to/python3.11+)"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || die "$("$PYTHON" -V 2>&1) is too old: prompteur needs Python >= 3.11"
+    rm -rf "$VENV"
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        # Debian splits ensurepip out of python3.
+        rm -rf "$VENV"
+        apt_install python3-venv || die "'$PYTHON -m venv' failed: install python3-venv"
+        "$PYTHON" -m venv "$VENV" || die "'$PYTHON -m venv $VENV' failed"
+    fi
+fi
+
+# llama-cpp-python builds llama.cpp from source unless pip has a cached wheel.
+if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null \
+    && ! command -v c++ >/dev/null && ! command -v g++ >/dev/null; then
+    apt_install g++ || say "warning: no C++ compiler; building llama-cpp-python will fail"
+fi
+
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+"$VENV/bin/python" -m pip install -q --upgrade pip
+say "installing prompteur[dev] into $VENV (the first run compiles llama.cpp: ~8 minutes)"
+"$VENV/bin/python" -m pip install -q -e ".[dev]"
+echo "$wanted" >"$STAMP"

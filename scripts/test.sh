@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command: bash scripts/test.sh [pytest arguments...]
+#
+# Prepares .venv (scripts/setup.sh), starts PostgreSQL on loopback (scripts/postgres.sh)
+# unless PROMPTEUR_TEST_POSTGRES_URL is already set, then runs `ruff check .` and `pytest -q`.
+# Exit code: pytest's, or 1 when pytest passed but ruff did not.
+# Without PostgreSQL the PostgreSQL tests skip; under CI (CI=true) they fail instead.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+bash scripts/setup.sh || {
+    echo "test.sh: scripts/setup.sh failed" >&2
+    exit 1
+}
+
+if [[ -z "${PROMPTEUR_TEST_POSTGRES_URL:-}" ]]; then
+    if pg_export="$(bash scripts/postgres.sh)"; then
+        eval "$pg_export"
+        export PROMPTEUR_TEST_POSTGRES_URL
+    elif [[ "${CI:-}" == true ]]; then
+        echo "test.sh: error: PostgreSQL did not start; its tests will fail" >&2
+    else
+        echo "test.sh: warning: PostgreSQL did not start; its tests will be skipped" >&2
+    fi
+fi
+
+.venv/bin/ruff check .
+ruff_rc=$?
+
+.venv/bin/pytest -q "$@"
+pytest_rc=$?
+
+if [[ $pytest_rc -ne 0 ]]; then
+    exit "$pytest_rc"
+fi
+if [[ $ruff_rc -ne 0 ]]; then
+    echo "test.sh: ruff check failed" >&2
+    exit 1
+fi
