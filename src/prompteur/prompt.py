@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import UserError
 from .models.base import Message, Params, Request
+from .text import levenshtein_distance
 from .yamlfile import LineMap, load_yaml, validation_error
 
 PROMPT_SUFFIXES = (".prompty", ".prompt.md", ".prompt", ".md")
@@ -445,19 +446,9 @@ def _close_role(word: str) -> str | None:
     if len(word) < 3:
         return None
     for role in ROLES:
-        if _distance(word, role) <= (1 if len(role) <= 4 else 2):
+        if levenshtein_distance(word, role) <= (1 if len(role) <= 4 else 2):
             return role
     return None
-
-
-def _distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 # ---- rendering ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from ..text import levenshtein_distance
 from ._base import CheckContext, CheckFn, CheckResult, check, result
 
 _MISSING = object()
@@ -212,18 +213,6 @@ def _bounds(name: str, measure: Any, unit: str) -> Any:
 
 check("length")(_bounds("length", lambda s: len(s.strip()), "characters"))
 check("word-count")(_bounds("word-count", lambda s: len(s.split()), "words"))
-
-
-def levenshtein_distance(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 @check("levenshtein")
