@@ -6,21 +6,25 @@ several processes can write at once; PostgreSQL is used when the URL says so.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import case, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import PrompteurError, UserError
-from .tables import PromptVersion
+
+if TYPE_CHECKING:
+    from ..run import ResultRecord
+from .tables import CachedResponse, PromptVersion, Result, Run, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_310_517  # arbitrary constant: PostgreSQL advisory-lock key for migrations
@@ -108,7 +112,191 @@ def _lock(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Store:
+# ---- runs, results, cache ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: str
+    suite: str
+    status: str
+    plan: dict[str, Any]
+    total: int
+    created_at: datetime
+    finished_at: datetime | None
+    done: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+
+
+def _insert_ignore(dialect: str, table: Any) -> Any:
+    """INSERT that skips rows whose key is already there (resume, concurrent writers)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
+
+
+class StoreCache:
+    """The response cache, in the store (so it is shared by every process on the project)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self.store.session() as s:
+            row = s.get(CachedResponse, key)
+            return dict(row.response) if row is not None else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        stmt = _insert_ignore(self.store.engine.dialect.name, CachedResponse.__table__)
+        with self.store.engine.begin() as conn:
+            conn.execute(stmt, [{"key": key, "response": value, "created_at": utcnow()}])
+
+
+def _new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
+def _record(row: Result) -> ResultRecord:
+    from ..run import ResultRecord
+
+    return ResultRecord(
+        prompt=row.prompt,
+        version=row.version,
+        model=row.model,
+        case_id=row.case_id,
+        repeat=row.repeat,
+        inputs=row.inputs,
+        expected=row.expected,
+        output=row.output,
+        passed=row.passed,
+        score=row.score,
+        checks=list(row.checks or []),
+        latency_s=row.latency_s,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost=row.cost,
+        error=row.error,
+        cached=row.cached,
+        attempts=row.attempts,
+        tags=list(row.tags or []),
+    )
+
+
+class RunsMixin:
+    engine: Engine
+
+    def session(self) -> Any: ...
+
+    @property
+    def cache(self) -> StoreCache:
+        return StoreCache(self)  # type: ignore[arg-type]
+
+    def new_run(self, suite: str, plan: dict[str, Any], total: int) -> str:
+        run_id = _new_run_id()
+        with self.session() as s:
+            s.add(Run(id=run_id, suite=suite, plan=plan, total=total, status="running"))
+        return run_id
+
+    def set_run_status(self, run_id: str, status: str, *, total: int | None = None) -> None:
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run '{run_id}'")
+            run.status = status
+            if total is not None:
+                run.total = total
+            run.finished_at = utcnow() if status in {"done", "failed"} else None
+
+    def write_results(self, run_id: str, records: list[ResultRecord]) -> None:
+        if not records:
+            return
+        now = utcnow()
+        rows = [{**r.to_dict(), "run_id": run_id, "created_at": now} for r in records]
+        stmt = _insert_ignore(self.engine.dialect.name, Result.__table__)
+        with self.engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def done_keys(self, run_id: str) -> set[tuple[str, str, str, int]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Result.version, Result.model, Result.case_id, Result.repeat).where(
+                    Result.run_id == run_id
+                )
+            )
+            return {(v, m, c, int(r)) for v, m, c, r in rows}
+
+    def results(self, run_id: str) -> list[ResultRecord]:
+        with self.session() as s:
+            rows = s.scalars(select(Result).where(Result.run_id == run_id).order_by(Result.id))
+            return [_record(r) for r in rows]
+
+    def get_run(self, ref: str) -> RunInfo:
+        """A run by id or id prefix; `latest` (or `last`) is the newest."""
+        with self.session() as s:
+            if ref in {"latest", "last"}:
+                rows = list(s.scalars(select(Run).order_by(Run.created_at.desc()).limit(1)))
+            else:
+                rows = list(
+                    s.scalars(select(Run).where(func.substr(Run.id, 1, len(ref)) == ref).limit(2))
+                )
+        if not rows:
+            raise UserError(f"no run '{ref}'", hint="see: prompteur runs")
+        if len(rows) > 1:
+            raise UserError(f"run prefix '{ref}' is ambiguous", hint="give more characters")
+        return self._with_counts([rows[0]])[0]
+
+    def runs(self, limit: int = 20) -> list[RunInfo]:
+        with self.session() as s:
+            rows = list(s.scalars(select(Run).order_by(Run.created_at.desc()).limit(limit)))
+        return self._with_counts(rows)
+
+    def _with_counts(self, rows: list[Run]) -> list[RunInfo]:
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        with self.session() as s:
+            counts = {
+                rid: (n, p, f, e)
+                for rid, n, p, f, e in s.execute(
+                    select(
+                        Result.run_id,
+                        func.count(),
+                        func.sum(case((Result.passed.is_(True), 1), else_=0)),
+                        func.sum(
+                            case((Result.passed.is_(False) & Result.error.is_(None), 1), else_=0)
+                        ),
+                        func.sum(case((Result.error.is_not(None), 1), else_=0)),
+                    )
+                    .where(Result.run_id.in_(ids))
+                    .group_by(Result.run_id)
+                )
+            }
+        out = []
+        for r in rows:
+            n, p, f, e = counts.get(r.id, (0, 0, 0, 0))
+            out.append(
+                RunInfo(
+                    r.id,
+                    r.suite,
+                    r.status,
+                    dict(r.plan),
+                    r.total,
+                    r.created_at,
+                    r.finished_at,
+                    int(n),
+                    int(p or 0),
+                    int(f or 0),
+                    int(e or 0),
+                )
+            )
+        return out
+
+
+class Store(RunsMixin):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
