@@ -515,6 +515,336 @@ def library_diff(
     _console().print(Syntax(text, "diff", theme="ansi_dark", background_color="default"))
 
 
+# ---- evaluation ----------------------------------------------------------------------------
+
+OutputOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write a report: .json, .jsonl, .csv, .xml (JUnit) or .html (repeatable).",
+    ),
+]
+
+
+def _write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> None:
+    if not outputs:
+        return
+    from . import report
+
+    info = store.get_run(run_id)
+    records = store.results(run_id)
+    run_meta = {
+        "id": info.id,
+        "suite": info.suite,
+        "status": info.status,
+        "created": info.created_at.isoformat(),
+        "plan": info.plan,
+    }
+    for out in outputs:
+        suffix = out.suffix.lower()
+        if suffix == ".json":
+            text = report.to_json(records, run_meta)
+        elif suffix == ".jsonl":
+            text = "".join(report.to_jsonl(records))
+        elif suffix == ".csv":
+            text = report.to_csv(records)
+        elif suffix == ".xml":
+            text = report.to_junit(records, info.suite)
+        elif suffix in {".html", ".htm"}:
+            text = report.to_html(records, run_meta)
+        else:
+            raise UserError(
+                "unknown report format", file=out, hint="use .json, .jsonl, .csv, .xml or .html"
+            )
+        tmp = out.with_name(out.name + ".tmp")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+        _console(stderr=True).print(f"wrote {out}", markup=False)
+
+
+def _print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
+    """The terminal report; returns the lowest pass rate (for --fail-under)."""
+    from rich.table import Table
+
+    from . import report
+
+    info = store.get_run(run_id)
+    records = store.results(run_id)
+    summaries = report.summarise(records, worst=worst)
+    console = _console()
+    table = Table(title=f"Run {info.id} · {info.suite} · {info.status}", title_justify="left")
+    for col in (
+        "variant",
+        "pass rate [95% CI]",
+        "mean score [95% CI]",
+        "passed/judged",
+        "errors",
+        "pass^k",
+        "flaky",
+        "p50 / p95",
+        "cost",
+    ):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for sm in summaries:
+        ms = sm.mean_score
+        table.add_row(
+            sm.label,
+            str(sm.pass_rate),
+            f"{ms.estimate:.3f} [{ms.low:.3f}, {ms.high:.3f}]" if ms else "—",
+            f"{sm.passed}/{sm.passed + sm.failed}",
+            str(sm.errors),
+            f"{sm.pass_hat_k:.1%} (k={sm.repeats})" if sm.pass_hat_k is not None else "—",
+            str(len(sm.flaky_cases)),
+            f"{sm.latency_p50 * 1000:.0f} / {sm.latency_p95 * 1000:.0f} ms"
+            if sm.latency_p50 is not None and sm.latency_p95 is not None
+            else "—",
+            f"${sm.cost:.4f}" if sm.cost_known else "unknown",
+        )
+    console.print(table)
+    for sm in summaries:
+        for w in sm.worst:
+            console.print(
+                f"[red]✗[/] {sm.label} case {w['case_id']}#{w['repeat']}: "
+                f"{(w['error'] or w['why'] or '')[:160]}",
+                markup=True,
+            )
+    for cmp in report.paired(records):
+        console.print(cmp.words(), markup=False)
+    if info.done < info.total:
+        console.print(
+            f"[yellow]incomplete:[/] {info.done} of {info.total} results; "
+            f"finish with: prompteur eval --resume {info.id}",
+            markup=True,
+        )
+    rates = [sm.pass_rate.estimate for sm in summaries if sm.passed + sm.failed]
+    return min(rates) if rates else None
+
+
+@app.command("eval")
+def eval_(
+    suite: Annotated[str | None, typer.Argument(help="A suite file (YAML).")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Run on these models instead (repeatable)."),
+    ] = None,
+    repeat: Annotated[
+        int | None, typer.Option(help="Repeats per case (independent samples).", min=1)
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Finish an interrupted run: only what is missing is computed."),
+    ] = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache", help="Call the model even when the same request was answered before."
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Calls in flight per model (default: 8, 1 for local).", min=1)
+    ] = None,
+    fail_under: Annotated[
+        float | None,
+        typer.Option(help="Exit 1 when a variant's pass rate is below this (0–1).", min=0, max=1),
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Run a suite: prompts × models × cases × repeats. Every result is stored as it arrives;
+    an interrupted run resumes with --resume RUN."""
+    import asyncio
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .evaluate import execute, make_plan
+
+    try:
+        config = _config()
+        store = _store(config)
+        if resume:
+            info = store.get_run(resume)
+            run_id = info.id
+            suite_path = suite or info.plan.get("suite") or info.suite
+            plan = make_plan(
+                config,
+                store,
+                suite_path,
+                models=model or info.plan.get("models"),
+                repeat=repeat or info.plan.get("repeat"),
+            )
+            store.set_run_status(run_id, "running")
+        else:
+            if not suite:
+                raise UserError("name a suite file, or --resume RUN")
+            plan = make_plan(config, store, suite, models=model, repeat=repeat)
+            run_id = store.new_run(str(plan.suite.path), plan.describe(), 0)
+        total = plan.total()
+        store.set_run_status(run_id, "running", total=total)
+        already = len(store.done_keys(run_id))
+        err = _console(stderr=True)
+        err.print(
+            f"run {run_id}: {total} results to have ({already} already stored) · "
+            f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
+            f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)",
+            markup=False,
+        )
+        counts = {"pass": 0, "judged": 0, "cost": 0.0}
+        start = time.monotonic()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TextColumn("{task.fields[extra]}"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("eval", total=total, completed=already, extra="")
+
+            def on_result(r: Any) -> None:
+                if r.passed is not None:
+                    counts["judged"] += 1
+                    counts["pass"] += bool(r.passed)
+                counts["cost"] += r.cost or 0.0
+                rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+                progress.update(
+                    task,
+                    advance=1,
+                    extra=f"pass {rate:.0%} · "
+                    f"${counts['cost']:.4f} · {time.monotonic() - start:.0f}s",
+                )
+
+            stats = asyncio.run(
+                execute(
+                    config,
+                    store,
+                    plan,
+                    run_id,
+                    use_cache=not no_cache,
+                    concurrency=concurrency,
+                    on_result=on_result,
+                )
+            )
+        store.set_run_status(run_id, "done")
+        err.print(
+            f"{stats.done} new results · {stats.calls} model calls · {stats.cached} from "
+            f"cache · {stats.retries} retries ({stats.rate_limited} rate-limited) · "
+            f"{stats.errors} errors",
+            markup=False,
+        )
+        lowest = _print_summary(store, run_id)
+        _write_reports(store, run_id, output)
+    except KeyboardInterrupt:
+        _console(stderr=True).print(f"interrupted: finish with prompteur eval --resume {run_id}")
+        raise typer.Exit(130) from None
+    except PrompteurError as exc:
+        _fail(exc)
+    if fail_under is not None and (lowest is None or lowest < fail_under):
+        _console(stderr=True).print(
+            f"[red]pass rate {lowest if lowest is not None else 0:.1%} is"
+            f" under --fail-under {fail_under:.1%}[/]",
+            markup=True,
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def runs(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """List runs, newest first."""
+    try:
+        rows = _store(_config()).runs(limit)
+    except PrompteurError as exc:
+        _fail(exc)
+    if as_json:
+        _print_json([r.__dict__ for r in rows])
+        return
+    from rich.table import Table
+
+    table = Table(title="Runs", title_justify="left")
+    for col in ("id", "suite", "status", "done/total", "passed", "failed", "errors", "started"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.suite,
+            r.status,
+            f"{r.done}/{r.total}",
+            str(r.passed),
+            str(r.failed),
+            str(r.errors),
+            r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    _console().print(table)
+
+
+@app.command()
+def show(
+    run: Annotated[str, typer.Argument(help="A run id (or prefix, or 'latest').")],
+    output: OutputOpt = None,
+    worst: Annotated[int, typer.Option(help="Failing cases to show per variant.")] = 3,
+) -> None:
+    """Print a run's report again (and write it to files with -o)."""
+    try:
+        store = _store(_config())
+        info = store.get_run(run)
+        _print_summary(store, info.id, worst=worst)
+        _write_reports(store, info.id, output)
+    except PrompteurError as exc:
+        _fail(exc)
+
+
+@app.command()
+def compare(
+    run_a: Annotated[str, typer.Argument(help="The baseline run (id, prefix or 'latest').")],
+    run_b: Annotated[
+        str | None, typer.Argument(help="The other run; omit to compare the variants within RUN_A.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Paired comparison on the same cases: exact McNemar on pass/fail, the difference with
+    its interval, Holm-corrected for several variants, said in words."""
+    from dataclasses import replace
+
+    from . import report
+
+    try:
+        store = _store(_config())
+        a = store.get_run(run_a)
+        records = store.results(a.id)
+        if run_b:
+            b = store.get_run(run_b)
+            # Label each run's variants by run, so the same prompt in both stays apart.
+            records = [replace(r, prompt=f"{r.prompt} [{a.id[-6:]}]") for r in records] + [
+                replace(r, prompt=f"{r.prompt} [{b.id[-6:]}]") for r in store.results(b.id)
+            ]
+        comparisons = report.paired(records)
+    except PrompteurError as exc:
+        _fail(exc)
+    if not comparisons:
+        _console().print("Nothing to compare: one variant only.")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(
+            [
+                {
+                    **c.__dict__,
+                    "difference": c.difference.__dict__,
+                    "significant": c.significant,
+                    "words": c.words(),
+                }
+                for c in comparisons
+            ]
+        )
+        return
+    for c in comparisons:
+        _console().print(c.words(), markup=False)
+
+
 def main() -> None:
     try:
         app()

@@ -14,7 +14,10 @@ _STARTER = {
     "gitignore": ".gitignore",
     "prompts/sentiment.prompty": "prompts/sentiment.prompty",
     "prompts/tri-tickets.prompty": "prompts/tri-tickets.prompty",
-    "suites/README.md": "suites/README.md",
+    "suites/sentiment.yaml": "suites/sentiment.yaml",
+    "suites/data/reviews.jsonl": "suites/data/reviews.jsonl",
+    "suites/tri-tickets.yaml": "suites/tri-tickets.yaml",
+    "suites/data/tickets.csv": "suites/data/tickets.csv",
 }
 
 

@@ -247,6 +247,8 @@ class PairedComparison:
         return cases_needed_paired(difference, max(discordant, 2 * difference))
 
     def words(self) -> str:
+        if self.cases == 0:
+            return f"{self.b} vs {self.a}: no cases in common, nothing to compare."
         d = self.difference
         sign = "+" if d.estimate >= 0 else ""
         head = (

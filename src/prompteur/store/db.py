@@ -235,13 +235,22 @@ class RunsMixin:
             return [_record(r) for r in rows]
 
     def get_run(self, ref: str) -> RunInfo:
-        """A run by id or id prefix; `latest` (or `last`) is the newest."""
+        """A run by id, a prefix or a suffix of it; `latest` (or `last`) is the newest."""
         with self.session() as s:
             if ref in {"latest", "last"}:
                 rows = list(s.scalars(select(Run).order_by(Run.created_at.desc()).limit(1)))
             else:
+                # A prefix, or the random suffix people copy from the end of an id.
+                n = len(ref)
                 rows = list(
-                    s.scalars(select(Run).where(func.substr(Run.id, 1, len(ref)) == ref).limit(2))
+                    s.scalars(
+                        select(Run)
+                        .where(
+                            (func.substr(Run.id, 1, n) == ref)
+                            | (func.substr(Run.id, func.length(Run.id) - n + 1, n) == ref)
+                        )
+                        .limit(2)
+                    )
                 )
         if not rows:
             raise UserError(f"no run '{ref}'", hint="see: prompteur runs")
