@@ -37,5 +37,19 @@ for message in "J'ai été débité deux fois ce mois-ci." \
   "$PROMPTEUR" ask tri-tickets -i message="$message"
 done
 
-step "versions: every prompt that ran is recorded in the store"
+step "eval: each example suite, every result stored as it arrives, with intervals"
+"$PROMPTEUR" eval suites/sentiment.yaml -o reports/sentiment.html -o reports/sentiment.xml
+"$PROMPTEUR" eval suites/tri-tickets.yaml -o reports/tri-tickets.html
+
+step "eval again: answers come from the cache, no model call"
+"$PROMPTEUR" eval suites/sentiment.yaml
+
+step "compare: a variant against the original, paired, in words"
+sed -i 's/Classify the sentiment of each product review as positive or negative./Is this review positive or negative?/' prompts/sentiment.prompty
+"$PROMPTEUR" eval suites/sentiment.yaml
+"$PROMPTEUR" compare "$("$PROMPTEUR" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[3]["id"])')" latest
+
+step "runs and versions: everything is in the store"
+"$PROMPTEUR" runs
 "$PROMPTEUR" library versions sentiment
+printf '\nHTML reports: %s\n' "$DEMO/reports/"
