@@ -193,3 +193,18 @@ def test_eval_errors_name_the_suite_line(project: Path) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "bad.yaml:1: prompts[0]: no prompt named 'sentimnt'" in proc.stderr
     assert not json.loads(cli("runs", "--json", cwd=project).stdout)  # nothing written
+
+
+def test_two_evals_write_to_the_same_sqlite_file_at_once(project: Path) -> None:
+    env = {**os.environ, "PROMPTEUR_DATABASE_URL": ""}
+    cmd = [sys.executable, "-m", "prompteur.cli", "eval", "suites/tri-tickets.yaml", "--no-cache"]
+    procs = [
+        subprocess.Popen(
+            cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+    runs = json.loads(cli("runs", "--json", cwd=project, check=True).stdout)
+    assert len(runs) == 2 and all(r["done"] == 8 and r["status"] == "done" for r in runs)
