@@ -98,3 +98,13 @@ def test_holm_applied_across_many_comparisons() -> None:
     assert res[0].p_adjusted == pytest.approx(2 * stats.mcnemar_exact(0, 9))
     assert res[1].p_adjusted == pytest.approx(max(res[0].p_adjusted, stats.mcnemar_exact(0, 5)))
     assert "Holm-adjusted" in res[1].words()
+
+
+def test_paired_scores_use_permutation_and_bootstrap() -> None:
+    pairs = [(True, True)] * 20
+    scores = [(0.5, 0.8)] * 15 + [(0.6, 0.6)] * 5
+    res = stats.compare_paired("a", "b", pairs, scores=scores)
+    assert res.score_difference is not None and res.score_p_value is not None
+    assert res.score_difference.estimate == pytest.approx(0.225)
+    assert res.score_p_value < 0.001
+    assert "Mean score difference +0.225" in res.words()

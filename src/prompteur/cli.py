@@ -834,6 +834,7 @@ def compare(
                 {
                     **c.__dict__,
                     "difference": c.difference.__dict__,
+                    "score_difference": c.score_difference.__dict__ if c.score_difference else None,
                     "significant": c.significant,
                     "words": c.words(),
                 }

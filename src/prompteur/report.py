@@ -129,26 +129,34 @@ def summarise(records: Iterable[ResultRecord], *, worst: int = 5) -> list[Varian
 
 
 def paired(records: Iterable[ResultRecord]) -> list[stats.PairedComparison]:
-    """Each variant against the first, on the cases both ran (majority vote over repeats)."""
+    """Each variant against the first, on the cases both ran: pass/fail by majority vote over
+    repeats, and the mean score per case when checks give scores."""
     by_variant = group(records)
     if len(by_variant) < 2:
         return []
     votes: dict[Variant, dict[str, bool]] = {}
+    means: dict[Variant, dict[str, float]] = {}
     for v, rs in by_variant.items():
         tally: dict[str, list[bool]] = defaultdict(list)
+        score_tally: dict[str, list[float]] = defaultdict(list)
         for r in rs:
             if r.passed is not None:
                 tally[r.case_id].append(bool(r.passed))
+            if r.score is not None:
+                score_tally[r.case_id].append(r.score)
         votes[v] = {c: sum(x) * 2 > len(x) for c, x in tally.items()}
+        means[v] = {c: sum(x) / len(x) for c, x in score_tally.items()}
     variants = list(by_variant)
     base = variants[0]
-    pairs = {}
+    pairs, scores = {}, {}
     for other in variants[1:]:
+        label = (variant_label(base), variant_label(other))
         common = sorted(set(votes[base]) & set(votes[other]))
-        pairs[(variant_label(base), variant_label(other))] = [
-            (votes[base][c], votes[other][c]) for c in common
-        ]
-    return stats.compare_many(pairs)
+        pairs[label] = [(votes[base][c], votes[other][c]) for c in common]
+        scored = sorted(set(means[base]) & set(means[other]))
+        if scored:
+            scores[label] = [(means[base][c], means[other][c]) for c in scored]
+    return stats.compare_many(pairs, scores=scores)
 
 
 # ---- exports -------------------------------------------------------------------------------
@@ -243,6 +251,7 @@ def to_json(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
                 {
                     **c.__dict__,
                     "difference": asdict(c.difference),
+                    "score_difference": asdict(c.score_difference) if c.score_difference else None,
                     "words": c.words(),
                     "significant": c.significant,
                 }

@@ -233,6 +233,10 @@ class PairedComparison:
     p_value: float
     p_adjusted: float | None = None
     alpha: float = 0.05
+    # Mean score (B − A) per case, when checks give graded scores: a finer signal than
+    # pass/fail, tested by sign-flip permutation.
+    score_difference: Interval | None = None
+    score_p_value: float | None = None
 
     @property
     def p(self) -> float:
@@ -247,6 +251,16 @@ class PairedComparison:
         return cases_needed_paired(difference, max(discordant, 2 * difference))
 
     def words(self) -> str:
+        text = self._pass_words()
+        sd = self.score_difference
+        if sd is not None and self.score_p_value is not None and not math.isnan(sd.estimate):
+            text += (
+                f" Mean score difference {sd.estimate:+.3f} (95% CI {sd.low:+.3f} to "
+                f"{sd.high:+.3f}), paired permutation p = {self.score_p_value:.3g}."
+            )
+        return text
+
+    def _pass_words(self) -> str:
         if self.cases == 0:
             return f"{self.b} vs {self.a}: no cases in common, nothing to compare."
         d = self.difference
@@ -271,9 +285,15 @@ class PairedComparison:
 
 
 def compare_paired(
-    a_name: str, b_name: str, pairs: Sequence[tuple[bool, bool]], *, alpha: float = 0.05
+    a_name: str,
+    b_name: str,
+    pairs: Sequence[tuple[bool, bool]],
+    *,
+    alpha: float = 0.05,
+    scores: Sequence[tuple[float, float]] | None = None,
 ) -> PairedComparison:
-    """Compare pass/fail of A and B on the same cases: (a_passed, b_passed) per case."""
+    """Compare pass/fail of A and B on the same cases: (a_passed, b_passed) per case, and
+    optionally their mean scores per case (a_score, b_score)."""
     n = len(pairs)
     only_a = sum(1 for a, b in pairs if a and not b)
     only_b = sum(1 for a, b in pairs if b and not a)
@@ -291,15 +311,23 @@ def compare_paired(
         only_a,
         only_b,
         mcnemar_exact(only_a, only_b),
+        score_difference=bootstrap_mean([b - a for a, b in scores]) if scores else None,
+        score_p_value=permutation_paired([b - a for a, b in scores]) if scores else None,
         alpha=alpha,
     )
 
 
 def compare_many(
-    named_pairs: dict[tuple[str, str], Sequence[tuple[bool, bool]]], *, alpha: float = 0.05
+    named_pairs: dict[tuple[str, str], Sequence[tuple[bool, bool]]],
+    *,
+    alpha: float = 0.05,
+    scores: dict[tuple[str, str], Sequence[tuple[float, float]]] | None = None,
 ) -> list[PairedComparison]:
     """Several paired comparisons with Holm-adjusted p-values."""
-    results = [compare_paired(a, b, pairs, alpha=alpha) for (a, b), pairs in named_pairs.items()]
+    results = [
+        compare_paired(a, b, pairs, alpha=alpha, scores=(scores or {}).get((a, b)))
+        for (a, b), pairs in named_pairs.items()
+    ]
     if len(results) > 1:
         adjusted = holm([r.p_value for r in results])
         results = [
