@@ -17,7 +17,7 @@ from .models.base import Model, Params
 from .models.pricing import cost as cost_of
 from .models.registry import get_model
 from .run import ResultRecord, Runner, RunStats, WorkItem, plan
-from .suite import Case, Suite, load_suite
+from .suite import Suite, load_suite
 
 if TYPE_CHECKING:
     from .config import Config
@@ -129,7 +129,3 @@ async def execute(
         )
     finally:
         await asyncio.gather(*(m.aclose() for m in models.values()))
-
-
-def cases_of(suite: Suite) -> list[Case]:
-    return list(suite.cases())

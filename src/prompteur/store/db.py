@@ -161,29 +161,14 @@ def _new_run_id() -> str:
 
 
 def _record(row: Result) -> ResultRecord:
+    from dataclasses import fields
+
     from ..run import ResultRecord
 
-    return ResultRecord(
-        prompt=row.prompt,
-        version=row.version,
-        model=row.model,
-        case_id=row.case_id,
-        repeat=row.repeat,
-        inputs=row.inputs,
-        expected=row.expected,
-        output=row.output,
-        passed=row.passed,
-        score=row.score,
-        checks=list(row.checks or []),
-        latency_s=row.latency_s,
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        cost=row.cost,
-        error=row.error,
-        cached=row.cached,
-        attempts=row.attempts,
-        tags=list(row.tags or []),
-    )
+    values = {f.name: getattr(row, f.name) for f in fields(ResultRecord)}
+    values["checks"] = list(values["checks"] or [])
+    values["tags"] = list(values["tags"] or [])
+    return ResultRecord(**values)
 
 
 class RunsMixin:
