@@ -218,6 +218,12 @@ def test_every_command_has_help() -> None:
         ["library", "versions", "--help"],
         ["library", "diff", "--help"],
         ["library", "save", "--help"],
+        ["import", "--help"],
+        ["import", "promptfoo", "--help"],
+        ["eval", "--help"],
+        ["runs", "--help"],
+        ["show", "--help"],
+        ["compare", "--help"],
     ):
         code, out, _ = run(*args)
         assert code == 0 and "Usage" in out, args

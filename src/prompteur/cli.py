@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from .cli_import import import_app
 from .errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ library_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(library_app, name="library")
+app.add_typer(import_app, name="import")
 
 
 # ---- shared plumbing ---------------------------------------------------------------------
