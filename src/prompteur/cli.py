@@ -645,7 +645,11 @@ def eval_(
         ),
     ] = False,
     concurrency: Annotated[
-        int | None, typer.Option(help="Calls in flight per model (default: 8, 1 for local).", min=1)
+        int | None,
+        typer.Option(
+            help="Calls in flight per model (default: 8; 16 for local, batched in one context).",
+            min=1,
+        ),
     ] = None,
     fail_under: Annotated[
         float | None,

@@ -173,8 +173,9 @@ class Runner:
         self.timeout_s = timeout_s
         self.params = params
         conc = concurrency or {}
+        # The embedded model batches up to 16 in-flight greedy calls in one llama.cpp context.
         self.limiters = {
-            m: AdaptiveLimiter(conc.get(m, 1 if m.split(":")[0] == "local" else 8)) for m in models
+            m: AdaptiveLimiter(conc.get(m, 16 if m.split(":")[0] == "local" else 8)) for m in models
         }
         self.stats = RunStats()
         self._case_checks: dict[tuple[Any, ...], list[Check]] = {}

@@ -34,6 +34,7 @@ USER_LABEL, ASSISTANT_LABEL = "User:", "Assistant:"
 _LOCK = threading.Lock()
 _LOADED: dict[tuple[str, int, int | None, int], Any] = {}
 _CALL_LOCKS: dict[int, threading.Lock] = {}
+_BATCHERS: dict[int, Any] = {}
 
 
 def embedded_model_path() -> Path:
@@ -104,6 +105,7 @@ def _load(path: str, n_ctx: int, threads: int | None, n_batch: int) -> Any:
                         n_batch=n_batch,
                         verbose=False,
                     )
+                    _multi_sequence(llama)
                     # llama.cpp announces its cache layout on the first decode: do it here.
                     llama.eval(llama.tokenize(b" ", add_bos=True))
                     llama.reset()
@@ -124,11 +126,48 @@ def _load(path: str, n_ctx: int, threads: int | None, n_batch: int) -> Any:
         return llama
 
 
+def _multi_sequence(llama: Any) -> None:
+    """Give the Llama a context that holds several sequences (llama-cpp-python 0.3 has no
+    `n_seq_max` argument): the same parameters plus `n_seq_max` and one unified KV cache, so a
+    prefix copied between sequences shares its cells. It replaces the first context, so there
+    is still one context per model; `Llama.generate` keeps using sequence 0 of it."""
+    import ctypes
+
+    from llama_cpp import _internals
+
+    from .local_batch import N_SEQ_MAX
+
+    params = type(llama.context_params)()
+    ctypes.pointer(params)[0] = llama.context_params
+    params.n_seq_max = N_SEQ_MAX
+    params.kv_unified = True
+    ctx = _internals.LlamaContext(model=llama._model, params=params, verbose=False)
+    old, llama._ctx = llama._ctx, ctx
+    old.close()
+    llama.context_params = params
+    llama._stack.enter_context(contextlib.closing(ctx))
+
+
+def _batcher(llama: Any) -> Any:
+    from .local_batch import Batcher
+
+    with _LOCK:
+        b = _BATCHERS.get(id(llama))
+        if b is None:
+            b = _BATCHERS[id(llama)] = Batcher(llama, _CALL_LOCKS[id(llama)])
+        return b
+
+
 def _close_all() -> None:
     with _LOCK:
         for llama in _LOADED.values():
-            with contextlib.suppress(Exception):
-                llama.close()
+            # Wait for a batch in progress; the scheduler thread then stops using the context.
+            with _CALL_LOCKS[id(llama)]:
+                batcher = _BATCHERS.get(id(llama))
+                if batcher is not None:
+                    batcher.closed = True
+                with contextlib.suppress(Exception):
+                    llama.close()
         _LOADED.clear()
 
 
@@ -186,7 +225,47 @@ class LocalModel(Model):
         return _load(str(self.path), self.n_ctx, self.threads, self.n_batch)
 
     async def generate(self, request: Request) -> Response:
-        return await asyncio.to_thread(self.generate_sync, request)
+        """Greedy requests (temperature 0 or unset, no logprobs) go to the batching scheduler:
+        concurrent calls share one context, their common prefix and each decoding step. The
+        others (sampling, logprobs) run one at a time, as `generate_sync` does."""
+        p = request.params
+        if p.temperature or p.logprobs is not None:
+            return await asyncio.to_thread(self.generate_sync, request)
+        llama = _LOADED.get((str(self.path), self.n_ctx, self.threads, self.n_batch))
+        if llama is None:
+            llama = await asyncio.to_thread(lambda: self.llama)
+        from .local_batch import Job
+
+        start = time.perf_counter()
+        tokens, stops, max_tokens = self._prepare(llama, request)
+        job = Job(tokens, stops, max_tokens)
+        text, finish, n_out = await asyncio.wrap_future(_batcher(llama).submit(job))
+        return Response(
+            text=text,
+            model=self.id,
+            finish_reason=finish,  # type: ignore[arg-type]
+            usage=Usage(len(tokens), n_out),
+            latency_s=time.perf_counter() - start,
+            raw={"backend": "llama.cpp", "path": str(self.path)},
+        )
+
+    def _prepare(self, llama: Any, request: Request) -> tuple[list[int], list[str], int]:
+        """The prompt's tokens, the stop strings and max_tokens; a prompt over the context is
+        a bad request."""
+        p = request.params
+        if request.prompt_text is not None:
+            text, stops = request.prompt_text, []
+        else:
+            text, stops = to_transcript(request.messages)
+        stops = [s for s in (*(p.stop or []), *stops) if s]
+        # special=False: control tokens written in user data stay plain text.
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        if len(tokens) + 1 > self.n_ctx:
+            raise BadRequestError(
+                f"prompt is {len(tokens)} tokens, over the context of {self.n_ctx}", model=self.id
+            )
+        max_tokens = min(p.max_tokens or DEFAULT_MAX_TOKENS, self.n_ctx - len(tokens))
+        return tokens, stops, max_tokens
 
     def generate_sync(
         self, request: Request, on_text: Callable[[str], None] | None = None
@@ -245,19 +324,7 @@ class LocalModel(Model):
 
         llama = self.llama
         p = request.params
-        if request.prompt_text is not None:
-            text, stops = request.prompt_text, []
-        else:
-            text, stops = to_transcript(request.messages)
-        stops = [s for s in (*(p.stop or []), *stops) if s]
-        max_tokens = p.max_tokens or DEFAULT_MAX_TOKENS
-        # special=False: control tokens written in user data stay plain text.
-        tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
-        if len(tokens) + 1 > self.n_ctx:
-            raise BadRequestError(
-                f"prompt is {len(tokens)} tokens, over the context of {self.n_ctx}", model=self.id
-            )
-        max_tokens = min(max_tokens, self.n_ctx - len(tokens))
+        tokens, stops, max_tokens = self._prepare(llama, request)
         yield ("start", len(tokens))
 
         temperature = 0.0 if p.temperature is None else p.temperature
@@ -268,16 +335,19 @@ class LocalModel(Model):
             captured.append(np.array(logits, dtype=np.float32, copy=True))
             return logits
 
-        out_tokens: list[int] = []
-        emitted = 0  # characters of the decoded text already yielded
-        pending = b""
-        finish = "length"
         from llama_cpp import llama_vocab_is_eog
 
+        from .local_batch import TokenText
+
+        out = TokenText(llama, stops)
+        emitted = 0  # characters of the decoded text already yielded
+        finish = "length"
         vocab = llama._model.vocab
         hold = max((len(s) for s in stops), default=0)
-        decoded = ""
         with _CALL_LOCKS[id(llama)]:
+            batcher = _BATCHERS.get(id(llama))
+            if batcher is not None:  # resident prefixes of batches must leave it room
+                batcher.free_for_sequential(len(tokens) + max_tokens)
             if p.seed is not None:
                 llama.set_seed(p.seed)
             gen = llama.generate(
@@ -293,35 +363,26 @@ class LocalModel(Model):
                 if llama_vocab_is_eog(vocab, token):
                     finish = "stop"
                     break
-                out_tokens.append(token)
-                pending += llama.detokenize([token], prev_tokens=out_tokens[:-1])
-                try:
-                    decoded += pending.decode("utf-8")
-                    pending = b""
-                except UnicodeDecodeError:
-                    if len(pending) < 8:
-                        continue  # an incomplete UTF-8 sequence: wait for the next token
-                    decoded += pending.decode("utf-8", errors="replace")
-                    pending = b""
-                cut = _first_stop(decoded, stops)
-                if cut is not None:
-                    decoded = decoded[:cut]
+                if out.add(token):
                     finish = "stop"
-                    if emitted < len(decoded):
-                        yield ("text", decoded[emitted:])
-                    emitted = len(decoded)
                     break
-                safe = len(decoded) - hold
+                safe = len(out.text) - hold
                 if safe > emitted:
-                    yield ("text", decoded[emitted:safe])
+                    yield ("text", out.text[emitted:safe])
                     emitted = safe
-                if len(out_tokens) >= max_tokens:
+                if len(out.tokens) >= max_tokens:
                     break
             gen.close()
+        decoded = out.text
+        if out.pending and finish == "length":  # cut inside a character
+            decoded += out.pending.decode("utf-8", errors="replace")
+            cut = _first_stop(decoded, stops)
+            if cut is not None:
+                decoded, finish = decoded[:cut], "stop"
         if emitted < len(decoded):
             yield ("text", decoded[emitted:])
-        logprobs = _logprobs(llama, out_tokens, captured, p.logprobs or 0) if want_lp else None
-        yield ("end", finish, len(out_tokens), logprobs)
+        logprobs = _logprobs(llama, out.tokens, captured, p.logprobs or 0) if want_lp else None
+        yield ("end", finish, len(out.tokens), logprobs)
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

@@ -146,9 +146,10 @@ class StoreCache:
         self.store = store
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self.store.session() as s:
-            row = s.get(CachedResponse, key)
-            return dict(row.response) if row is not None else None
+        t = CachedResponse.__table__
+        with self.store.engine.connect() as conn:
+            value = conn.execute(select(t.c.response).where(t.c.key == key)).scalar_one_or_none()
+            return dict(value) if value is not None else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         stmt = _insert_ignore(self.store.engine.dialect.name, CachedResponse.__table__)
@@ -215,8 +216,13 @@ class RunsMixin:
             return {(v, m, c, int(r)) for v, m, c, r in rows}
 
     def results(self, run_id: str) -> list[ResultRecord]:
-        with self.session() as s:
-            rows = s.scalars(select(Result).where(Result.run_id == run_id).order_by(Result.id))
+        # Core rows, not ORM objects: a session would hold every Result in its identity map
+        # beside the records (about twice the memory for a 100,000-case run's report).
+        t = Result.__table__
+        cols = [c for c in t.c if c.name not in ("id", "run_id", "created_at")]
+        query = select(*cols).where(t.c.run_id == run_id).order_by(t.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execution_options(yield_per=2000).execute(query)
             return [_record(r) for r in rows]
 
     def get_run(self, ref: str) -> RunInfo:
