@@ -237,11 +237,16 @@ def _is_json(strict: bool) -> Callable[[dict[str, Any], _Ctx], dict[str, Any]]:
     return conv
 
 
-def _levenshtein(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    out = _value_only(a, ctx)
-    if a.get("threshold") is not None:
-        out["threshold"] = int(a["threshold"])
-    return out
+def _with_threshold(cast: Callable[[Any], Any]) -> Callable[[dict[str, Any], _Ctx], dict[str, Any]]:
+    """The value, and promptfoo's threshold when given (an edit count or a 0–1 score)."""
+
+    def conv(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
+        out = _value_only(a, ctx)
+        if a.get("threshold") is not None:
+            out["threshold"] = cast(a["threshold"])
+        return out
+
+    return conv
 
 
 def _rouge(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
@@ -259,11 +264,8 @@ def _limit(key: str) -> Callable[[dict[str, Any], _Ctx], dict[str, Any]]:
     return conv
 
 
-def _judge(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
-    out = _value_only(a, ctx)
-    if a.get("threshold") is not None:
-        out["threshold"] = float(a["threshold"])
-    return out
+_levenshtein = _with_threshold(int)
+_judge = _with_threshold(float)
 
 
 def _python(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
