@@ -49,6 +49,10 @@ sed -i 's/Classify the sentiment of each product review as positive or negative.
 "$PROMPTEUR" eval suites/sentiment.yaml
 "$PROMPTEUR" compare "$("$PROMPTEUR" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[3]["id"])')" latest
 
+step "optimize: a better version under a budget of 60 model calls, judged on held-out cases"
+"$PROMPTEUR" optimize sentiment --suite suites/sentiment.yaml --budget 60 -o reports/optimize.html
+"$PROMPTEUR" optimize --history
+
 step "runs and versions: everything is in the store"
 "$PROMPTEUR" runs
 "$PROMPTEUR" library versions sentiment

@@ -309,6 +309,24 @@ class Prompt:
         )
 
 
+def template_turns(prompt: Prompt) -> list[Segment]:
+    """The body's turns as written (templates, before rendering): text with no marker line
+    before the first one is a user turn."""
+    turns: list[Segment] = []
+    role, start, lines = "user", prompt.body_line, []
+    for i, line in enumerate(prompt.body.split("\n")):
+        m = _MARKER.match(line)
+        if m and m.group(1).lower() in ROLES:
+            if any(ln.strip() for ln in lines):
+                turns.append(Segment(role, "\n".join(lines), start))
+            role, start, lines = m.group(1).lower(), prompt.body_line + i + 1, []
+        else:
+            lines.append(line)
+    if any(ln.strip() for ln in lines):
+        turns.append(Segment(role, "\n".join(lines), start))
+    return turns
+
+
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
@@ -496,7 +514,16 @@ def _environment() -> Any:
     return _ENV
 
 
+_TEMPLATES: dict[tuple[str, str, str], Any] = {}
+
+
 def _compile(prompt: Prompt) -> Any:
+    # Compiling costs ~1 ms, rendering ~50 µs: an eval renders the same body thousands of
+    # times. Keyed by content (a Prompt is mutable); templates are safe to share.
+    key = (prompt.body, prompt.name, prompt.source)
+    template = _TEMPLATES.get(key)
+    if template is not None:
+        return template
     from jinja2 import TemplateSyntaxError
 
     env = _environment()
@@ -508,7 +535,11 @@ def _compile(prompt: Prompt) -> Any:
         raise UserError(
             f"template syntax error: {exc.message}", file=prompt.source, line=line, field="body"
         ) from None
-    return env.template_class.from_code(env, code, env.make_globals(None))
+    template = env.template_class.from_code(env, code, env.make_globals(None))
+    if len(_TEMPLATES) >= 512:  # the optimizer makes many variants: bound the memory
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = template
+    return template
 
 
 def _template_line(prompt: Prompt, tb: Any) -> int | None:

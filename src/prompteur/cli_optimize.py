@@ -1,0 +1,353 @@
+"""`prompteur optimize`: thin shell over optimize/ — options, progress, the printed outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .errors import PrompteurError, UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .optimize.engine import Outcome
+
+
+def optimize_command(
+    prompt: Annotated[
+        str | None,
+        typer.Argument(help="The prompt to improve (name, path or NAME@VERSION)."),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option("--suite", "-s", help="The suite whose cases and checks score it.")
+    ] = None,
+    budget: Annotated[
+        int, typer.Option(help="Task-model calls the search may make (cache hits are free).", min=1)
+    ] = 300,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="The model to optimize for (default: the prompt's)."),
+    ] = None,
+    proposer: Annotated[
+        str | None,
+        typer.Option(
+            help="A capable model that proposes instructions (critique-and-edit from failures, "
+            "instructions induced from examples). Without one, proposals are deterministic."
+        ),
+    ] = None,
+    proposer_budget: Annotated[
+        int, typer.Option(help="Calls the proposer model may make.", min=0)
+    ] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of the search.")] = 0,
+    split: Annotated[
+        str, typer.Option(help="Train, development and test shares of the suite's cases.")
+    ] = "0.3,0.4,0.3",
+    write: Annotated[
+        bool, typer.Option("--write", help="Replace the prompt file with the optimized version.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the optimized prompt to this file.")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Finish an interrupted optimization: its calls are not made again."),
+    ] = None,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Show the search of an optimization (the latest, or the run named by PROMPT).",
+        ),
+    ] = False,
+    output: Annotated[
+        list[Path] | None,
+        typer.Option("--output", "-o", help="Write a report: .html (with the chart) or .json."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable outcome.")] = False,
+) -> None:
+    """Improve a prompt automatically under a call budget: demonstrations (which, how many,
+    in what order), instruction, label words — raced on development cases, reported on
+    held-out test cases with a paired comparison against the starting prompt."""
+    from .cli import _config, _console, _fail, _print_json, _store
+
+    try:
+        config = _config()
+        store = _store(config)
+        if history:
+            info = _optimization_run(store, prompt)
+            _print_history(_console(), info.plan)
+            _write(store, info.id, output)
+            return
+        outcome = _run(
+            config,
+            store,
+            prompt,
+            suite,
+            budget,
+            model,
+            proposer,
+            proposer_budget,
+            seed,
+            split,
+            resume,
+        )
+        if write or out:
+            _save_file(outcome, out)
+        if as_json:
+            _print_json(outcome.summary())
+        else:
+            _print_outcome(_console(), outcome)
+        _write(store, outcome.run_id, output)
+    except KeyboardInterrupt:
+        _console(stderr=True).print("interrupted: finish with prompteur optimize --resume RUN")
+        raise typer.Exit(130) from None
+    except PrompteurError as exc:
+        _fail(exc)
+
+
+def _parse_split(text: str) -> tuple[float, float, float]:
+    try:
+        parts = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 3:
+        raise UserError(f"--split '{text}': give three numbers, train,dev,test (e.g. 0.3,0.4,0.3)")
+    return parts  # type: ignore[return-value]
+
+
+def _run(
+    config: Any,
+    store: Any,
+    prompt_ref: str | None,
+    suite_path: str | None,
+    budget: int,
+    model: str | None,
+    proposer_id: str | None,
+    proposer_budget: int,
+    seed: int,
+    split: str,
+    resume: str | None,
+) -> Outcome:
+    import asyncio
+
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from .cli import _console
+    from .library import Library
+    from .models.pricing import cost as cost_of
+    from .models.registry import get_model
+    from .optimize.engine import Settings, optimize, split_cases
+    from .run import Runner
+    from .suite import load_suite
+
+    library = Library.from_config(config)
+    run_id = None
+    if resume:
+        info = store.get_run(resume)
+        if info.plan.get("kind") != "optimize":
+            raise UserError(f"run {info.id} is not an optimization", hint="see: prompteur runs")
+        run_id = info.id
+        s = info.plan["settings"]
+        settings = Settings(
+            budget=s["budget"],
+            proposer_budget=s["proposer_budget"],
+            seed=s["seed"],
+            split=tuple(s["split"]),
+            max_demos=s["max_demos"],
+            report_train=s["report_train"],
+        )
+        prompt = library.resolve(store, f"{info.plan['prompt']}@{info.plan['start_version']}")
+        suite = load_suite(suite_path or info.suite)
+        model_id = info.plan["model"]
+        proposer_id = info.plan.get("proposer")
+        by_id = {c.id: c for c in suite.cases()}
+        splits = info.plan["splits"]
+        missing = [i for k in splits.values() for i in k if i not in by_id]
+        if missing:
+            raise UserError(
+                f"{len(missing)} cases of run {info.id} are no longer in the suite",
+                file=suite.path,
+                hint="an optimization resumes on the same cases",
+            )
+        train, dev, test = ([by_id[i] for i in splits[k]] for k in ("train", "dev", "test"))
+        store.set_run_status(run_id, "running")
+    else:
+        if not prompt_ref or not suite_path:
+            raise UserError("name a prompt and a suite: prompteur optimize PROMPT --suite SUITE")
+        settings = Settings(
+            budget=budget, proposer_budget=proposer_budget, seed=seed, split=_parse_split(split)
+        )
+        prompt = library.resolve(store, prompt_ref)
+        suite = load_suite(suite_path)
+        model_id = model or prompt.model_id or config.data.project.default_model
+        train, dev, test = split_cases(list(suite.cases()), seed, settings.split)
+    task_model = get_model(model_id, config)
+    runner = Runner(
+        {model_id: task_model},
+        cost_of=lambda m, usage: cost_of(m, usage, config),
+        default_checks=suite.spec.checks,
+        threshold=suite.spec.threshold,
+        cache=store.cache,
+    )
+    proposer_model = get_model(proposer_id, config) if proposer_id else None
+    if proposer_id and proposer_id.split(":")[0] == "local":
+        _console(stderr=True).print(
+            "warning: the embedded model is too small to write instructions; "
+            "its proposals will rarely help",
+        )
+    err = _console(stderr=True)
+    err.print(
+        f"optimizing {prompt.name}@{prompt.short_version} for {model_id}: "
+        f"{len(train)} train · {len(dev)} dev · {len(test)} test cases · budget "
+        f"{settings.budget} calls",
+        markup=False,
+    )
+
+    async def go(progress: Any, task: Any) -> Outcome:
+        try:
+            return await optimize(
+                store,
+                runner,
+                model_id,
+                prompt,
+                train,
+                dev,
+                test,
+                settings,
+                suite=str(suite.path),
+                proposer=proposer_model,
+                run_id=run_id,
+                on_progress=lambda b: progress.update(
+                    task,
+                    completed=min(b.spent_task, b.task_calls),
+                    extra=f"{b.cache_hits} cached · {b.spent_proposer} proposer · "
+                    f"{b.spent_final} reporting",
+                ),
+            )
+        finally:
+            await task_model.aclose()
+            if proposer_model is not None:
+                await proposer_model.aclose()
+
+    with Progress(
+        TextColumn("search"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} calls"),
+        TextColumn("{task.fields[extra]}"),
+        console=err,
+    ) as progress:
+        task = progress.add_task("search", total=settings.budget, extra="")
+        return asyncio.run(go(progress, task))
+
+
+def _optimization_run(store: Any, ref: str | None) -> Any:
+    if ref:
+        info = store.get_run(ref)
+        if info.plan.get("kind") != "optimize":
+            raise UserError(f"run {info.id} is not an optimization", hint="see: prompteur runs")
+        return info
+    for info in store.runs(limit=200):
+        if info.plan.get("kind") == "optimize":
+            return info
+    raise UserError("no optimization in the store yet", hint="run: prompteur optimize PROMPT -s S")
+
+
+def _fmt(d: dict[str, Any]) -> str:
+    m = d["mean"]
+    return f"{m['estimate']:.3f} [{m['low']:.3f}, {m['high']:.3f}] (n={d['cases']})"
+
+
+def _print_outcome(console: Console, outcome: Outcome) -> None:
+    from rich.table import Table
+
+    s = outcome.summary()
+    table = Table(title=f"{outcome.start.name}: start vs optimized (mean score, 95% CI)")
+    table.add_column("split")
+    table.add_column(f"start {outcome.start.short_version}")
+    table.add_column(f"optimized {outcome.best.short_version}")
+    for split, by in s["scores"].items():
+        table.add_row(split, _fmt(by["start"]), _fmt(by["best"]))
+    console.print(table)
+    if outcome.improved:
+        console.print("changes: " + " → ".join(outcome.changes), markup=False, highlight=False)
+    else:
+        console.print("no candidate beat the starting prompt on the development cases.")
+    if s["test_comparison"]:
+        console.print("held-out test: " + s["test_comparison"]["words"], markup=False)
+    c = s["calls"]
+    console.print(
+        f"calls: {c['search']}/{c['budget']} search · {c['proposer']} proposer · "
+        f"{c['reporting']} reporting · {c['cache_hits']} from cache · run {outcome.run_id}",
+        markup=False,
+    )
+    for note in outcome.notes:
+        console.print(f"note: {note}", markup=False)
+    console.print(
+        f"saved as {outcome.best.name}@{outcome.best.short_version} · see: prompteur library "
+        f"diff {outcome.best.name}@{outcome.start.short_version} "
+        f"{outcome.best.name}@{outcome.best.short_version}",
+        markup=False,
+    )
+
+
+def _print_history(console: Console, plan: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"search history of {plan.get('prompt')} (budget "
+        f"{plan.get('settings', {}).get('budget')} calls)"
+    )
+    for col in ("round", "calls", "candidate", "proposer", "change", "cases", "score"):
+        table.add_column(col)
+    for e in plan.get("history", []):
+        if e.get("event") == "scored":
+            table.add_row(
+                str(e["round"]),
+                str(e["spent"]),
+                e["version"][:12],
+                e.get("proposer", ""),
+                e.get("change", ""),
+                str(e["cases"]),
+                f"{e['score']:.3f}",
+            )
+        elif e.get("event") == "best":
+            table.add_row(
+                str(e.get("round", "")),
+                str(e["spent"]),
+                e["version"][:12],
+                "",
+                f"★ new best: {e.get('change', 'starting prompt')}",
+                "all dev",
+                f"{e['score']:.3f}",
+                style="bold",
+            )
+    console.print(table)
+    result = plan.get("result")
+    if result and result.get("test_comparison"):
+        console.print("held-out test: " + result["test_comparison"]["words"], markup=False)
+
+
+def _save_file(outcome: Outcome, out: Path | None) -> None:
+    import os
+    import tempfile
+
+    target = out or outcome.start.path
+    if target is None:
+        raise UserError("the prompt has no file to write: use --out PATH")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(outcome.best.text)
+    os.replace(tmp, target)
+
+
+def _write(store: Any, run_id: str, outputs: list[Path] | None) -> None:
+    if not outputs:
+        return
+    from .optimize.report import write_report
+
+    for path in outputs:
+        write_report(store, run_id, path)

@@ -1,0 +1,273 @@
+"""`prompteur optimize`: a prompt and a suite in, a better version (or the honest news that
+there is none) out.
+
+The suite's cases are split once, with the seed, into train (demonstrations come from
+there), development (the search scores candidates there) and test (held out: the search never
+sees it; the final report is on it alone, as a paired comparison with the starting prompt).
+Everything is one run in the store: candidates' results, the search history, the outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from ..stats import Interval, PairedComparison, bootstrap_mean, compare_paired, wilson
+from .evaluator import Budget, Evaluator, passed_of, score_of
+from .proposers import DemoSets, ModelProposer, Mutations, Patterns, Proposer, SearchState
+from .search import Search
+from .space import Layout, decompose, front_matter, materialize, starting_candidate
+
+if TYPE_CHECKING:
+    from ..models.base import Model
+    from ..prompt import Prompt
+    from ..run import Runner
+    from ..store import Store
+    from ..suite import Case
+
+
+@dataclass
+class Settings:
+    budget: int = 300  # task-model calls for the search
+    proposer_budget: int = 20  # proposer-model calls (used only with a proposer model)
+    seed: int = 0
+    split: tuple[float, float, float] = (0.3, 0.4, 0.3)  # train, dev, test
+    max_demos: int = 16
+    report_train: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SplitScore:
+    mean: Interval
+    pass_rate: Interval
+    cases: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mean": asdict(self.mean),
+            "pass_rate": asdict(self.pass_rate),
+            "cases": self.cases,
+        }
+
+
+@dataclass
+class Outcome:
+    run_id: str
+    start: Prompt
+    best: Prompt
+    changes: list[str]
+    scores: dict[str, dict[str, SplitScore]]  # split → {"start", "best"}
+    comparison: PairedComparison | None
+    budget: Budget
+    history: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def improved(self) -> bool:
+        return self.best.version != self.start.version
+
+    def summary(self) -> dict[str, Any]:
+        c = self.comparison
+        return {
+            "run": self.run_id,
+            "start_version": self.start.version,
+            "best_version": self.best.version,
+            "improved": self.improved,
+            "changes": self.changes,
+            "scores": {
+                split: {who: s.to_dict() for who, s in by_who.items()}
+                for split, by_who in self.scores.items()
+            },
+            "test_comparison": None
+            if c is None
+            else {
+                "cases": c.cases,
+                "rate_start": c.rate_a,
+                "rate_best": c.rate_b,
+                "difference": asdict(c.difference),
+                "p_value": c.p_value,
+                "score_difference": asdict(c.score_difference) if c.score_difference else None,
+                "score_p_value": c.score_p_value,
+                "significant": c.significant,
+                "words": c.words(),
+            },
+            "calls": {
+                "search": self.budget.spent_task,
+                "budget": self.budget.task_calls,
+                "proposer": self.budget.spent_proposer,
+                "reporting": self.budget.spent_final,
+                "cache_hits": self.budget.cache_hits,
+            },
+            "notes": self.notes,
+        }
+
+
+def split_cases(
+    cases: Sequence[Case], seed: int, fractions: tuple[float, float, float]
+) -> tuple[list[Case], list[Case], list[Case]]:
+    if len(cases) < 6:
+        raise UserError(
+            f"the suite has {len(cases)} cases: too few to optimize honestly",
+            hint="an optimizer needs train, development and held-out test cases — "
+            "at least 6, and a few dozen to measure anything",
+        )
+    if any(f <= 0 for f in fractions):
+        raise UserError("--split needs three positive parts: train,dev,test")
+    order = sorted(cases, key=lambda c: c.id)
+    random.Random(f"split:{seed}").shuffle(order)
+    total = sum(fractions)
+    n_train = max(1, round(len(order) * fractions[0] / total))
+    n_test = max(2, round(len(order) * fractions[2] / total))
+    n_dev = len(order) - n_train - n_test
+    if n_dev < 2:
+        raise UserError("--split leaves fewer than 2 development cases")
+    return order[:n_train], order[n_train : n_train + n_dev], order[n_train + n_dev :]
+
+
+def answer_text(expected: Any) -> str | None:
+    if expected is None:
+        return None
+    if isinstance(expected, list):
+        return answer_text(expected[0]) if expected else None
+    if isinstance(expected, dict):
+        return json.dumps(expected, ensure_ascii=False)
+    return str(expected)
+
+
+def labelled_pool(layout: Layout, train: Sequence[Case]) -> list[dict[str, Any]]:
+    pool = []
+    for c in train:
+        answer = answer_text(c.expected)
+        if answer is None:
+            continue
+        pool.append({**{k: c.inputs.get(k) for k in layout.input_names}, layout.output_key: answer})
+    return pool
+
+
+def split_score(records: Sequence[Any]) -> SplitScore:
+    scores = [score_of(r) for r in records]
+    passed = sum(passed_of(r) for r in records)
+    return SplitScore(bootstrap_mean(scores), wilson(passed, len(records)), len(records))
+
+
+async def optimize(
+    store: Store,
+    runner: Runner,
+    model_id: str,
+    prompt: Prompt,
+    train: list[Case],
+    dev: list[Case],
+    test: list[Case],
+    settings: Settings,
+    *,
+    suite: str = "",
+    proposer: Model | None = None,
+    run_id: str | None = None,
+    on_progress: Callable[[Budget], None] | None = None,
+) -> Outcome:
+    layout = decompose(prompt)
+    front = front_matter(layout)
+    budget = Budget(settings.budget, settings.proposer_budget if proposer else 0)
+    if run_id is None:
+        run_id = store.new_run(
+            suite,
+            {
+                "kind": "optimize",
+                "prompt": prompt.name,
+                "start_version": prompt.version,
+                "model": model_id,
+                "proposer": getattr(proposer, "id", None),
+                "settings": settings.to_dict(),
+                "splits": {
+                    "train": [c.id for c in train],
+                    "dev": [c.id for c in dev],
+                    "test": [c.id for c in test],
+                },
+            },
+            settings.budget,
+        )
+    ev = Evaluator(runner, model_id, store, run_id, budget, on_progress)
+    ev.load_previous()
+    rng = random.Random(settings.seed)
+    notes = list(layout.notes)
+    start = starting_candidate(layout)
+    pool = labelled_pool(layout, train)
+    if not pool and layout.fields is not None and train:
+        pool = await bootstrap_pool(ev, layout, materialize(layout, start, front), train)
+        notes.append(
+            f"no expected values: {len(pool)} demonstrations bootstrapped from the model's "
+            f"own passing outputs on train cases"
+        )
+    state = SearchState(layout, pool, rng, start, max_demos=settings.max_demos)
+    explore: list[Proposer] = [DemoSets(), Patterns()]
+    refine: list[Proposer] = [Mutations(), Patterns()]
+    if proposer is not None:
+        mp = ModelProposer(proposer, budget)
+        explore.append(mp)
+        refine.append(mp)
+
+    def save_history(history: list[dict[str, Any]]) -> None:
+        store.update_run_plan(run_id, {"history": history})
+
+    search = Search(ev, layout, front, dev, state, explore, refine, save_history)
+    best = await search.run(start, prompt)
+    start_prompt = prompt
+    # The held-out report: both prompts on the test cases (and train, if asked), paid apart.
+    splits = {"dev": dev, "test": test} | ({"train": train} if settings.report_train else {})
+    todo = [(p, cases) for p in (start_prompt, best.prompt) for cases in splits.values()]
+    await ev.evaluate(todo, final=True)
+    scores = {
+        name: {
+            "start": split_score(ev.records(start_prompt, [c.id for c in cases])),
+            "best": split_score(ev.records(best.prompt, [c.id for c in cases])),
+        }
+        for name, cases in splits.items()
+    }
+    comparison = None
+    if best.prompt.version != start_prompt.version:
+        ids = [c.id for c in test]
+        a = {r.case_id: r for r in ev.records(start_prompt, ids)}
+        b = {r.case_id: r for r in ev.records(best.prompt, ids)}
+        common = [i for i in ids if i in a and i in b]
+        comparison = compare_paired(
+            "start",
+            "optimized",
+            [(passed_of(a[i]), passed_of(b[i])) for i in common],
+            scores=[(score_of(a[i]), score_of(b[i])) for i in common],
+        )
+    changes = [e.cand.change for e in search.lineage(best.prompt.version)[1:]]
+    outcome = Outcome(
+        run_id, start_prompt, best.prompt, changes, scores, comparison, budget, search.history
+    )
+    outcome.notes = notes
+    for p in (start_prompt, best.prompt):
+        store.save_version(p.name, p.version, p.text, f"optimize:{run_id}")
+    store.update_run_plan(run_id, {"history": search.history, "result": outcome.summary()})
+    store.set_run_status(run_id, "done")
+    return outcome
+
+
+async def bootstrap_pool(
+    ev: Evaluator, layout: Layout, start: Prompt, train: list[Case]
+) -> list[dict[str, Any]]:
+    """Demonstrations from the model's own passing outputs (DSPy's bootstrapping), for suites
+    whose cases carry checks but no expected answer."""
+    from .evaluator import BudgetExhausted
+
+    cases = train[: max(8, min(len(train), ev.budget.left // 4))]
+    with contextlib.suppress(BudgetExhausted):
+        await ev.evaluate([(start, cases)])
+    pool = []
+    for r in ev.records(start, [c.id for c in cases]):
+        if passed_of(r) and r.output and r.output.strip():
+            inputs = {k: r.inputs.get(k) for k in layout.input_names}
+            pool.append({**inputs, layout.output_key: r.output.strip()})
+    return pool

@@ -1,0 +1,114 @@
+"""Reports of an optimization: JSON (outcome and history) and a self-contained HTML page whose
+chart plots each candidate's development score against the calls spent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+    w, h, left, top, right, bottom = 760, 300, 48, 12, 12, 36
+    pw, ph = w - left - right, h - top - bottom
+    xmax = max([budget, *(e.get("spent", 0) for e in history)]) or 1
+
+    def x(v: float) -> float:
+        return round(left + pw * v / xmax, 1)
+
+    def y(v: float) -> float:
+        return round(top + ph * (1 - max(0.0, min(1.0, v))), 1)
+
+    dev_full = max((e.get("cases", 0) for e in history if e.get("event") == "scored"), default=0)
+    points, best_line, best = [], [], None
+    for e in history:
+        if e.get("event") == "scored":
+            full = e["cases"] == dev_full
+            points.append(
+                {
+                    "x": x(e["spent"]),
+                    "y": y(e["score"]),
+                    "full": full,
+                    "size": 2 if full else 0,
+                    "title": f"{e['version'][:12]} · {e.get('change', '')} · "
+                    f"{e['score']:.3f} on {e['cases']} cases",
+                }
+            )
+        elif e.get("event") == "best" and "score" in e:
+            if best is not None:
+                best_line.append(f"{x(e['spent'])},{y(best)}")
+            best = e["score"]
+            best_line.append(f"{x(e['spent'])},{y(best)}")
+    if best is not None:
+        best_line.append(f"{x(xmax)},{y(best)}")
+    return {
+        "w": w,
+        "h": h,
+        "left": left,
+        "top": top,
+        "pw": pw,
+        "ph": ph,
+        "points": points,
+        "best": " ".join(best_line),
+        "yticks": [{"y": y(v / 4), "label": f"{v / 4:.2f}"} for v in range(5)],
+        "xticks": [{"x": x(xmax * i / 4), "label": str(round(xmax * i / 4))} for i in range(5)],
+    }
+
+
+def to_html(store: Store, run_id: str) -> str:
+    from importlib.resources import files
+
+    from jinja2 import Environment
+
+    from ..library import unified_diff
+    from ..prompt import parse_prompt
+
+    info = store.get_run(run_id)
+    plan = info.plan
+    result = plan.get("result")
+    diff: list[str] = []
+    if result and result["best_version"] != result["start_version"]:
+        a = store.find_version(plan["prompt"], result["start_version"])
+        b = store.find_version(plan["prompt"], result["best_version"])
+        if a and b:
+            diff = unified_diff(
+                parse_prompt(a.content, name=a.name),
+                parse_prompt(b.content, name=b.name),
+                f"start {a.version[:12]}",
+                f"optimized {b.version[:12]}",
+            ).splitlines()
+    env = Environment(autoescape=True)
+    template = env.from_string(
+        files("prompteur").joinpath("templates/optimize.html.j2").read_text(encoding="utf-8")
+    )
+    history = plan.get("history", [])
+    return template.render(
+        run_id=info.id,
+        plan=plan,
+        result=result,
+        history=history,
+        chart=chart(history, plan.get("settings", {}).get("budget", 0)),
+        diff=diff,
+    )
+
+
+def write_report(store: Store, run_id: str, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".html":
+        text = to_html(store, run_id)
+    elif suffix == ".json":
+        info = store.get_run(run_id)
+        text = json.dumps({"run": info.id, **info.plan}, ensure_ascii=False, indent=2, default=str)
+    else:
+        raise UserError(
+            f"cannot write an optimization report as '{suffix}'", hint="use .html or .json"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

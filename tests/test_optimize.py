@@ -1,0 +1,219 @@
+"""The optimizer on the embedded model: search space, budget accounting, resume, reports."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prompteur.cli import app
+from prompteur.config import load_config
+from prompteur.errors import UserError
+from prompteur.models.registry import get_model
+from prompteur.optimize.engine import Settings, optimize, split_cases
+from prompteur.optimize.proposers import (
+    DemoSets,
+    Mutations,
+    Patterns,
+    SearchState,
+    extract_instruction,
+    field_variants,
+    pick_balanced,
+)
+from prompteur.optimize.search import largest_race, race_cost, rungs_for
+from prompteur.optimize.space import decompose, materialize, starting_candidate
+from prompteur.prompt import load_prompt, parse_prompt
+from prompteur.run import Runner
+from prompteur.store import Store
+from prompteur.suite import Case, load_suite
+
+cli = CliRunner()
+
+
+def test_layout_round_trip_renders_the_same_messages(project: Path) -> None:
+    for name, inputs in (
+        ("sentiment", {"review": "Fine."}),
+        ("tri-tickets", {"message": "Ma facture est fausse."}),
+    ):
+        prompt = load_prompt(project / "prompts" / f"{name}.prompty")
+        layout = decompose(prompt)
+        assert layout.fields is not None and layout.instruction
+        again = materialize(layout, starting_candidate(layout))
+        assert again.render(inputs) == prompt.render(inputs)
+
+
+def test_candidate_changes_reach_the_rendered_prompt(project: Path) -> None:
+    prompt = load_prompt(project / "prompts" / "sentiment.prompty")
+    layout = decompose(prompt)
+    start = starting_candidate(layout)
+    state = SearchState(layout, list(prompt.meta.examples), random.Random(0), start)
+    fields = dict(field_variants(state))
+    io = fields["labels Input/Output"]
+    cand = start.with_("x", None, instruction="", fields=io, demos=start.demos[:2])
+    text = materialize(layout, cand).render({"review": "Fine."})
+    assert [m.role for m in text] == ["user"]  # no instruction: no system turn
+    assert text[0].content.count("Input: ") == 3 and text[0].content.endswith("Output:")
+
+
+def test_unrecognised_body_searches_the_instruction_only() -> None:
+    p = parse_prompt("system:\nBe brief.\n\nuser:\nSay {{ x }} twice.\n", name="p")
+    layout = decompose(p)
+    assert layout.fields is None and layout.instruction == "Be brief."
+    assert "not a recognised few-shot block" in layout.notes[0]
+    templated = parse_prompt("system:\nAbout {{ x }}.\n\nuser:\nSay {{ x }}.\n", name="q")
+    with pytest.raises(UserError, match="nothing the optimizer can change"):
+        decompose(templated)
+
+
+def test_balanced_demonstrations_interleave_labels() -> None:
+    p = parse_prompt(
+        "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
+        "{% endfor -%}\nText: {{ t }}\nLabel:\n",
+        name="p",
+    )
+    layout = decompose(p)
+    layout.output_key = "label"
+    pool = [{"t": f"n{i}", "label": "neg"} for i in range(10)] + [
+        {"t": f"p{i}", "label": "pos"} for i in range(3)
+    ]
+    state = SearchState(layout, pool, random.Random(1), starting_candidate(layout))
+    demos = pick_balanced(state, 6)
+    labels = [d["label"] for d in demos]
+    assert labels.count("pos") == 3 and labels.count("neg") == 3
+    assert all(a != b for a, b in itertools.pairwise(labels))  # alternate while both remain
+
+
+def test_racing_arithmetic() -> None:
+    assert rungs_for(100) == [4, 11, 33, 100]
+    assert rungs_for(4) == [4]
+    assert race_cost(1, [4, 11, 33, 100]) == 100
+    n = largest_race(300, [4, 11, 33, 100])
+    assert race_cost(n, [4, 11, 33, 100]) <= 300 < race_cost(n + 1, [4, 11, 33, 100])
+
+
+def test_extract_instruction_takes_the_last_tagged_block() -> None:
+    text = (
+        "Why: vague.\n<instruction>old</instruction>\nBetter:\n"
+        "<instruction> New one. </instruction>"
+    )
+    assert extract_instruction(text) == "New one."
+    assert extract_instruction("no tags") is None
+    assert extract_instruction("<instruction>{{ evil }}</instruction>") is None
+
+
+def _setup(project: Path, budget: int, seed: int = 0):
+    config = load_config(project)
+    store = Store(config.database_url)
+    suite = load_suite(project / "suites" / "sentiment.yaml")
+    prompt = load_prompt(project / "prompts" / "sentiment.prompty")
+    model = get_model("local", config)
+    runner = Runner(
+        {"local": model},
+        cost_of=lambda m, u: 0.0,
+        default_checks=suite.spec.checks,
+        cache=store.cache,
+    )
+    train, dev, test = split_cases(list(suite.cases()), seed, (0.3, 0.4, 0.3))
+    return store, runner, prompt, train, dev, test, Settings(budget=budget, seed=seed)
+
+
+def test_optimize_respects_the_budget_and_reports_on_held_out_cases(project: Path) -> None:
+    store, runner, prompt, train, dev, test, settings = _setup(project, budget=20)
+    outcome = asyncio.run(optimize(store, runner, "local", prompt, train, dev, test, settings))
+    b = outcome.budget
+    assert 0 < b.spent_task <= 20
+    rows = store.results(outcome.run_id)
+    search_rows = [r for r in rows if r.repeat == 0 and not r.cached]
+    assert len(search_rows) == b.spent_task  # every call counted, none twice
+    test_ids = {c.id for c in test}
+    assert not any(r.case_id in test_ids for r in rows if r.repeat == 0)  # search never sees test
+    assert outcome.scores["test"]["best"].cases == len(test)
+    info = store.get_run(outcome.run_id)
+    assert info.status == "done" and info.plan["result"]["best_version"] == outcome.best.version
+    assert any(e["event"] == "scored" for e in info.plan["history"])
+    assert store.find_version("sentiment", outcome.best.version) is not None
+
+
+def test_resume_makes_no_new_calls_and_cache_hits_are_free(project: Path) -> None:
+    store, runner, prompt, train, dev, test, settings = _setup(project, budget=16, seed=3)
+    first = asyncio.run(optimize(store, runner, "local", prompt, train, dev, test, settings))
+    # The same optimization resumed: everything is in its run already.
+    again = asyncio.run(
+        optimize(store, runner, "local", prompt, train, dev, test, settings, run_id=first.run_id)
+    )
+    assert again.best.version == first.best.version
+    assert again.budget.spent_task == first.budget.spent_task
+    assert len(store.results(first.run_id)) == len(store.results(again.run_id))
+    # A new optimization with the same seed: the same requests come from the cache, free.
+    third = asyncio.run(optimize(store, runner, "local", prompt, train, dev, test, settings))
+    assert third.budget.cache_hits >= first.budget.spent_task
+    assert third.budget.spent_task <= settings.budget
+
+
+def test_cli_optimize_history_and_reports(project: Path) -> None:
+    result = cli.invoke(
+        app,
+        [
+            "optimize",
+            "sentiment",
+            "-s",
+            "suites/sentiment.yaml",
+            "--budget",
+            "20",
+            "--json",
+            "-o",
+            "reports/opt.html",
+            "-o",
+            "reports/opt.json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["calls"]["search"] <= 20 and summary["calls"]["budget"] == 20
+    html = (project / "reports" / "opt.html").read_text()
+    assert (
+        "<svg" in html
+        and "Search history" in html
+        and "http" not in html.split("<body>")[1].replace("http://www.w3.org", "")
+    )
+    data = json.loads((project / "reports" / "opt.json").read_text())
+    assert data["kind"] == "optimize" and data["history"]
+    hist = cli.invoke(app, ["optimize", "--history"])
+    assert hist.exit_code == 0 and "search history of sentiment" in hist.output
+
+
+def test_cli_optimize_bad_input_is_a_clear_error(project: Path) -> None:
+    r = cli.invoke(app, ["optimize", "sentiment", "-s", "suites/sentiment.yaml", "--split", "1,2"])
+    assert r.exit_code == 2 and "--split" in r.output and "Traceback" not in r.output
+    r = cli.invoke(app, ["optimize", "nope", "-s", "suites/sentiment.yaml"])
+    assert r.exit_code == 2 and "nope" in r.output
+    r = cli.invoke(app, ["optimize", "sentiment"])
+    assert r.exit_code == 2 and "suite" in r.output
+
+
+def test_too_few_cases_is_refused() -> None:
+    cases = [Case(id=str(i), inputs={"x": i}) for i in range(4)]
+    with pytest.raises(UserError, match="too few"):
+        split_cases(cases, 0, (0.3, 0.4, 0.3))
+
+
+@pytest.mark.parametrize("proposer", [DemoSets(), Patterns(), Mutations()])
+def test_proposers_give_valid_distinct_prompts(project: Path, proposer: object) -> None:
+    prompt = load_prompt(project / "prompts" / "sentiment.prompty")
+    layout = decompose(prompt)
+    suite = load_suite(project / "suites" / "sentiment.yaml")
+    from prompteur.optimize.engine import labelled_pool
+
+    pool = labelled_pool(layout, list(suite.cases()))
+    state = SearchState(layout, pool, random.Random(0), starting_candidate(layout))
+    cands = asyncio.run(proposer.propose(state, 6))  # type: ignore[attr-defined]
+    assert cands
+    versions = {materialize(layout, c).version for c in cands}
+    assert len(versions) == len(cands) or isinstance(proposer, Mutations)
+    for c in cands:
+        materialize(layout, c).render({"review": "Fine."})
