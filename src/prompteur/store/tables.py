@@ -121,3 +121,60 @@ class CachedResponse(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# ---- probes (migration 0003) ------------------------------------------------------------
+
+
+class ProbeFinding(Base):
+    """A weakness a probe found, with its evidence."""
+
+    __tablename__ = "probe_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    probe: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(50))
+    severity: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(300))
+    case_id: Mapped[str] = mapped_column(String(400))
+    origin: Mapped[str] = mapped_column(String(200))
+    why: Mapped[str] = mapped_column(Text)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    output: Mapped[str | None] = mapped_column(Text, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_probe_findings_run", "run_id", "probe"),)
+
+
+class ProbeReport(Base):
+    """The report of a probe run, as the detectors left it (rendered again by `show`)."""
+
+    __tablename__ = "probe_reports"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JudgeCalibration(Base):
+    """How well a judge agrees with human labels on a rubric."""
+
+    __tablename__ = "judge_calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    judge: Mapped[str] = mapped_column(String(300))
+    rubric: Mapped[str] = mapped_column(Text)
+    rubric_hash: Mapped[str] = mapped_column(String(64))
+    labels: Mapped[str] = mapped_column(String(1000))
+    n: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)
+    kappa: Mapped[float | None] = mapped_column(Float, nullable=True)
+    kappa_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    kappa_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_judge_calibrations_judge", "judge", "rubric_hash"),)

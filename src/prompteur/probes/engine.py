@@ -1,0 +1,364 @@
+"""`prompteur probe`: a suite's cases → probe cases → a run in the store → findings → report.
+
+Orchestration only. The probes make the cases and read the results; the runner (the same one
+`eval` uses: concurrency, retries, the response cache, resume) runs them; the store keeps every
+result as it lands, then the findings and the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UserError
+from ..library import Library
+from ..models.pricing import cost as cost_of
+from ..models.registry import get_model, parse_model_id
+from ..run import ResultRecord, Runner, RunStats, WorkItem
+from ..suite import Case, Suite, load_suite
+from . import storage
+from ._base import Outcome, Probe, ProbeCase, ProbeContext, Skip, select
+from ._cached import CachedModel
+from ._text import guess_language
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..models import Model
+    from ..prompt import Prompt
+    from ..store import Store
+
+BASELINE = "baseline"
+# Made-up words: a model never writes one unless the input made it (2 or 3 tokens each).
+CANARIES = ("Zorblax", "Quillfen", "Brastok", "Vemmerly", "Oxtrune", "Plindor", "Gravomir")
+LABELS_MAX = 12  # more distinct expected values than this is not a label set
+
+
+@dataclass
+class ProbeOptions:
+    """What the user asked for; stored with the run, so `--resume` rebuilds the same cases."""
+
+    prompt: str
+    suite: str
+    probes: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    seed: int = 0
+    per_case: int = 2
+    max_cases: int | None = None
+    field: str | None = None
+    paraphraser: str | None = None
+    judge: str | None = None
+    policy: str | None = None
+    canary: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProbeOptions:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class ProbePlan:
+    options: ProbeOptions
+    prompt: Prompt
+    suite: Suite
+    models: list[str]
+    cases: list[Case]
+    probes: list[Probe]
+    ctx: ProbeContext
+    made: dict[str, list[ProbeCase]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    judge: CachedModel | None = None
+    paraphraser: CachedModel | None = None
+
+    @property
+    def baseline(self) -> list[ProbeCase]:
+        return [ProbeCase(c, BASELINE, c.id, True) for c in self.cases]
+
+    def probe_cases(self) -> list[ProbeCase]:
+        return self.baseline + [pc for cases in self.made.values() for pc in cases]
+
+    def total(self) -> int:
+        return len(self.probe_cases()) * len(self.models)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": "probe",
+            "suite": str(self.suite.path),
+            "prompts": [{"name": self.prompt.name, "version": self.prompt.version}],
+            "models": self.models,
+            "repeat": 1,
+            "probes": [p.name for p in self.probes],
+            "options": asdict(self.options),
+            "canary": self.ctx.canary,
+            "judge": self.ctx.judge_id,
+            "policy_rubric": self.ctx.policy.rubric() if self.ctx.policy else None,
+            "checks": self.suite.spec.checks,
+            "threshold": self.suite.spec.threshold,
+        }
+
+
+def _labels(cases: list[Case]) -> list[str]:
+    """The suite's label set: short string expected values, a few distinct ones."""
+    values = [c.expected for c in cases]
+    if not values or not all(isinstance(v, str) and 0 < len(v) <= 40 for v in values):
+        return []
+    distinct = list(dict.fromkeys(v.strip() for v in values))
+    return distinct if 2 <= len(distinct) <= LABELS_MAX else []
+
+
+def _canary(options: ProbeOptions, prompt: Prompt, cases: list[Case]) -> str:
+    if options.canary:
+        return options.canary
+    text = (prompt.text + " ".join(str(c.inputs) for c in cases)).lower()
+    start = options.seed % len(CANARIES)
+    for word in CANARIES[start:] + CANARIES[:start]:
+        if word.lower() not in text:
+            return word
+    raise UserError("every built-in canary word appears in the prompt or cases", field="--canary")
+
+
+def _capable(model_id: str) -> bool:
+    from ..checks._judge import is_base_model
+
+    return not is_base_model(model_id)
+
+
+async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbePlan:
+    """Everything checked and every probe case made, before the first call of the run (the
+    paraphraser is the one model called here, through the cache)."""
+    from .policy import load_policy
+
+    chosen = select(options.probes)
+    suite = load_suite(options.suite)
+    prompt = Library.from_config(config).resolve(store, options.prompt)
+    if options.field is not None and prompt.meta.inputs and options.field not in prompt.meta.inputs:
+        raise UserError(
+            f"the prompt has no input '{options.field}'",
+            field="--field",
+            hint="its inputs: " + ", ".join(prompt.meta.inputs),
+        )
+    if options.per_case < 0:
+        raise UserError("must be 0 (every attack) or more", field="--per-case")
+    cases = []
+    for case in suite.cases():
+        if options.max_cases is not None and len(cases) >= options.max_cases:
+            break
+        cases.append(case)
+    models = list(
+        dict.fromkeys(
+            options.models
+            or suite.spec.models
+            or [prompt.model_id or config.data.project.default_model]
+        )
+    )
+    for m in models:
+        parse_model_id(m)  # a UserError naming the bad id, before any call
+    for case in cases:  # a case the prompt cannot render fails now, not once per variant
+        try:
+            prompt.render(case.inputs)
+        except UserError as exc:
+            file, _, line = case.source.rpartition(":")
+            raise UserError(
+                f"the prompt cannot render this case: {exc.message}",
+                file=file or None,
+                line=int(line) if line.isdigit() else None,
+                field=exc.field,
+                hint=exc.hint,
+            ) from None
+    ctx = ProbeContext(
+        prompt=prompt,
+        seed=options.seed,
+        per_case=options.per_case,
+        target_field=options.field,
+        canary=_canary(options, prompt, cases),
+        labels=_labels(cases),
+        prompt_lang=guess_language(prompt.body),
+    )
+    plan = ProbePlan(options, prompt, suite, models, cases, chosen, ctx)
+    names = {p.name for p in chosen}
+    if any(n.startswith("ethics.") for n in names) or options.policy:
+        ctx.policy = load_policy(options.policy)
+    needs_judge = any(n.startswith("ethics.") or n == "hallucination.grounding" for n in names)
+    judge_id = options.judge or config.data.project.default_model
+    # A base model judges only when asked by name: its verdicts are close to chance, and
+    # "critical" findings from a coin toss would mislead more than a skipped probe.
+    if needs_judge and (options.judge or _capable(judge_id)):
+        from ..checks._judge import JudgeWarning, judge_model
+
+        parse_model_id(judge_id)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", JudgeWarning)
+            inner = judge_model(judge_id)
+        if not _capable(judge_id):
+            plan.warnings.append(
+                f"the judge {judge_id} is a base model (the embedded 270M one by default): its "
+                "verdicts are close to chance; pass --judge with a capable model to trust them"
+            )
+        plan.judge = CachedModel(inner, store.cache)
+        ctx.judge, ctx.judge_id = plan.judge, judge_id
+    if options.paraphraser:
+        parse_model_id(options.paraphraser)
+        if _capable(options.paraphraser):
+            plan.paraphraser = CachedModel(get_model(options.paraphraser, config), store.cache)
+            ctx.paraphraser, ctx.paraphraser_id = plan.paraphraser, options.paraphraser
+        else:
+            plan.warnings.append(
+                f"--paraphraser {options.paraphraser} is a base model: paraphrase and language "
+                "switch are skipped"
+            )
+    try:
+        for probe in chosen:
+            if probe.on_baseline:
+                continue
+            try:
+                plan.made[probe.name] = await probe.generate(ctx, cases)
+            except Skip as exc:
+                plan.skipped[probe.name] = str(exc)
+    finally:
+        if plan.paraphraser is not None:
+            await plan.paraphraser.aclose()
+    return plan
+
+
+def _with_suite_checks(pc: ProbeCase, suite: Suite) -> Case:
+    """The case the runner runs: the suite's checks first, when they still make sense."""
+    if not pc.keep_checks or not suite.spec.checks:
+        return pc.case
+    from dataclasses import replace
+
+    return replace(pc.case, checks=(*suite.spec.checks, *pc.case.checks))
+
+
+async def execute(
+    config: Config,
+    store: Store,
+    plan: ProbePlan,
+    run_id: str,
+    *,
+    use_cache: bool = True,
+    concurrency: int | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> RunStats:
+    """Run what is missing from `run_id`: every probe case on every model, once."""
+    models: dict[str, Model] = {m: get_model(m, config) for m in plan.models}
+    Library.from_config(config).save(store, plan.prompt)
+    runner = Runner(
+        models,
+        cost_of=lambda m, usage: cost_of(m, usage, config),
+        threshold=plan.suite.spec.threshold,
+        concurrency={m: concurrency for m in models} if concurrency else None,
+        cache=store.cache if use_cache else None,
+    )
+    from ..evaluate import StoreSink
+
+    items = [
+        WorkItem(pc.prompt or plan.prompt, m, _with_suite_checks(pc, plan.suite), 0)
+        for m in plan.models
+        for pc in plan.probe_cases()
+    ]
+    try:
+        return await runner.run(
+            items, StoreSink(store, run_id), done=store.done_keys(run_id), on_result=on_result
+        )
+    finally:
+        await asyncio.gather(*(m.aclose() for m in models.values()))
+
+
+async def analyse(plan: ProbePlan, records: list[ResultRecord]) -> list[Outcome]:
+    """Every probe's detectors over its results, per model."""
+    by_id = {pc.case.id: pc for pc in plan.probe_cases()}
+    grouped: dict[tuple[str, str], list[tuple[ProbeCase, ResultRecord]]] = defaultdict(list)
+    baseline: dict[str, dict[str, ResultRecord]] = defaultdict(dict)
+    for r in records:
+        pc = by_id.get(r.case_id)
+        if pc is None:
+            continue  # from a case this plan no longer makes (should not happen on resume)
+        grouped[(r.model, pc.probe)].append((pc, r))
+        if pc.probe == BASELINE:
+            baseline[r.model][pc.origin] = r
+    outcomes = []
+    for model in plan.models:
+        for probe in plan.probes:
+            if probe.name in plan.skipped:
+                out = probe.outcome(model)
+                out.skipped = plan.skipped[probe.name]
+            else:
+                key = (model, BASELINE if probe.on_baseline else probe.name)
+                out = await probe.detect(plan.ctx, grouped.get(key, []), baseline[model])
+                out.model = model
+            out.notes = [*plan.ctx.notes.get(probe.name, []), *out.notes]
+            outcomes.append(out)
+    return outcomes
+
+
+@dataclass
+class ProbeRun:
+    run_id: str
+    report: dict[str, Any]
+    stats: RunStats
+
+
+async def run_probe(
+    config: Config,
+    store: Store,
+    plan: ProbePlan,
+    run_id: str,
+    *,
+    use_cache: bool = True,
+    concurrency: int | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> ProbeRun:
+    """Run the plan into `run_id`, detect, store the findings and the report."""
+    from .report import build_report
+
+    started = time.monotonic()
+    store.set_run_status(run_id, "running", total=plan.total())
+    stats = await execute(
+        config,
+        store,
+        plan,
+        run_id,
+        use_cache=use_cache,
+        concurrency=concurrency,
+        on_result=on_result,
+    )
+    if on_phase:
+        on_phase("detecting")
+    records = store.results(run_id)
+    outcomes = await analyse(plan, records)
+    report = build_report(
+        store,
+        store.get_run(run_id),
+        plan,
+        outcomes,
+        records,
+        stats,
+        seconds=time.monotonic() - started,
+    )
+    findings = [f for o in outcomes for f in o.findings]
+    storage.save_findings(store, run_id, findings, report)
+    store.set_run_status(run_id, "done")
+    return ProbeRun(run_id, report, stats)
+
+
+async def plan_from_run(config: Config, store: Store, run_ref: str) -> tuple[ProbePlan, str]:
+    """The plan of an earlier probe run, rebuilt for `--resume`; refuses a changed prompt."""
+    info = store.get_run(run_ref)
+    if info.plan.get("kind") != "probe":
+        raise UserError(f"run {info.id} is not a probe run", hint="resume it with prompteur eval")
+    options = ProbeOptions.from_dict(info.plan.get("options") or {})
+    plan = await prepare(config, store, options)
+    before = (info.plan.get("prompts") or [{}])[0].get("version")
+    if before and before != plan.prompt.version:
+        raise UserError(
+            f"the prompt changed since run {info.id} ({before[:12]} → {plan.prompt.short_version})",
+            hint="start a new probe run",
+        )
+    return plan, info.id

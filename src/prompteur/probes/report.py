@@ -1,0 +1,408 @@
+"""The probe report: built once from the outcomes as plain data (stored with the run), then
+rendered — in the terminal with Rich, as JSON, JUnit XML and one self-contained HTML page.
+
+Per category and probe: the failure (attack success) rate with its Wilson interval, the
+severity, the worst findings with their evidence; the paired statistics of robustness and
+bias; what was skipped and why; how far the judge can be trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree as ET
+
+from ..stats import wilson
+from ._base import SEVERITIES, Outcome
+from ._text import clip
+from .storage import plain
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..run import ResultRecord, RunStats
+    from ..store import Store
+    from ..store.db import RunInfo
+    from .engine import ProbePlan
+
+
+def _interval(found: int, tested: int) -> dict[str, float | None]:
+    if not tested:
+        return {"estimate": None, "low": 0.0, "high": 1.0}
+    w = wilson(found, tested)
+    # Rounding can leave a bound a hair on the wrong side of 0 % or 100 %.
+    return {"estimate": w.estimate, "low": min(w.low, w.estimate), "high": max(w.high, w.estimate)}
+
+
+def _outcome_dict(o: Outcome) -> dict[str, Any]:
+    findings = sorted(o.findings, key=lambda f: (f.score is None, f.score or 0.0))
+    return {
+        "probe": o.probe,
+        "category": o.category,
+        "severity": o.severity,
+        "model": o.model,
+        "description": o.description,
+        "tested": o.tested,
+        "found": o.found,
+        "errors": o.errors,
+        "rate": _interval(o.found, o.tested),
+        "skipped": o.skipped,
+        "notes": o.notes,
+        "stats": o.stats,
+        "findings": [asdict(f) for f in findings],
+        "verdicts": [[case, hit] for case, hit in o.verdicts],
+    }
+
+
+def _categories(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for o in outcomes:
+        row = rows.setdefault(
+            (o.category, o.model),
+            {"category": o.category, "model": o.model, "tested": 0, "found": 0, "severity": "low"},
+        )
+        row["tested"] += o.tested
+        row["found"] += o.found
+        if o.found and SEVERITIES.index(o.severity) > SEVERITIES.index(row["severity"]):
+            row["severity"] = o.severity
+    for row in rows.values():
+        row["rate"] = _interval(row["found"], row["tested"])
+    return list(rows.values())
+
+
+def build_report(
+    store: Store,
+    run: RunInfo,
+    plan: ProbePlan,
+    outcomes: list[Outcome],
+    records: list[ResultRecord],
+    stats: RunStats,
+    *,
+    seconds: float,
+) -> dict[str, Any]:
+    from .engine import BASELINE
+    from .notes import judged_by
+
+    by_id = {pc.case.id: pc for pc in plan.probe_cases()}
+    baseline = []
+    for model in plan.models:
+        rs = [
+            r
+            for r in records
+            if r.model == model and by_id.get(r.case_id) and by_id[r.case_id].probe == BASELINE
+        ]
+        judged = [r for r in rs if r.passed is not None]
+        baseline.append(
+            {
+                "model": model,
+                "cases": len(rs),
+                "errors": sum(1 for r in rs if r.error),
+                "pass_rate": _interval(sum(bool(r.passed) for r in judged), len(judged))
+                if judged
+                else None,
+            }
+        )
+    by_severity: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        for f in o.findings:
+            by_severity[f.severity] += 1
+    judges = judged_by(store, plan.describe())
+    return plain(
+        {
+            "kind": "probe",
+            "run": {"id": run.id, "created": run.created_at.isoformat(), "status": "done"},
+            "prompt": {"name": plan.prompt.name, "version": plan.prompt.version},
+            "suite": str(plan.suite.path),
+            "models": plan.models,
+            "seed": plan.options.seed,
+            "canary": plan.ctx.canary,
+            "labels": plan.ctx.labels,
+            "options": asdict(plan.options),
+            "policy": plan.ctx.policy.source if plan.ctx.policy else None,
+            "baseline": baseline,
+            "categories": _categories(outcomes),
+            "outcomes": [_outcome_dict(o) for o in outcomes],
+            "summary": {
+                "findings": sum(by_severity.values()),
+                "by_severity": {s: by_severity.get(s, 0) for s in reversed(SEVERITIES)},
+            },
+            "totals": {
+                "cases": len(plan.cases),
+                "probe_cases": len(plan.probe_cases()),
+                "results": len(records),
+                "model_calls": stats.calls,
+                "cached": stats.cached,
+                "errors": stats.errors,
+                "judge_calls": plan.judge.calls if plan.judge else 0,
+                "paraphraser_calls": plan.paraphraser.calls if plan.paraphraser else 0,
+                "seconds": round(seconds, 2),
+            },
+            "judges": judges,
+            "warnings": plan.warnings,
+            "skipped": plan.skipped,
+        }
+    )
+
+
+def probes_under(report: dict[str, Any], threshold: float) -> list[str]:
+    return [
+        f"{o['probe']} · {o['model']} ({1 - o['rate']['estimate']:.1%})"
+        for o in report["outcomes"]
+        if o["tested"] and not o["skipped"] and 1 - o["rate"]["estimate"] < threshold
+    ]
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def pct(x: float | None) -> str:
+    return "—" if _missing(x) else f"{x:.1%}"
+
+
+def interval_text(i: dict[str, Any] | None) -> str:
+    if not i or _missing(i["estimate"]):
+        return "—"
+    return f"{pct(i['estimate'])} [{pct(i['low'])}, {pct(i['high'])}]"
+
+
+def short_interval(i: dict[str, Any] | None) -> str:
+    """A rate and its interval in whole percents: with tens of cases, decimals are noise."""
+    if not i or _missing(i["estimate"]):
+        return "—"
+    return f"{i['estimate']:.0%} [{i['low'] * 100:.0f}–{i['high'] * 100:.0f}%]"
+
+
+def detail_lines(o: dict[str, Any]) -> list[str]:
+    """The statistics behind a probe's rate, in words (robustness, bias, breakdowns)."""
+    st = o["stats"]
+    lines = []
+    if o["errors"]:
+        lines.append(
+            f"{o['errors']} results left out: the call or the rendering failed, or the judge's "
+            "answer could not be read (prompteur show RUN lists the errors)"
+        )
+    if "paired" in st:
+        p = st["paired"]
+        d = p["difference"]
+        lines.append(
+            f"check pass rate {pct(p['rate_b'])} on the variants vs {pct(p['rate_a'])} on the "
+            f"originals ({p['cases']} pairs): difference {d['estimate'] * 100:+.1f} points "
+            f"(95% CI {d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}), exact McNemar "
+            f"p = {p['p_value']:.3g}" + (" — significant" if p["significant"] else "")
+        )
+    if "output_changed" in st:
+        c = st["output_changed"]
+        lines.append(f"output changed in {c['count']} of {o['tested']} cases")
+    if "groups" in st:
+        parts = []
+        for g, v in st["groups"].items():
+            rate = interval_text(v["pass_rate"]) if v["pass_rate"] else "no checks"
+            parts.append(f"{g} {rate}")
+        lines.append("pass rate by group: " + "; ".join(parts))
+    if "gap" in st:
+        g = st["gap"]
+        d = g["difference"]
+        lines.append(
+            f"largest gap: {g['b']} vs {g['a']} {d['estimate'] * 100:+.1f} points (95% CI "
+            f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}), McNemar p = {g['p_value']:.3g}"
+            + (" (Holm-adjusted)" if len(st.get("comparisons", [])) > 1 else "")
+            + (" — significant" if g["significant"] else " — not significant")
+        )
+    if st.get("modes"):
+        lines.append(
+            "cases "
+            + ", ".join(f"{k}: {v}" for k, v in st["modes"].items())
+            + " (swap: the text's own mentions rewritten; insert: a sentence added)"
+        )
+    for key, values in st.get("breakdown", {}).items():
+        cells = ", ".join(f"{v} {c['found']}/{c['tested']}" for v, c in values.items())
+        lines.append(f"by {key}: {cells}")
+    return lines
+
+
+# ---- terminal ------------------------------------------------------------------------------
+
+_COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
+
+
+def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    p = report["prompt"]
+    console.print(
+        f"[bold]Probe run {report['run']['id']}[/] · {p['name']}@{p['version'][:12]} · "
+        f"{report['suite']} · seed {report['seed']} · canary {report['canary']}"
+    )
+    for b in report["baseline"]:
+        rate = interval_text(b["pass_rate"]) if b["pass_rate"] else "no checks"
+        console.print(f"baseline {b['model']}: check pass rate {rate} on {b['cases']} cases")
+    one_model = len(report["models"]) == 1
+    title = "Weaknesses found (failure rate = attack success, 95% Wilson interval)"
+    table = Table(
+        title=title + (f" · {report['models'][0]}" if one_model else ""), title_justify="left"
+    )
+    cols = [
+        "probe",
+        *([] if one_model else ["model"]),
+        "tested",
+        "found",
+        "failure rate",
+        "severity",
+    ]
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("tested", "found") else "left")
+
+    def row(name: str, model: str, *cells: str) -> None:
+        table.add_row(name, *([] if one_model else [model]), *cells)
+
+    cats = {(c["category"], c["model"]): c for c in report["categories"]}
+    seen: set[tuple[str, str]] = set()
+    for o in report["outcomes"]:
+        key = (o["category"], o["model"])
+        if key not in seen and key in cats:
+            seen.add(key)
+            c = cats[key]
+            row(
+                f"[bold]{c['category']}[/]",
+                c["model"],
+                str(c["tested"]),
+                str(c["found"]),
+                f"[bold]{short_interval(c['rate'])}[/]",
+                f"[{_COLOUR[c['severity']]}]{c['severity']}[/]" if c["found"] else "",
+            )
+        if o["skipped"]:
+            row(f"  {o['probe']}", o["model"], "—", "—", "[dim]skipped[/]", "")
+            continue
+        sev = f"[{_COLOUR[o['severity']]}]{o['severity']}[/]" if o["found"] else o["severity"]
+        row(
+            f"  {o['probe']}",
+            o["model"],
+            str(o["tested"]),
+            str(o["found"]),
+            short_interval(o["rate"]),
+            sev,
+        )
+    console.print(table)
+    for o in report["outcomes"]:
+        lines = detail_lines(o) if not o["skipped"] else []
+        if lines or o["notes"]:
+            console.print(f"[bold]{o['probe']}[/] · {o['model']}")
+            for line in lines:
+                console.print(f"  {escape(line)}")
+            for note in o["notes"]:
+                console.print(f"  [dim]note: {escape(note)}[/]")
+    shown = [o for o in report["outcomes"] if o["findings"]]
+    if shown and worst > 0:
+        console.rule("worst examples", align="left")
+    for o in shown:
+        for f in o["findings"][:worst]:
+            console.print(
+                f"[{_COLOUR[f['severity']]}]✗ {f['severity']}[/] {f['probe']} · {f['model']} "
+                f"· case {escape(f['origin'])}: {escape(clip(f['why'], 200))}"
+            )
+            text = " | ".join(f"{k}={v}" for k, v in f["inputs"].items())
+            console.print(f"    [dim]input:[/] {escape(clip(text, 160))}")
+            console.print(f"    [dim]output:[/] {escape(clip(f['output'], 160))}")
+    for name, why in report["skipped"].items():
+        console.print(f"[yellow]skipped[/] {name}: {escape(why)}")
+    for j in report["judges"]:
+        colour = "red" if j["low"] else "green"
+        console.print(f"[{colour}]judge:[/] {escape(j['text'])}")
+    for w in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {escape(w)}")
+    t = report["totals"]
+    sev = ", ".join(f"{n} {s}" for s, n in report["summary"]["by_severity"].items() if n)
+    console.print(
+        f"{report['summary']['findings']} findings ({sev or 'none'}) · {t['probe_cases']} probe "
+        f"cases from {t['cases']} suite cases · {t['results']} results · {t['model_calls']} "
+        f"model calls, {t['cached']} from cache, {t['judge_calls']} judge calls · "
+        f"{t['seconds']:.1f} s"
+    )
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, ensure_ascii=False, indent=2, default=str)
+
+
+def to_junit(report: dict[str, Any]) -> str:
+    """One <testsuite> per probe and model, one <testcase> per probe case: a finding is a
+    failure (its evidence in the message), a skipped probe is a skipped test."""
+    root = ET.Element("testsuites", name=f"probe {report['prompt']['name']}")
+    for o in report["outcomes"]:
+        name = f"{o['probe']} · {o['model']}"
+        ts = ET.SubElement(
+            root,
+            "testsuite",
+            name=name,
+            tests=str(max(1, o["tested"]) if o["skipped"] else o["tested"]),
+            failures=str(o["found"]),
+            errors=str(o["errors"]),
+            skipped="1" if o["skipped"] else "0",
+        )
+        if o["skipped"]:
+            tc = ET.SubElement(ts, "testcase", classname=name, name=o["probe"])
+            ET.SubElement(tc, "skipped", message=o["skipped"][:500])
+            continue
+        why = {f["case_id"]: f for f in o["findings"]}
+        for case_id, hit in o["verdicts"]:
+            tc = ET.SubElement(ts, "testcase", classname=name, name=case_id)
+            f = why.get(case_id)
+            if hit and f:
+                ET.SubElement(
+                    tc, "failure", message=f"[{f['severity']}] {f['why']}"[:500], type=f["severity"]
+                ).text = (
+                    f"input: {json.dumps(f['inputs'], ensure_ascii=False)}\n"
+                    f"output: {f['output']}\nwhy: {f['why']}"
+                )
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """One self-contained page: no network, styles and script inline."""
+    from importlib.resources import files
+
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+    template = env.from_string(
+        files("prompteur.probes").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    )
+    return template.render(
+        r=report,
+        cats={(c["category"], c["model"]): c for c in report["categories"]},
+        interval=interval_text,
+        details=detail_lines,
+        pct=pct,
+        dumps=lambda v: json.dumps(v, ensure_ascii=False, indent=1, default=str),
+    )
+
+
+def write(report: dict[str, Any], path: Any) -> None:
+    """A report file by its suffix: .json, .xml (JUnit) or .html."""
+    from pathlib import Path
+
+    from ..errors import UserError
+
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        text = to_json(report)
+    elif suffix == ".xml":
+        text = to_junit(report)
+    elif suffix in {".html", ".htm"}:
+        text = to_html(report)
+    else:
+        raise UserError("unknown report format", file=out, hint="use .json, .xml or .html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)

@@ -1,0 +1,251 @@
+"""Probes end to end on the embedded model, in a `prompteur init` project: the run and its
+results in the store (SQLite and PostgreSQL), findings with evidence, the report in every
+format, resume from the cache, seeded reproducibility, errors that say where."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from prompteur.cli import app
+from prompteur.config import load_config
+from prompteur.probes import ProbeOptions, prepare, run_probe
+from prompteur.probes.engine import plan_from_run
+from prompteur.probes.storage import count_findings, load_report
+from prompteur.store import Store
+
+# One small battery: a probe of each kind of analysis (per output, paired, grouped, baseline).
+PROBES = [
+    "robustness.casing",
+    "ambiguity",
+    "injection.direct",
+    "injection.encoded",
+    "leakage",
+    "bias.gender",
+    "hallucination.grounding",
+    "over-refusal",
+]
+
+
+def cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "prompteur.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "160", **(env or {})},
+        timeout=600,
+    )
+
+
+def _probe(store: Store, max_cases: int = 2, **kw: object) -> tuple[str, dict]:
+    config = load_config()
+    options = ProbeOptions(
+        prompt="sentiment", suite="suites/sentiment.yaml", max_cases=max_cases, per_case=1, **kw
+    )
+
+    async def go() -> tuple[str, dict]:
+        plan = await prepare(config, store, options)
+        run_id = store.new_run("probe test", plan.describe(), plan.total())
+        done = await run_probe(config, store, plan, run_id)
+        return run_id, done.report
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def store(project: Path) -> Store:
+    return Store(load_config().database_url)
+
+
+def test_a_probe_run_is_a_stored_run_with_findings_and_evidence(store: Store) -> None:
+    run_id, report = _probe(store, probes=PROBES)
+    info = store.get_run(run_id)
+    assert info.status == "done" and info.plan["kind"] == "probe"
+    assert run_id in [r.id for r in store.runs()]
+    results = store.results(run_id)
+    assert len(results) == info.total == report["totals"]["results"]
+    assert not [r for r in results if r.error]
+    # Stored once, read back the same.
+    assert load_report(store, run_id) == json.loads(json.dumps(report))
+    assert count_findings(store, run_id) == report["summary"]["findings"]
+
+    outcomes = {o["probe"]: o for o in report["outcomes"]}
+    assert set(outcomes) == {
+        "robustness.casing",
+        "ambiguity.underspecified",
+        "injection.direct",
+        "injection.encoded",
+        "leakage.system-prompt",
+        "leakage.pii",
+        "bias.gender",
+        "hallucination.grounding",
+        "over-refusal.benign",
+    }
+    for o in outcomes.values():
+        assert o["tested"] > 0 and o["found"] == len(o["findings"])
+        rate = o["rate"]
+        assert rate["low"] <= rate["estimate"] <= rate["high"]
+        for f in o["findings"]:
+            assert f["why"] and f["inputs"] and f["output"] is not None
+
+    # The embedded classifier answers a label to anything: it never asks about a vague input.
+    amb = outcomes["ambiguity.underspecified"]
+    assert amb["found"] == amb["tested"] == 6
+    assert any("no way to say it cannot tell" in n for n in amb["notes"])
+    # Paired and grouped statistics behind the rates.
+    assert {"difference", "p_value"} <= set(outcomes["robustness.casing"]["stats"]["paired"])
+    gap = outcomes["bias.gender"]["stats"]["gap"]
+    assert 0 <= gap["p_value"] <= 1 and gap["difference"]["low"] <= gap["difference"]["high"]
+    # Attacks are organised by OWASP id; the secret is in a copy of the prompt, not the file.
+    assert "LLM01" in outcomes["injection.direct"]["stats"]["breakdown"]["owasp"]
+    prompts = {r.prompt for r in results}
+    assert prompts == {"sentiment", "sentiment+secret"}
+    assert "Zorblax" not in Path("prompts/sentiment.prompty").read_text(encoding="utf-8")
+    assert report["baseline"][0]["cases"] == 2
+
+    # Resumed (or re-reported), the run computes nothing again and finds the same.
+    async def again() -> dict:
+        plan, rid = await plan_from_run(load_config(), store, run_id)
+        done = await run_probe(load_config(), store, plan, rid)
+        assert done.stats.calls == 0  # every result is already stored
+        return done.report
+
+    second = asyncio.run(again())
+    assert [(o["probe"], o["found"], o["tested"]) for o in second["outcomes"]] == [
+        (o["probe"], o["found"], o["tested"]) for o in report["outcomes"]
+    ]
+    assert count_findings(store, run_id) == second["summary"]["findings"]
+
+
+def test_same_seed_same_cases_other_seed_other_cases(store: Store) -> None:
+    config = load_config()
+
+    def cases(seed: int) -> dict[str, dict]:
+        options = ProbeOptions(
+            prompt="sentiment",
+            suite="suites/sentiment.yaml",
+            probes=["robustness.typos", "injection", "bias.origin"],
+            max_cases=4,
+            seed=seed,
+        )
+        plan = asyncio.run(prepare(config, store, options))
+        return {pc.case.id: pc.case.inputs for pc in plan.probe_cases()}
+
+    first = cases(1)
+    assert cases(1) == first
+    assert cases(2) != first
+    assert len(first) == 4 + 4 + 3 * 4 * 2 + 4 * 5  # baseline, typos, injection, origin groups
+
+
+def test_cli_reports_fail_under_show_and_runs(project: Path) -> None:
+    proc = cli(
+        "probe",
+        "sentiment",
+        "--suite",
+        "suites/sentiment.yaml",
+        "-p",
+        "injection.direct,ambiguity",
+        "--max-cases",
+        "2",
+        "--per-case",
+        "1",
+        "-o",
+        "out/p.json",
+        "-o",
+        "out/p.xml",
+        "-o",
+        "out/p.html",
+        "--fail-under",
+        "0.9",
+        cwd=project,
+    )
+    # The classifier guesses on every vague input: the ambiguity pass rate is 0, under 0.9.
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "under --fail-under" in proc.stderr and "ambiguity.underspecified" in proc.stderr
+    assert "Weaknesses found" in proc.stdout and "worst examples" in proc.stdout
+
+    report = json.loads((project / "out/p.json").read_text(encoding="utf-8"))
+    assert [o["probe"] for o in report["outcomes"]] == [
+        "ambiguity.underspecified",
+        "injection.direct",
+    ]
+    junit = ET.parse(project / "out/p.xml").getroot()
+    suites = {s.get("name"): s for s in junit}
+    amb = suites["ambiguity.underspecified · local"]
+    assert amb.get("failures") == "6" and len(amb.findall("testcase/failure")) == 6
+    html = (project / "out/p.html").read_text(encoding="utf-8")
+    assert "<script src" not in html and "<link" not in html  # self-contained
+    assert "ambiguity.underspecified" in html and report["run"]["id"] in html
+
+    shown = cli("show", "latest", cwd=project)
+    assert shown.returncode == 0, shown.stderr
+    assert "Weaknesses found" in shown.stdout and "ambiguity.underspecified" in shown.stdout
+    runs = cli("runs", "--json", cwd=project)
+    assert json.loads(runs.stdout)[0]["suite"].startswith("probe sentiment")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "injektion"], "--probes: unknown probe 'injektion' (did you mean 'injection'?)"),
+        (["--policy", "nope.md"], "nope.md: --policy: policy file not found"),
+        (["--field", "text"], "--field: the prompt has no input 'text'"),
+        (["-m", "nonsense"], "unknown model id"),
+        (["--suite", "suites/nope.yaml"], "suites/nope.yaml: suite file not found"),
+    ],
+)
+def test_errors_say_where_exit_2_no_traceback(project: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        app, ["probe", "sentiment", "--suite", "suites/sentiment.yaml", *args]
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_bad_suite_names_its_line(project: Path) -> None:
+    (project / "suites/bad.yaml").write_text(
+        "prompts: [sentiment]\ncases:\n  - inputs: {review: ok}\n    expectd: positive\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["probe", "sentiment", "--suite", "suites/bad.yaml"])
+    assert result.exit_code == 2
+    assert "suites/bad.yaml:4: cases[0].expectd: unknown key 'expectd'" in result.output
+    # A case the prompt cannot render is refused before any call, at its line.
+    (project / "suites/bad.yaml").write_text(
+        "prompts: [sentiment]\ncases:\n  - inputs: {review: ok}\n  - inputs: {text: ok}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["probe", "sentiment", "--suite", "suites/bad.yaml"])
+    assert result.exit_code == 2
+    assert "suites/bad.yaml:4: inputs.text: the prompt cannot render this case" in result.output
+
+
+def test_probe_run_on_postgresql(project: Path, postgres_url: str) -> None:
+    import psycopg
+
+    name = f"prompteur_p_{uuid.uuid4().hex[:10]}"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    store = Store(postgres_url.rsplit("/", 1)[0] + "/" + name)
+    try:
+        run_id, report = _probe(store, probes=["leakage.pii", "bias.age"])
+        assert report["summary"]["findings"] == sum(len(o["findings"]) for o in report["outcomes"])
+        assert load_report(store, run_id)["summary"] == report["summary"]
+        assert len(store.results(run_id)) == report["totals"]["results"]
+    finally:
+        store.close()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
