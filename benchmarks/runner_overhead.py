@@ -10,6 +10,10 @@
   against promptfoo (its OpenAI provider pointed at the stub, -j 100, --no-cache) run in the
   same invocation. Then the same suite again with the cache on, twice: the first run fills the
   cache, the second must make zero model calls (the stub's counter is asserted).
+  Floors: the same requests from raw asyncio sockets, from prompteur's HTTP client alone and
+  from httpx; and `prompteur eval` on one case (the command's fixed cost: start-up, store,
+  plan, report). Each row also gives the stub's span (first request to last answer): the run
+  itself, without start-up and report.
 - memory: 100,000 cases streamed from JSONL; peak RSS (from /usr/bin/time -v) and the number of
   results in the store.
 - faults: 20% of requests fail (429 with Retry-After, 500, hang past the client timeout,
@@ -276,7 +280,19 @@ async def hx(shards):
             r.json()
     await asyncio.gather(*(one(i) for i in range(n)))
 
-asyncio.run(raw() if kind == "raw" else hx(int(kind)))
+async def light():
+    from prompteur.models.http1 import Pool
+    pool = Pool(host, int(port), host_header=f"{host}:{port}", ssl_context=None,
+                headers=b"Content-Type: application/json\r\n", connect_timeout=10)
+    sem = asyncio.Semaphore(c)
+    async def one(i):
+        async with sem:
+            r = await pool.post("/v1/chat/completions", body, 60)
+            json.loads(r.body)
+    await asyncio.gather(*(one(i) for i in range(n)))
+
+import json
+asyncio.run(raw() if kind == "raw" else light() if kind == "light" else hx(int(kind)))
 """
 
 
@@ -291,12 +307,26 @@ def fmt_row(m: Measure, limit: float, ref: Measure | None, peer: Measure | None)
     def ratio(a: float, b: float | None) -> str:
         return f"{a / b:.2f}×" if b else "–"
 
+    span = m.extra.get("span_s")
     return (
         f"| {m.label} | {m.wall:.2f} | {m.rss_mb:.0f} | {limit / m.wall:.0%} | "
+        f"{f'{span:.2f}' if isinstance(span, float) else '–'} | "
+        f"{f'{limit / span:.0%}' if isinstance(span, float) and span else '–'} | "
         f"{ratio(m.wall, ref.wall if ref else None)} | "
         f"{ratio(m.wall, peer.wall if peer else None)} "
         f"| {m.extra.get('calls', m.extra.get('requests', '–'))} |"
     )
+
+
+def from_stub(m: Measure, url: str) -> Measure:
+    """Note what the stub saw of `m` (requests; span: first request to last answer, i.e. the
+    run without the command's start-up and closing report), then reset its counters."""
+    st = stub_stats(url)
+    m.extra["requests"] = st.get("requests", 0)
+    if "span_s" in st:
+        m.extra["span_s"] = float(st["span_s"])
+    stub_reset(url)
+    return m
 
 
 def overhead(args: argparse.Namespace) -> bool:
@@ -307,39 +337,37 @@ def overhead(args: argparse.Namespace) -> bool:
         where = Path(tmp)
         root = make_project(where, n)
         floors = []
+        stub_reset(url)
         if not args.no_floors:
             for label, kind in (
                 ("floor: raw asyncio sockets, 100 keep-alive connections", "raw"),
-                ("floor: plain httpx, one AsyncClient (as prompteur)", "1"),
+                ("floor: prompteur's HTTP/1.1 client alone (models/http1.py)", "light"),
+                ("floor: plain httpx, one AsyncClient (as prompteur had it)", "1"),
                 ("floor: plain httpx, requests spread over 25 AsyncClients", "25"),
             ):
-                stub_reset(url)
-                floors.append(floor(label, kind, url, n, conc))
-                floors[-1].extra["requests"] = stub_stats(url).get("requests", 0)
-            stub_reset(url)
+                floors.append(from_stub(floor(label, kind, url, n, conc), url))
+            one = make_project(where / "one", 1)
+            floors.append(
+                from_stub(prompteur_eval("prompteur eval, 1 case (fixed cost)", one, url), url)
+            )
         pf = None if args.no_peers else promptfoo_eval(where, n, url)
         if pf:
-            pf.extra["requests"] = stub_stats(url).get("requests", 0)
-            stub_reset(url)
-        cold = prompteur_eval("prompteur eval --no-cache", root, url, "--no-cache")
-        cold.extra["requests"] = stub_stats(url).get("requests", 0)
+            from_stub(pf, url)
+        cold = from_stub(prompteur_eval("prompteur eval --no-cache", root, url, "--no-cache"), url)
         rows_cold = stored(root)
-        stub_reset(url)
-        fill = prompteur_eval("prompteur eval (cache on, filling)", root, url)
-        stub_reset(url)
-        hot = prompteur_eval("prompteur eval (cache on, all hits)", root, url)
-        hot_requests = stub_stats(url).get("requests", 0)
-        hot.extra["requests"] = hot_requests
+        fill = from_stub(prompteur_eval("prompteur eval (cache on, filling)", root, url), url)
+        hot = from_stub(prompteur_eval("prompteur eval (cache on, all hits)", root, url), url)
+        hot_requests = hot.extra["requests"]
         rows_hot = stored(root)
     print(
         f"\n## overhead: {n} cases, concurrency {conc}, stub latency {delay * 1000:.0f} ms, "
         f"limit {limit:.2f} s\n"
     )
     print(
-        "| command | wall s | peak RSS MB | limit ÷ wall | ÷ prompteur --no-cache "
-        "| ÷ promptfoo | model calls |"
+        "| command | wall s | peak RSS MB | limit ÷ wall | stub span s | limit ÷ span "
+        "| ÷ prompteur --no-cache | ÷ promptfoo | model calls |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for m in (*floors, cold, pf, fill, hot):
         if m is not None:
             print(fmt_row(m, limit, cold, pf))
@@ -350,9 +378,11 @@ def overhead(args: argparse.Namespace) -> bool:
             f"{pf.rss_mb / cold.rss_mb:.1f}×; promptfoo results in its output: "
             f"{pf.extra.get('results')}"
         )
+    span = cold.extra.get("span_s")
     print(
         f"- prompteur --no-cache: {rows_cold[0]} rows stored ({rows_cold[1]} distinct cases); "
         f"efficiency {limit / cold.wall:.0%} of the limit (goal ≥ 80%)"
+        + (f"; {limit / span:.0%} over the stub's span" if isinstance(span, float) else "")
     )
     print(
         f"- cached re-run: {hot_requests} requests reached the stub, {rows_hot[0]} rows stored, "
@@ -376,21 +406,23 @@ def memory(args: argparse.Namespace) -> bool:
     with tempfile.TemporaryDirectory() as tmp, stub("--delay", "0.05") as url:
         root = make_project(Path(tmp), n)
         size = (root / "suites" / "data" / "cases.jsonl").stat().st_size
-        m = prompteur_eval("prompteur eval --no-cache", root, url, "--no-cache")
-        requests = stub_stats(url).get("requests", 0)
+        m = from_stub(prompteur_eval("prompteur eval --no-cache", root, url, "--no-cache"), url)
+        requests = m.extra["requests"]
         rows = stored(root)
     limit = n / 100 * 0.05
+    span = m.extra.get("span_s")
     print(
         f"\n## memory: {n} cases streamed from JSONL ({size / 1e6:.1f} MB), concurrency 100, "
         f"stub 50 ms\n"
     )
     print(
-        "| command | wall s | peak RSS MB | limit ÷ wall | rows stored | distinct cases "
-        "| stub requests |"
+        "| command | wall s | peak RSS MB | limit ÷ wall | limit ÷ stub span | rows stored "
+        "| distinct cases | stub requests |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(
-        f"| {m.label} | {m.wall:.1f} | {m.rss_mb:.0f} | {limit / m.wall:.0%} | {rows[0]} | "
+        f"| {m.label} | {m.wall:.1f} | {m.rss_mb:.0f} | {limit / m.wall:.0%} | "
+        f"{f'{limit / span:.0%}' if isinstance(span, float) else '–'} | {rows[0]} | "
         f"{rows[1]} | {requests} |"
     )
     good = m.rc == 0 and m.rss_mb <= 300 and rows == (n, n)

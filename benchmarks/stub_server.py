@@ -14,8 +14,14 @@ of concurrent requests at a fixed delay without being the bottleneck.
   - `hang`: no answer for `--hang` seconds (the client's timeout must fire), then the
     connection is closed;
   - `drop`: the connection is closed without an answer, right after the request is read.
-- `GET /stats`: JSON counters — `requests` (model requests received), `ok`, and one counter
-  per fault kind. `POST /reset` zeroes them.
+- A rate-limit storm with `--storm START,END`: from START to END seconds after the first
+  model request (since the last reset), every model request is answered 429 with
+  Retry-After (counted as `storm`, apart from the random faults): for testing how a client
+  backs off and recovers.
+- `GET /stats`: JSON counters — `requests` (model requests received), `ok`, one counter per
+  fault kind, `storm`, `peak_in_flight` (most model requests being answered at once) and
+  `span_s` (seconds from the first model request to the last answer: the client's run
+  without its start-up and report). `POST /reset` zeroes them.
 
 On start it prints one line, `listening on http://127.0.0.1:PORT`, and flushes stdout, so a
 parent can read the port when it asked for `--port 0`. `serve()` runs it in-process.
@@ -44,15 +50,35 @@ class StubConfig:
     hang: float = 30.0
     reply: str = "positive"
     seed: int = 1
+    storm: tuple[float, float] | None = None  # seconds after the first request
 
 
 @dataclass
 class Stub:
     config: StubConfig
     stats: Counter[str] = field(default_factory=Counter)
+    first: float | None = None  # monotonic time of the first model request
+    last: float | None = None  # ... and of the last answer
+    in_flight: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.config.seed)
+
+    def reset(self) -> None:
+        self.stats.clear()
+        self.first = self.last = None
+
+    def report(self) -> dict[str, float]:
+        out: dict[str, float] = dict(self.stats)
+        if self.first is not None and self.last is not None:
+            out["span_s"] = round(self.last - self.first, 4)
+        return out
+
+    def in_storm(self, now: float) -> bool:
+        storm = self.config.storm
+        if storm is None or self.first is None:
+            return False
+        return storm[0] <= now - self.first < storm[1]
 
     def draw(self) -> str | None:
         c = self.config
@@ -113,17 +139,30 @@ class Stub:
 
     async def respond(self, method: str, path: str, writer: asyncio.StreamWriter) -> bool:
         if method == "GET" and path == "/stats":
-            send(writer, 200, json.dumps(dict(self.stats)).encode())
+            send(writer, 200, json.dumps(self.report()).encode())
             return True
         if method == "POST" and path == "/reset":
-            self.stats.clear()
+            self.reset()
             send(writer, 200, b"{}")
             return True
         if method != "POST" or not path.endswith("completions"):
             send(writer, 404, b'{"error": {"message": "not found", "type": "not_found"}}')
             return True
+        now = time.monotonic()
+        if self.first is None:
+            self.first = now
         self.stats["requests"] += 1
-        fault = self.draw()
+        self.in_flight += 1
+        self.stats["peak_in_flight"] = max(self.stats["peak_in_flight"], self.in_flight)
+        try:
+            return await self._answer(writer, now, chat="chat" in path)
+        finally:
+            self.in_flight -= 1
+            self.last = time.monotonic()
+
+    async def _answer(self, writer: asyncio.StreamWriter, now: float, *, chat: bool) -> bool:
+        storm = self.in_storm(now)
+        fault = None if storm else self.draw()
         if fault == "drop":
             self.stats["drop"] += 1
             return False
@@ -132,8 +171,8 @@ class Stub:
             await asyncio.sleep(self.config.hang)
             return False
         await asyncio.sleep(self.config.delay)
-        if fault == "429":
-            self.stats["429"] += 1
+        if storm or fault == "429":
+            self.stats["storm" if storm else "429"] += 1
             err = b'{"error": {"message": "slow down", "type": "rate_limit_exceeded"}}'
             send(writer, 429, err, f"Retry-After: {self.config.retry_after:g}\r\n")
         elif fault == "500":
@@ -141,7 +180,7 @@ class Stub:
             send(writer, 500, b'{"error": {"message": "boom", "type": "server_error"}}')
         else:
             self.stats["ok"] += 1
-            send(writer, 200, self.completion(chat="chat" in path))
+            send(writer, 200, self.completion(chat=chat))
         return True
 
 
@@ -178,12 +217,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--hang", type=float, default=30.0, help="seconds a hung request waits")
     ap.add_argument("--reply", default="positive")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--storm",
+        metavar="START,END",
+        help="answer every model request 429 from START to END seconds after the first one",
+    )
     a = ap.parse_args(argv)
+    storm = None
+    if a.storm:
+        try:
+            start, end = (float(x) for x in a.storm.split(","))
+        except ValueError:
+            ap.error("--storm takes START,END in seconds, e.g. 0.5,1.5")
+        storm = (start, end)
     kinds = tuple(k for k in a.fault_kinds.split(",") if k)
     bad = set(kinds) - set(KINDS)
     if bad:
         ap.error(f"unknown fault kinds: {sorted(bad)}")
-    config = StubConfig(a.delay, a.faults, kinds, a.retry_after, a.hang, a.reply, a.seed)
+    config = StubConfig(
+        a.delay, a.faults, kinds, a.retry_after, a.hang, a.reply, a.seed, storm=storm
+    )
 
     async def run() -> None:
         server, _, port = await serve(config, a.host, a.port)

@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from .cli_draft import SHORT_HELP as DRAFT_HELP
+from .cli_draft import draft_command
 from .cli_import import import_app
+from .cli_optimize import optimize_command
+from .cli_probe import judge_app, probe_command
 from .errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
@@ -38,6 +42,13 @@ library_app = typer.Typer(
 )
 app.add_typer(library_app, name="library")
 app.add_typer(import_app, name="import")
+app.command("probe")(probe_command)
+app.add_typer(judge_app, name="judge")
+app.command("draft", short_help=DRAFT_HELP)(draft_command)
+app.command(
+    "optimize",
+    help="Improve a prompt automatically under a call budget, reported on held-out cases.",
+)(optimize_command)
 
 
 # ---- shared plumbing ---------------------------------------------------------------------
@@ -614,6 +625,9 @@ def _print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None
             )
     for cmp in report.paired(records):
         console.print(cmp.words(), markup=False)
+    from .cli_probe import print_run_notes  # a probe run's report; judges' calibrations
+
+    print_run_notes(console, store, info, worst=worst)
     if info.done < info.total:
         console.print(
             f"[yellow]incomplete:[/] {info.done} of {info.total} results; "

@@ -4,8 +4,10 @@ JUnit XML). Reads results; computes nothing a model would have to redo."""
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -69,84 +71,136 @@ def group(records: Iterable[ResultRecord]) -> dict[Variant, list[ResultRecord]]:
     return dict(out)
 
 
+class _Tally:
+    """What a variant's summary needs, gathered one record at a time: a run of 100,000
+    results is summarised from the store's stream without holding the records."""
+
+    def __init__(self, worst: int) -> None:
+        self.results = 0
+        self.errors = 0
+        self.cases: dict[str, list[int]] = {}  # case id → [passes, judged]
+        self.scores = array("d")
+        self.score_cases = array("q")  # index of the score's case in `cases`, for clustering
+        self.case_index: dict[str, int] = {}
+        self.latencies = array("d")
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost = 0.0
+        self.cost_known = True
+        self.keep = worst
+        # The `keep` worst failures as a max-heap on (no error, score, arrival): sorting all
+        # failures and taking the first `keep`, as before, needed them all in memory.
+        self.worst: list[tuple[int, float, int, dict[str, Any]]] = []
+
+    def add(self, r: ResultRecord) -> None:
+        self.results += 1
+        tally = self.cases.get(r.case_id)
+        if tally is None:
+            tally = self.cases[r.case_id] = [0, 0]
+        if r.passed is not None:
+            tally[0] += bool(r.passed)
+            tally[1] += 1
+        if r.score is not None:
+            index = self.case_index.setdefault(r.case_id, len(self.case_index))
+            self.scores.append(r.score)
+            self.score_cases.append(index)
+        if r.latency_s is not None and not r.cached:
+            self.latencies.append(r.latency_s)
+        if r.error:
+            self.errors += 1
+        self.input_tokens += r.input_tokens
+        self.output_tokens += r.output_tokens
+        self.cost += r.cost or 0.0
+        self.cost_known = self.cost_known and r.cost is not None
+        if r.passed is False and self.keep > 0:
+            rank = (-(r.error is None), -(r.score if r.score is not None else -1), -self.results)
+            if len(self.worst) < self.keep or rank > self.worst[0][:3]:
+                entry = (*rank, _failure(r))
+                if len(self.worst) < self.keep:
+                    heapq.heappush(self.worst, entry)
+                else:
+                    heapq.heapreplace(self.worst, entry)
+
+    def summary(self, variant: Variant) -> VariantSummary:
+        per_case = [(c, n) for c, n in self.cases.values() if n]
+        passed = sum(c for c, _ in per_case)
+        judged = sum(n for _, n in per_case)
+        repeats = max((n for _, n in per_case), default=0)
+        mean = stats.bootstrap_mean(self.scores, self.score_cases) if len(self.scores) else None
+        prompt, version, model = variant
+        return VariantSummary(
+            prompt=prompt,
+            version=version,
+            model=model,
+            results=self.results,
+            cases=len(per_case) or len(self.cases),
+            passed=passed,
+            failed=judged - passed,
+            errors=self.errors,
+            pass_rate=stats.wilson(passed, judged),
+            mean_score=mean,
+            repeats=repeats,
+            pass_hat_k=stats.pass_hat_k(per_case, repeats) if repeats > 1 else None,
+            flaky_cases=[
+                str(c) for c in stats.flaky({k: (c, n) for k, (c, n) in self.cases.items() if n})
+            ],
+            latency_p50=_quantile(self.latencies, 0.5),
+            latency_p95=_quantile(self.latencies, 0.95),
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cost=self.cost,
+            cost_known=self.cost_known,
+            worst=[entry[3] for entry in sorted(self.worst, reverse=True)],
+        )
+
+
+def _failure(r: ResultRecord) -> dict[str, Any]:
+    return {
+        "case_id": r.case_id,
+        "repeat": r.repeat,
+        "inputs": r.inputs,
+        "expected": r.expected,
+        "output": r.output,
+        "error": r.error,
+        "why": "; ".join(c["reason"] for c in r.checks if not c["passed"]),
+    }
+
+
 def summarise(records: Iterable[ResultRecord], *, worst: int = 5) -> list[VariantSummary]:
-    summaries = []
-    for (prompt, version, model), rs in group(records).items():
-        judged = [r for r in rs if r.passed is not None]
-        passed = sum(1 for r in judged if r.passed)
-        per_case: dict[str, tuple[int, int]] = {}
-        for r in judged:
-            c, n = per_case.get(r.case_id, (0, 0))
-            per_case[r.case_id] = (c + bool(r.passed), n + 1)
-        repeats = max((n for _, n in per_case.values()), default=0)
-        scored = [(r.score, r.case_id) for r in rs if r.score is not None]
-        mean = (
-            stats.bootstrap_mean([s for s, _ in scored], [c for _, c in scored]) if scored else None
-        )
-        latencies = [r.latency_s for r in rs if r.latency_s is not None and not r.cached]
-        failing = sorted(
-            (r for r in rs if r.passed is False),
-            key=lambda r: (r.error is None, r.score if r.score is not None else -1),
-        )
-        summaries.append(
-            VariantSummary(
-                prompt=prompt,
-                version=version,
-                model=model,
-                results=len(rs),
-                cases=len(per_case) or len({r.case_id for r in rs}),
-                passed=passed,
-                failed=len(judged) - passed,
-                errors=sum(1 for r in rs if r.error),
-                pass_rate=stats.wilson(passed, len(judged)),
-                mean_score=mean,
-                repeats=repeats,
-                pass_hat_k=stats.pass_hat_k(list(per_case.values()), repeats)
-                if repeats > 1
-                else None,
-                flaky_cases=[str(c) for c in stats.flaky(per_case)],
-                latency_p50=_quantile(latencies, 0.5),
-                latency_p95=_quantile(latencies, 0.95),
-                input_tokens=sum(r.input_tokens for r in rs),
-                output_tokens=sum(r.output_tokens for r in rs),
-                cost=sum(r.cost or 0.0 for r in rs),
-                cost_known=all(r.cost is not None for r in rs),
-                worst=[
-                    {
-                        "case_id": r.case_id,
-                        "repeat": r.repeat,
-                        "inputs": r.inputs,
-                        "expected": r.expected,
-                        "output": r.output,
-                        "error": r.error,
-                        "why": "; ".join(c["reason"] for c in r.checks if not c["passed"]),
-                    }
-                    for r in failing[:worst]
-                ],
-            )
-        )
-    return summaries
+    """One summary per variant, in order of first appearance; one pass over `records`."""
+    tallies: dict[Variant, _Tally] = {}
+    for r in records:
+        variant = (r.prompt, r.version, r.model)
+        tally = tallies.get(variant)
+        if tally is None:
+            tally = tallies[variant] = _Tally(worst)
+        tally.add(r)
+    return [t.summary(v) for v, t in tallies.items()]
 
 
 def paired(records: Iterable[ResultRecord]) -> list[stats.PairedComparison]:
     """Each variant against the first, on the cases both ran: pass/fail by majority vote over
-    repeats, and the mean score per case when checks give scores."""
-    by_variant = group(records)
-    if len(by_variant) < 2:
+    repeats, and the mean score per case when checks give scores. One pass over `records`."""
+    # variant → case → [passes, judged] and [score sum, scored]
+    tally: dict[Variant, dict[str, list[int]]] = {}
+    score_tally: dict[Variant, dict[str, list[float]]] = {}
+    for r in records:
+        v = (r.prompt, r.version, r.model)
+        if v not in tally:
+            tally[v], score_tally[v] = {}, {}
+        if r.passed is not None:
+            t = tally[v].setdefault(r.case_id, [0, 0])
+            t[0] += bool(r.passed)
+            t[1] += 1
+        if r.score is not None:
+            st = score_tally[v].setdefault(r.case_id, [0.0, 0.0])
+            st[0] += r.score
+            st[1] += 1
+    if len(tally) < 2:
         return []
-    votes: dict[Variant, dict[str, bool]] = {}
-    means: dict[Variant, dict[str, float]] = {}
-    for v, rs in by_variant.items():
-        tally: dict[str, list[bool]] = defaultdict(list)
-        score_tally: dict[str, list[float]] = defaultdict(list)
-        for r in rs:
-            if r.passed is not None:
-                tally[r.case_id].append(bool(r.passed))
-            if r.score is not None:
-                score_tally[r.case_id].append(r.score)
-        votes[v] = {c: sum(x) * 2 > len(x) for c, x in tally.items()}
-        means[v] = {c: sum(x) / len(x) for c, x in score_tally.items()}
-    variants = list(by_variant)
+    votes = {v: {c: p * 2 > n for c, (p, n) in t.items()} for v, t in tally.items()}
+    means = {v: {c: s / n for c, (s, n) in t.items()} for v, t in score_tally.items()}
+    variants = list(tally)
     base = variants[0]
     pairs, scores = {}, {}
     for other in variants[1:]:

@@ -78,6 +78,10 @@ class ResultSink(Protocol):
 
 
 class ResponseCache(Protocol):
+    """`get`/`put` one entry. A cache may also offer `get_many(keys) -> list[value | None]`
+    and `put_many([(key, value), ...])`: the runner then looks up a chunk of work and
+    stores a batch of answers with one call each (one thread hop, one query)."""
+
     def get(self, key: str) -> dict[str, Any] | None: ...
 
     def put(self, key: str, value: dict[str, Any]) -> None: ...
@@ -96,6 +100,22 @@ def cache_key(model_id: str, request: Request, repeat: int) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _get_many(cache: ResponseCache, keys: list[str]) -> list[dict[str, Any] | None]:
+    get_many = getattr(cache, "get_many", None)
+    if get_many is not None:
+        return list(get_many(keys))
+    return [cache.get(k) for k in keys]
+
+
+def _put_many(cache: ResponseCache, entries: list[tuple[str, dict[str, Any]]]) -> None:
+    put_many = getattr(cache, "put_many", None)
+    if put_many is not None:
+        put_many(entries)
+        return
+    for key, value in entries:
+        cache.put(key, value)
 
 
 def response_to_cache(r: Response) -> dict[str, Any]:
@@ -148,6 +168,23 @@ class RunStats:
     started: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class _Job:
+    """A work item made ready in the producer: rendered, its cache key and cached answer."""
+
+    item: WorkItem
+    version: str
+    request: Request | None = None
+    key: str = ""
+    cached: dict[str, Any] | None = None
+    error: str | None = None  # the prompt did not render
+
+
+# Work is rendered and looked up in the cache this many items at a time: one query and one
+# thread hop per chunk instead of per case.
+CHUNK = 128
+
+
 class Runner:
     def __init__(
         self,
@@ -179,6 +216,16 @@ class Runner:
         }
         self.stats = RunStats()
         self._case_checks: dict[tuple[Any, ...], list[Check]] = {}
+        # A prompt's version hashes its whole text: once per prompt, not once per case.
+        self._versions: dict[int, tuple[Prompt, str]] = {}
+        # Answers waiting to be written to the cache with the next batch of results.
+        self._cache_puts: list[tuple[str, dict[str, Any]]] = []
+
+    def _version(self, prompt: Prompt) -> str:
+        known = self._versions.get(id(prompt))
+        if known is None or known[0] is not prompt:
+            known = self._versions[id(prompt)] = (prompt, prompt.version)
+        return known[1]
 
     def _checks_for(self, case: Case) -> list[Check]:
         if not case.checks:
@@ -196,7 +243,7 @@ class Runner:
         attempt = 0
         while True:
             attempt += 1
-            await limiter.acquire()
+            token = await limiter.acquire()
             try:
                 self.stats.calls += 1
                 if self.timeout_s:
@@ -204,7 +251,9 @@ class Runner:
                 else:
                     response = await model.generate(request)
             except RateLimitError as exc:
-                await limiter.release(ok=False, retry_after=exc.retry_after, rate_limited=True)
+                await limiter.release(
+                    ok=False, retry_after=exc.retry_after, rate_limited=True, token=token
+                )
                 self.stats.rate_limited += 1
                 if attempt >= self.retry.attempts:
                     raise
@@ -212,53 +261,88 @@ class Runner:
                 await asyncio.sleep(self.retry.delay(attempt, exc.retry_after))
                 continue
             except (ModelError, TimeoutError) as exc:
-                await limiter.release(ok=False)
+                await limiter.release(ok=False, token=token)
                 retryable = isinstance(exc, TimeoutError) or exc.retryable
                 if not retryable or attempt >= self.retry.attempts:
                     raise
                 self.stats.retries += 1
                 await asyncio.sleep(self.retry.delay(attempt))
                 continue
-            await limiter.release(ok=True)
+            except BaseException:  # cancelled: give the slot back
+                await limiter.release(ok=False, token=token)
+                raise
+            await limiter.release(ok=True, token=token)
             return response, attempt
 
+    def _prepare(self, item: WorkItem) -> _Job:
+        job = _Job(item, self._version(item.prompt))
+        try:
+            job.request = item.prompt.request(item.case.inputs, params=self.params)
+        except UserError as exc:
+            job.error = f"render: {exc.render()}"
+            return job
+        if self.cache is not None:
+            job.key = cache_key(item.model_id, job.request, item.repeat)
+        return job
+
+    async def _lookup(self, jobs: list[_Job]) -> None:
+        """Fill in the cached answers of a chunk of jobs, with one query."""
+        if self.cache is None:
+            return
+        todo = [j for j in jobs if j.key]
+        if not todo:
+            return
+        found = await asyncio.to_thread(_get_many, self.cache, [j.key for j in todo])
+        for job, value in zip(todo, found, strict=True):
+            job.cached = value
+
     async def execute(self, item: WorkItem) -> ResultRecord:
-        case = item.case
-        base = dict(
+        """One work item, start to end (the cache answer is written right away)."""
+        job = self._prepare(item)
+        await self._lookup([job])
+        record = await self._finish(job)
+        if self._cache_puts:
+            puts, self._cache_puts = self._cache_puts, []
+            assert self.cache is not None
+            await asyncio.to_thread(_put_many, self.cache, puts)
+        return record
+
+    def _record(self, job: _Job, **fields: Any) -> ResultRecord:
+        item, case = job.item, job.item.case
+        return ResultRecord(
             prompt=item.prompt.name,
-            version=item.prompt.version,
+            version=job.version,
             model=item.model_id,
             case_id=case.id,
             repeat=item.repeat,
             inputs=case.inputs,
             expected=case.expected,
             tags=list(case.tags),
+            **fields,
         )
-        try:
-            request = item.prompt.request(case.inputs, params=self.params)
-        except UserError as exc:
-            return ResultRecord(
-                **base, output=None, passed=False, score=0.0, error=f"render: {exc.render()}"
-            )
-        key = cache_key(item.model_id, request, item.repeat) if self.cache else ""
-        cached = self.cache.get(key) if self.cache else None
+
+    async def _finish(self, job: _Job) -> ResultRecord:
+        """The call (unless cached), the checks and the record of a prepared job."""
+        if job.error is not None or job.request is None:
+            return self._record(job, output=None, passed=False, score=0.0, error=job.error)
+        item, case, cached = job.item, job.item.case, job.cached
         attempts = 0
         if cached is not None:
             response = response_from_cache(item.model_id, cached)
         else:
             try:
-                response, attempts = await self._call(item, request)
+                response, attempts = await self._call(item, job.request)
             except (ModelError, TimeoutError) as exc:
-                return ResultRecord(
-                    **base,
+                return self._record(
+                    job,
                     output=None,
                     passed=False,
                     score=0.0,
                     error=f"{type(exc).__name__}: {exc}",
                     attempts=self.retry.attempts,
                 )
-            if self.cache:
-                await asyncio.to_thread(self.cache.put, key, response_to_cache(response))
+            if job.key:
+                self._cache_puts.append((job.key, response_to_cache(response)))
         cost = self.cost_of(item.model_id, response.usage) if cached is None else 0.0
         ctx = CheckContext(
             output=response.text,
@@ -279,8 +363,8 @@ class Runner:
             )
         else:
             score, passed = None, None
-        return ResultRecord(
-            **base,
+        return self._record(
+            job,
             output=response.text,
             passed=passed,
             score=score,
@@ -311,22 +395,42 @@ class Runner:
         on_result: Callable[[ResultRecord], None] | None = None,
         workers: int | None = None,
     ) -> RunStats:
+        """Every item not in `done`, each result handed to `sink` as it arrives.
+
+        A producer renders the work and looks it up in the cache a chunk at a time; a fixed
+        pool of workers makes the calls (each provider's limiter decides how many are in
+        flight); one writer hands what has arrived to the sink, and the cache entries with it,
+        in one thread hop per batch.
+        """
         done = done or set()
-        n_workers = workers or max(1, sum(lim.ceiling for lim in self.limiters.values()))
-        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * n_workers)
+        # Twice the slots: a call waiting out its retry backoff holds a worker but no slot,
+        # and the limiter, not the pool, bounds what is in flight.
+        n_workers = workers or max(1, 2 * sum(lim.ceiling for lim in self.limiters.values()))
+        work: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=max(2 * n_workers, CHUNK))
         out: asyncio.Queue[ResultRecord | None] = asyncio.Queue()
 
         async def produce() -> None:
+            chunk: list[_Job] = []
             for item in items:
-                if item.key in done:
+                if done and (
+                    (self._version(item.prompt), item.model_id, item.case.id, item.repeat) in done
+                ):
                     continue
-                await work.put(item)
+                chunk.append(self._prepare(item))
+                if len(chunk) >= CHUNK:
+                    await self._lookup(chunk)
+                    for job in chunk:
+                        await work.put(job)
+                    chunk = []
+            await self._lookup(chunk)
+            for job in chunk:
+                await work.put(job)
             for _ in range(n_workers):
                 await work.put(None)
 
         async def worker() -> None:
-            while (item := await work.get()) is not None:
-                await out.put(await self.execute(item))
+            while (job := await work.get()) is not None:
+                out.put_nowait(await self._finish(job))
 
         async def write() -> None:
             finished = False
@@ -337,8 +441,9 @@ class Runner:
                 if batch[-1] is None:
                     finished = True
                 records = [r for r in batch if r is not None]
-                if records:
-                    await asyncio.to_thread(sink.write, records)
+                puts, self._cache_puts = self._cache_puts, []
+                if records or puts:
+                    await asyncio.to_thread(self._write, sink, records, puts)
                     for r in records:
                         self._count(r)
                         if on_result:
@@ -351,6 +456,19 @@ class Runner:
             await out.put(None)
             await writer
         return self.stats
+
+    def _write(
+        self,
+        sink: ResultSink,
+        records: list[ResultRecord],
+        puts: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        # Answers first: a result stored without its cache entry would be paid for again by
+        # the next run; the reverse costs nothing.
+        if puts and self.cache is not None:
+            _put_many(self.cache, puts)
+        if records:
+            sink.write(records)
 
     def _count(self, r: ResultRecord) -> None:
         s = self.stats

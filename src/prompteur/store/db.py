@@ -6,14 +6,15 @@ several processes can write at once; PostgreSQL is used when the URL says so.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import case, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -78,8 +79,45 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _head_from_files() -> str | None:
+    """The newest revision, read from the migration files' `revision` and `down_revision`
+    lines; None when that is not plain (several heads, an unusual file)."""
+    import re
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", source, re.M)
+        down = re.search(r"^down_revision\b[^=]*=(.*)$", source, re.M)
+        if rev is None:
+            continue  # __init__.py
+        if down is None:
+            return None
+        revisions.add(rev.group(1))
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _up_to_date(engine: Engine) -> bool:
+    """Whether the store is at the newest revision, checked without importing alembic
+    (~0.2 s of every command that opens the store)."""
+    head = _head_from_files()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # a new store: no table yet
+        return False
+    return [r[0] for r in current] == [head]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe when several processes race to do it."""
+    if _up_to_date(engine):
+        return
     from alembic import command
     from alembic.config import Config as AlembicConfig
     from alembic.runtime.migration import MigrationContext
@@ -142,34 +180,128 @@ def _insert_ignore(dialect: str, table: Any) -> Any:
 class StoreCache:
     """The response cache, in the store (so it is shared by every process on the project)."""
 
+    # Keys per query: well under SQLite's and PostgreSQL's bound-parameter limits.
+    BATCH = 500
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def get(self, key: str) -> dict[str, Any] | None:
+        return self.get_many([key])[0]
+
+    def get_many(self, keys: list[str]) -> list[dict[str, Any] | None]:
+        """The cached value of each key (None when absent), in one query per 500 keys."""
         t = CachedResponse.__table__
+        found: dict[str, Any] = {}
         with self.store.engine.connect() as conn:
-            value = conn.execute(select(t.c.response).where(t.c.key == key)).scalar_one_or_none()
-            return dict(value) if value is not None else None
+            for i in range(0, len(keys), self.BATCH):
+                chunk = list(set(keys[i : i + self.BATCH]))
+                rows = conn.execute(select(t.c.key, t.c.response).where(t.c.key.in_(chunk)))
+                found.update((k, v) for k, v in rows)
+        return [dict(found[k]) if found.get(k) is not None else None for k in keys]
 
     def put(self, key: str, value: dict[str, Any]) -> None:
+        self.put_many([(key, value)])
+
+    def put_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """Store answers in one transaction; a key already there keeps its first answer."""
+        if not entries:
+            return
         stmt = _insert_ignore(self.store.engine.dialect.name, CachedResponse.__table__)
+        now = utcnow()
         with self.store.engine.begin() as conn:
-            conn.execute(stmt, [{"key": key, "response": value, "created_at": utcnow()}])
+            conn.execute(stmt, [{"key": k, "response": v, "created_at": now} for k, v in entries])
 
 
 def _new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def _record(row: Result) -> ResultRecord:
+@functools.cache
+def _result_fields() -> tuple[str, ...]:
     from dataclasses import fields
 
     from ..run import ResultRecord
 
-    values = {f.name: getattr(row, f.name) for f in fields(ResultRecord)}
-    values["checks"] = list(values["checks"] or [])
-    values["tags"] = list(values["tags"] or [])
-    return ResultRecord(**values)
+    return tuple(f.name for f in fields(ResultRecord))
+
+
+def _record(row: Any) -> ResultRecord:
+    """A record from a row of `ResultRows._query` (its columns in the record's field order)."""
+    from ..run import ResultRecord
+
+    record = ResultRecord(*row)
+    record.checks = list(record.checks or [])
+    record.tags = list(record.tags or [])
+    return record
+
+
+class ResultRows(Sequence["ResultRecord"]):
+    """A run's results, read from the store when iterated, 2,000 rows at a time: a report
+    over 100,000 results never holds them all. A run of up to `KEEP` results is kept after
+    the first full pass (a report reads it several times). Indexing and len() query too;
+    `list(rows)` gives an ordinary list."""
+
+    KEEP = 20_000
+
+    def __init__(self, engine: Engine, run_id: str) -> None:
+        self._engine = engine
+        self.run_id = run_id
+        self._kept: list[ResultRecord] | None = None
+
+    def _query(self) -> Any:
+        t = Result.__table__
+        return (
+            select(*(t.c[name] for name in _result_fields()))
+            .where(t.c.run_id == self.run_id)
+            .order_by(t.c.id)
+        )
+
+    def __iter__(self) -> Iterator[ResultRecord]:
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept: list[ResultRecord] | None = []
+        # Core rows, not ORM objects: a session would keep every Result in its identity map.
+        with self._engine.connect() as conn:
+            rows = conn.execution_options(yield_per=2000).execute(self._query())
+            for row in rows:
+                record = _record(row)
+                if kept is not None:
+                    kept.append(record)
+                    if len(kept) > self.KEEP:
+                        kept = None
+                yield record
+        self._kept = kept
+
+    def __len__(self) -> int:
+        if self._kept is not None:
+            return len(self._kept)
+        t = Result.__table__
+        query = select(func.count()).select_from(t).where(t.c.run_id == self.run_id)
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @overload
+    def __getitem__(self, index: int) -> ResultRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[ResultRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> ResultRecord | list[ResultRecord]:
+        if self._kept is not None or isinstance(index, slice):
+            return (self._kept if self._kept is not None else list(self))[index]
+        n = index if index >= 0 else len(self) + index
+        if n < 0:
+            raise IndexError(index)
+        with self._engine.connect() as conn:
+            row = conn.execute(self._query().offset(n).limit(1)).first()
+        if row is None:
+            raise IndexError(index)
+        return _record(row)
+
+    def __repr__(self) -> str:
+        return f"ResultRows(run_id={self.run_id!r})"
 
 
 class RunsMixin:
@@ -197,11 +329,24 @@ class RunsMixin:
                 run.total = total
             run.finished_at = utcnow() if status in {"done", "failed"} else None
 
+    def update_run_plan(self, run_id: str, changes: dict[str, Any]) -> None:
+        """Merge keys into a run's plan (an optimization's history grows as it searches)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise UserError(f"no run '{run_id}'")
+            run.plan = {**run.plan, **changes}
+
     def write_results(self, run_id: str, records: list[ResultRecord]) -> None:
         if not records:
             return
         now = utcnow()
-        rows = [{**r.to_dict(), "run_id": run_id, "created_at": now} for r in records]
+        names = _result_fields()
+        # Shallow: `asdict` would deep-copy every inputs and checks structure first.
+        rows = [
+            {**{n: getattr(r, n) for n in names}, "run_id": run_id, "created_at": now}
+            for r in records
+        ]
         stmt = _insert_ignore(self.engine.dialect.name, Result.__table__)
         with self.engine.begin() as conn:
             conn.execute(stmt, rows)
@@ -215,15 +360,9 @@ class RunsMixin:
             )
             return {(v, m, c, int(r)) for v, m, c, r in rows}
 
-    def results(self, run_id: str) -> list[ResultRecord]:
-        # Core rows, not ORM objects: a session would hold every Result in its identity map
-        # beside the records (about twice the memory for a 100,000-case run's report).
-        t = Result.__table__
-        cols = [c for c in t.c if c.name not in ("id", "run_id", "created_at")]
-        query = select(*cols).where(t.c.run_id == run_id).order_by(t.c.id)
-        with self.engine.connect() as conn:
-            rows = conn.execution_options(yield_per=2000).execute(query)
-            return [_record(r) for r in rows]
+    def results(self, run_id: str) -> ResultRows:
+        """The run's results in the order they were stored, streamed on each iteration."""
+        return ResultRows(self.engine, run_id)
 
     def get_run(self, ref: str) -> RunInfo:
         """A run by id, a prefix or a suffix of it; `latest` (or `last`) is the newest."""
