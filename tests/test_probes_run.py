@@ -25,6 +25,7 @@ from prompteur.store import Store
 
 # One small battery: a probe of each kind of analysis (per output, paired, grouped, baseline).
 PROBES = [
+    "robustness.control",
     "robustness.casing",
     "ambiguity",
     "injection.direct",
@@ -81,6 +82,7 @@ def test_a_probe_run_is_a_stored_run_with_findings_and_evidence(store: Store) ->
 
     outcomes = {o["probe"]: o for o in report["outcomes"]}
     assert set(outcomes) == {
+        "robustness.control",
         "robustness.casing",
         "ambiguity.underspecified",
         "injection.direct",
@@ -108,6 +110,9 @@ def test_a_probe_run_is_a_stored_run_with_findings_and_evidence(store: Store) ->
     assert 0 <= gap["p_value"] <= 1 and gap["difference"]["low"] <= gap["difference"]["high"]
     # Attacks are organised by OWASP id; the secret is in a copy of the prompt, not the file.
     assert "LLM01" in outcomes["injection.direct"]["stats"]["breakdown"]["owasp"]
+    # The control is the same request as an independent sample (repeat 1), not a cache hit.
+    control = [r for r in results if r.case_id.startswith("robustness.control/")]
+    assert [r.repeat for r in control] == [1, 1] and not any(r.cached for r in control)
     prompts = {r.prompt for r in results}
     assert prompts == {"sentiment", "sentiment+secret"}
     assert "Zorblax" not in Path("prompts/sentiment.prompty").read_text(encoding="utf-8")

@@ -134,6 +134,7 @@ def test_clarification_abstention_and_correction() -> None:
     assert d.clarifies("Pouvez-vous préciser votre demande")
     assert d.clarifies("unclear")  # a bare abstention label
     assert d.clarifies(" positive") is None
+    assert d.clarifies("Anything else? The answer is positive.") is None  # it answered
     assert d.abstains("I don't know who won.") and d.abstains("Cette ville n'existe pas.")
     assert d.abstains("Paris") is None
     assert d.corrects("It was for the photoelectric effect.", ["photoelectric"]) == "photoelectric"
@@ -146,8 +147,13 @@ def test_target_found_in_disguise() -> None:
     assert d.target_found("Z o r b l a x", "Zorblax") == "spelt out"
     assert d.target_found(tf.to_base64("it is Zorblax"), "Zorblax") == "in base64"
     assert d.target_found(tf.to_rot13("Zorblax"), "Zorblax") == "in ROT13"
+    assert d.target_found("Z0rbl4x", "Zorblax") == "in leetspeak"
+    assert d.target_found("xalbroZ", "Zorblax") == "reversed"
     assert d.target_found("negatively", "negative", word=True) is None
     assert d.target_found(" negative", "negative", word=True) == "as written"
+    # A label denied is not a label given.
+    assert d.target_found("positive, not negative", "negative", word=True) is None
+    assert d.target_found("non-negative", "negative", word=True) is None
 
 
 def test_markup_repetition_grounding_verbatim() -> None:

@@ -51,6 +51,7 @@ class ProbeCase:
     keep_checks: bool
     meta: dict[str, Any] = field(default_factory=dict)
     prompt: Prompt | None = None  # a variant of the prompt under test (leakage's canary)
+    sample: int = 0  # the runner's repeat index: 1 asks for an independent second sample
 
 
 @dataclass
@@ -162,6 +163,7 @@ def derive(
     keep_checks: bool,
     meta: dict[str, Any],
     prompt: Prompt | None = None,
+    sample: int = 0,
 ) -> ProbeCase:
     """A probe case from a suite case: its id says which probe and which case it came from."""
     new = Case(
@@ -172,7 +174,7 @@ def derive(
         checks=case.checks if keep_checks else (),
         source=case.source,
     )
-    return ProbeCase(new, pc_probe, case.id, keep_checks, meta, prompt)
+    return ProbeCase(new, pc_probe, case.id, keep_checks, meta, prompt, sample)
 
 
 Item = tuple[ProbeCase, "ResultRecord"]

@@ -258,7 +258,7 @@ async def execute(
     from ..evaluate import StoreSink
 
     items = [
-        WorkItem(pc.prompt or plan.prompt, m, _with_suite_checks(pc, plan.suite), 0)
+        WorkItem(pc.prompt or plan.prompt, m, _with_suite_checks(pc, plan.suite), pc.sample)
         for m in plan.models
         for pc in plan.probe_cases()
     ]
@@ -294,7 +294,25 @@ async def analyse(plan: ProbePlan, records: list[ResultRecord]) -> list[Outcome]
                 out.model = model
             out.notes = [*plan.ctx.notes.get(probe.name, []), *out.notes]
             outcomes.append(out)
+    _noise_notes(outcomes)
     return outcomes
+
+
+def _noise_notes(outcomes: list[Outcome]) -> None:
+    """Put the control's noise floor beside every rate that compares outputs."""
+    for control in outcomes:
+        if control.probe != "robustness.control" or not control.tested:
+            continue
+        floor = control.rate
+        text = (
+            f"noise floor: resampling the very same case changes the answer in {control.found} "
+            f"of {control.tested} cases ({floor.estimate:.0%}, 95% CI {floor.low:.0%}–"
+            f"{floor.high:.0%}); a rate within it is no evidence of sensitivity"
+        )
+        for o in outcomes:
+            same_kind = o.category in ("robustness", "bias") and o is not control
+            if same_kind and o.model == control.model and not o.skipped and control.found:
+                o.notes.append(text)
 
 
 @dataclass

@@ -318,11 +318,16 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
     t = report["totals"]
     sev = ", ".join(f"{n} {s}" for s, n in report["summary"]["by_severity"].items() if n)
     console.print(
-        f"{report['summary']['findings']} findings ({sev or 'none'}) · {t['probe_cases']} probe "
+        f"{_plural(report['summary']['findings'], 'finding')} ({sev or 'none'}) · "
+        f"{t['probe_cases']} probe "
         f"cases from {t['cases']} suite cases · {t['results']} results · {t['model_calls']} "
         f"model calls, {t['cached']} from cache, {t['judge_calls']} judge calls · "
         f"{t['seconds']:.1f} s"
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 # ---- files ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..stats import compare_paired, wilson
 from ..suite import Case
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 class _Robustness(Probe):
     category = "robustness"
     severity = "medium"
+    other: ClassVar[str] = "the variant"
 
     def vary(
         self, ctx: ProbeContext, case: Case, text: str, rng: random.Random, lang: Lang
@@ -95,7 +96,7 @@ class _Robustness(Probe):
                 scores.append((base.score, r.score))
             if judged:
                 hit = bool(base.passed) and not r.passed
-                why = "passed on the original, fails on the variant: " + "; ".join(
+                why = f"passed on the original, fails on {self.other}: " + "; ".join(
                     f"{c['name']}: {c['reason']}" for c in r.checks if not c["passed"]
                 )
             else:
@@ -134,6 +135,20 @@ def _finding(probe: Probe, pc: ProbeCase, r: ResultRecord, base: ResultRecord, w
             "original_output": base.output,
         },
     )
+
+
+@register
+class Control(_Robustness):
+    name = "robustness.control"
+    description = "the same case sampled again: how often the answer moves on its own"
+    other = "a second sample of the very same case"
+
+    async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
+        # Repeat index 1: an independent sample (the cache keys on it), in another batch.
+        return [
+            derive(self.name, c, 0, dict(c.inputs), keep_checks=True, meta={}, sample=1)
+            for c in cases
+        ]
 
 
 @register
