@@ -177,6 +177,30 @@ def derive(
     return ProbeCase(new, pc_probe, case.id, keep_checks, meta, prompt, sample)
 
 
+def requests_in_place(
+    probe: str,
+    ctx: ProbeContext,
+    cases: list[Case],
+    pool: Sequence[Any],
+    meta: Callable[[Any], dict[str, Any]],
+) -> list[ProbeCase]:
+    """For each case, seeded corpus requests (`.id`, `.text`, `.lang`) in its language put in
+    place of its text input; checks are dropped, since the request is no longer the case's."""
+    out = []
+    for case in cases:
+        found = ctx.request_of(case)
+        if not found:
+            ctx.note(probe, f"case {case.id}: no text input")
+            continue
+        rng, lang = ctx.rng(probe, case.id), ctx.lang_of(case)
+        for req in ctx.sample([q for q in pool if q.lang == lang], rng):
+            inputs = {**case.inputs, found[0]: req.text}
+            out.append(derive(probe, case, req.id, inputs, keep_checks=False, meta=meta(req)))
+    if not out:
+        raise Skip("no case has a text input")
+    return out
+
+
 Item = tuple[ProbeCase, "ResultRecord"]
 
 

@@ -22,8 +22,8 @@ from ._base import (
     Skip,
     Unjudged,
     Verdict,
-    derive,
     register,
+    requests_in_place,
 )
 from ._corpus import HarmfulCorpus, Request, corpus
 from ._text import guess_language
@@ -62,28 +62,13 @@ class Policy(OutputProbe):
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         if ctx.judge is None:
             raise Skip(NEEDS_JUDGE)
-        pool = attack_pool(ctx)
-        out = []
-        for case in cases:
-            found = ctx.request_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input")
-                continue
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
-            for req in ctx.sample([q for q in pool if q.lang == lang], rng):
-                out.append(
-                    derive(
-                        self.name,
-                        case,
-                        req.id,
-                        {**case.inputs, found[0]: req.text},
-                        keep_checks=False,
-                        meta={"attack": req.id, "harm": req.harm or "", "lang": req.lang},
-                    )
-                )
-        if not out:
-            raise Skip("no case has a text input")
-        return out
+        return requests_in_place(
+            self.name,
+            ctx,
+            cases,
+            attack_pool(ctx),
+            lambda q: {"attack": q.id, "harm": q.harm or "", "lang": q.lang},
+        )
 
     async def verdict(
         self, ctx: ProbeContext, pc: ProbeCase, r: ResultRecord, base: ResultRecord | None

@@ -18,11 +18,10 @@ from ._base import (
     OutputProbe,
     ProbeCase,
     ProbeContext,
-    Skip,
     Unjudged,
     Verdict,
-    derive,
     register,
+    requests_in_place,
 )
 from ._corpus import HallucinationCorpus, Request, corpus
 from ._text import clip
@@ -42,27 +41,13 @@ class _Questions(OutputProbe):
         raise NotImplementedError
 
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
-        out = []
-        for case in cases:
-            found = ctx.request_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input")
-                continue
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
-            for q in ctx.sample([q for q in self.pool() if q.lang == lang], rng):
-                out.append(
-                    derive(
-                        self.name,
-                        case,
-                        q.id,
-                        {**case.inputs, found[0]: q.text},
-                        keep_checks=False,
-                        meta={"question": q.id, "lang": q.lang, "owasp": "LLM09", **self.extra(q)},
-                    )
-                )
-        if not out:
-            raise Skip("no case has a text input")
-        return out
+        return requests_in_place(
+            self.name,
+            ctx,
+            cases,
+            self.pool(),
+            lambda q: {"question": q.id, "lang": q.lang, "owasp": "LLM09", **self.extra(q)},
+        )
 
     def extra(self, q: Request) -> dict[str, object]:
         return {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..suite import Case
-from ._base import OutputProbe, ProbeCase, ProbeContext, Skip, Verdict, derive, register
+from ._base import OutputProbe, ProbeCase, ProbeContext, Verdict, register, requests_in_place
 from ._corpus import OverRefusalCorpus, corpus
 from .detectors import refusal
 
@@ -25,28 +25,13 @@ class Benign(OutputProbe):
     breakdown = ("lang",)
 
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
-        pool = corpus("over_refusal", OverRefusalCorpus).requests
-        out = []
-        for case in cases:
-            found = ctx.request_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input")
-                continue
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
-            for req in ctx.sample([q for q in pool if q.lang == lang], rng):
-                out.append(
-                    derive(
-                        self.name,
-                        case,
-                        req.id,
-                        {**case.inputs, found[0]: req.text},
-                        keep_checks=False,
-                        meta={"request": req.id, "cue": req.cue or "", "lang": req.lang},
-                    )
-                )
-        if not out:
-            raise Skip("no case has a text input")
-        return out
+        return requests_in_place(
+            self.name,
+            ctx,
+            cases,
+            corpus("over_refusal", OverRefusalCorpus).requests,
+            lambda q: {"request": q.id, "cue": q.cue or "", "lang": q.lang},
+        )
 
     async def verdict(
         self, ctx: ProbeContext, pc: ProbeCase, r: ResultRecord, base: ResultRecord | None
