@@ -20,6 +20,7 @@ from .errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.progress import Progress
 
     from .config import Config
     from .prompt import Prompt
@@ -76,6 +77,20 @@ def _fail(exc: PrompteurError) -> NoReturn:
         raise typer.Exit(1)
     console.print(f"[bold red]error:[/] {exc}", markup=True)
     raise typer.Exit(1)
+
+
+def _progress(console: Console, unit: str = "") -> Progress:
+    """The progress bar of long commands: done/total, a free text field, time left."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}" + unit),
+        TextColumn("{task.fields[extra]}"),
+        TimeRemainingColumn(),
+        console=console,
+    )
 
 
 def _config() -> Config:
@@ -676,8 +691,6 @@ def eval_(
     import asyncio
     import time
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .evaluate import execute, make_plan
 
     try:
@@ -712,15 +725,7 @@ def eval_(
         )
         counts = {"pass": 0, "judged": 0, "cost": 0.0}
         start = time.monotonic()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TextColumn("{task.fields[extra]}"),
-            TimeRemainingColumn(),
-            console=err,
-            transient=False,
-        ) as progress:
+        with _progress(err) as progress:
             task = progress.add_task("eval", total=total, completed=already, extra="")
 
             def on_result(r: Any) -> None:

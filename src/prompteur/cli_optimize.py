@@ -132,9 +132,7 @@ def _run(
 ) -> Outcome:
     import asyncio
 
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    from .cli import _console
+    from .cli import _console, _progress
     from .library import Library
     from .models.pricing import cost as cost_of
     from .models.registry import get_model
@@ -231,13 +229,7 @@ def _run(
             if proposer_model is not None:
                 await proposer_model.aclose()
 
-    with Progress(
-        TextColumn("search"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} calls"),
-        TextColumn("{task.fields[extra]}"),
-        console=err,
-    ) as progress:
+    with _progress(err, " calls") as progress:
         task = progress.add_task("search", total=settings.budget, extra="")
         return asyncio.run(go(progress, task))
 

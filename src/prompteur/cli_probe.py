@@ -109,8 +109,6 @@ def probe_command(
     import asyncio
     import time
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .errors import PrompteurError, UserError
     from .probes import engine, report
 
@@ -156,14 +154,7 @@ def probe_command(
             markup=False,
         )
         start = time.monotonic()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TextColumn("{task.fields[extra]}"),
-            TimeRemainingColumn(),
-            console=err,
-        ) as progress:
+        with cli._progress(err) as progress:
             task = progress.add_task("probe", total=total, completed=already, extra="")
 
             def on_result(_r: Any) -> None:
