@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -371,3 +375,22 @@ class FakeAnthropic:
             ("message_stop", {"type": "message_stop"}),
         ]
         return Reply(200, chunks=sse(events))
+
+
+STUB = Path(__file__).resolve().parent.parent / "benchmarks" / "stub_server.py"
+
+
+@contextlib.contextmanager
+def stub_server(*args: str) -> Iterator[str]:
+    """benchmarks/stub_server.py on a free loopback port, with these options; yields its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, str(STUB), "--port", "0", *args], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        m = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
+        assert m, "the stub did not start"
+        yield m.group(0)
+    finally:
+        proc.terminate()
+        proc.wait(5)

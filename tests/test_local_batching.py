@@ -54,8 +54,10 @@ def test_concurrent_calls_match_sequential_calls(model: LocalModel) -> None:
         for r in REVIEWS
         for p in (PROMPT_A, PROMPT_B)
     ]
-    reqs += [req("Once upon a time", max_tokens=6), req("1, 2, 3, 4, 5, 6,", max_tokens=20,
-                                                         stop=[" 9"])]
+    reqs += [
+        req("Once upon a time", max_tokens=6),
+        req("1, 2, 3, 4, 5, 6,", max_tokens=20, stop=[" 9"]),
+    ]
     sequential = [model.generate_sync(r) for r in reqs]  # the old one-at-a-time path
     batcher_before = _BATCHERS[id(model.llama)].batches if id(model.llama) in _BATCHERS else 0
     batched = asyncio.run(gather(model, reqs))
@@ -94,11 +96,15 @@ def test_stops_and_max_tokens_per_request(model: LocalModel) -> None:
 
 def test_requests_arriving_during_a_batch_are_served(model: LocalModel) -> None:
     async def run() -> list[Response]:
-        first = [asyncio.create_task(model.generate(req("Once upon a time", max_tokens=25)))
-                 for _ in range(3)]
+        first = [
+            asyncio.create_task(model.generate(req("Once upon a time", max_tokens=25)))
+            for _ in range(3)
+        ]
         await asyncio.sleep(0.05)  # the first batch is running
-        later = [model.generate(req(PROMPT_A.format(review=r), max_tokens=3, stop=["\n"]))
-                 for r in REVIEWS]
+        later = [
+            model.generate(req(PROMPT_A.format(review=r), max_tokens=3, stop=["\n"]))
+            for r in REVIEWS
+        ]
         done = await asyncio.wait_for(asyncio.gather(*first, *later), timeout=60)
         return list(done)
 
@@ -136,11 +142,11 @@ def test_a_failing_batch_falls_back_to_one_by_one(model: LocalModel, monkeypatch
 
 
 def test_sampling_and_logprobs_keep_the_sequential_path(model: LocalModel) -> None:
-    r = asyncio.run(model.generate(req(PROMPT_A.format(review="Awful."), max_tokens=2,
-                                       stop=["\n"], logprobs=2)))
+    r = asyncio.run(
+        model.generate(req(PROMPT_A.format(review="Awful."), max_tokens=2, stop=["\n"], logprobs=2))
+    )
     assert r.logprobs and r.logprobs[0].token.strip() == "negative"
-    s = asyncio.run(model.generate(req("Once upon a time", max_tokens=4, temperature=0.8,
-                                       seed=1)))
+    s = asyncio.run(model.generate(req("Once upon a time", max_tokens=4, temperature=0.8, seed=1)))
     assert s.usage.output_tokens <= 4
     # and a greedy call afterwards still agrees with the sequential path
     g = req(PROMPT_B.format(review="Lovely."), max_tokens=3, stop=["\n"])

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from helpers_http import stub_server
 
 from prompteur.limiter import RetryPolicy
 from prompteur.models.registry import get_model
@@ -22,7 +19,6 @@ from prompteur.prompt import parse_prompt
 from prompteur.run import ResultRecord, Runner, plan
 from prompteur.suite import Case
 
-STUB = Path(__file__).resolve().parent.parent / "benchmarks" / "stub_server.py"
 DELAY = 0.02  # the stub's answer time
 STORM = (0.5, 1.5)  # seconds after the first request
 CEILING = 32
@@ -31,30 +27,9 @@ CASES = 5000
 
 @pytest.fixture
 def storm_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(STUB),
-            "--port",
-            "0",
-            "--delay",
-            str(DELAY),
-            "--storm",
-            f"{STORM[0]},{STORM[1]}",
-            "--retry-after",
-            "0.1",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        m = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
-        assert m, "the stub did not start"
-        yield m.group(0)
-    finally:
-        proc.terminate()
-        proc.wait(5)
+    storm = f"{STORM[0]},{STORM[1]}"
+    with stub_server("--delay", str(DELAY), "--storm", storm, "--retry-after", "0.1") as url:
+        yield url
 
 
 class TimedSink:

@@ -14,41 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_http import stub_server
 
-STUB = Path(__file__).resolve().parent.parent / "benchmarks" / "stub_server.py"
 CASES = 300
 
 
 @pytest.fixture
 def stub_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(STUB),
-            "--port",
-            "0",
-            "--delay",
-            "0.005",
-            "--faults",
-            "0.2",
-            "--retry-after",
-            "0.05",
-            "--hang",
-            "10",
-            "--seed",
-            "7",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        m = re.search(r"http://[\d.]+:\d+", proc.stdout.readline())
-        assert m, "the stub did not start"
-        yield m.group(0)
-    finally:
-        proc.terminate()
-        proc.wait(5)
+    faults = ("--faults", "0.2", "--retry-after", "0.05", "--hang", "10", "--seed", "7")
+    with stub_server("--delay", "0.005", *faults) as url:
+        yield url
 
 
 @pytest.mark.timeout(60)
