@@ -559,6 +559,7 @@ def _write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> Non
     if not outputs:
         return
     from . import report
+    from .files import write_atomic
 
     info = store.get_run(run_id)
     records = store.results(run_id)
@@ -585,10 +586,7 @@ def _write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> Non
             raise UserError(
                 "unknown report format", file=out, hint="use .json, .jsonl, .csv, .xml or .html"
             )
-        tmp = out.with_name(out.name + ".tmp")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        write_atomic(out, text)
         _console(stderr=True).print(f"wrote {out}", markup=False)
 
 

@@ -322,18 +322,12 @@ def _print_history(console: Console, plan: dict[str, Any]) -> None:
 
 
 def _save_file(outcome: Outcome, out: Path | None) -> None:
-    import os
-    import tempfile
+    from .files import write_atomic
 
     target = out or outcome.start.path
     if target is None:
         raise UserError("the prompt has no file to write: use --out PATH")
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(outcome.best.text)
-    os.replace(tmp, target)
+    write_atomic(Path(target), outcome.best.text)
 
 
 def _write(store: Any, run_id: str, outputs: list[Path] | None) -> None:

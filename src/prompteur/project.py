@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .config import CONFIG_NAME
 from .errors import UserError
+from .files import write_atomic
 
 # starter file → where it goes in the project
 _STARTER = {
@@ -45,9 +46,7 @@ def init_project(folder: Path, *, force: bool = False) -> list[Path]:
         data = starter.joinpath(src).read_text(encoding="utf-8")
         if src == "prompteur.toml":
             data = data.replace("{name}", folder.name)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(data, encoding="utf-8")
-        tmp.replace(target)
+        write_atomic(target, data)
         written.append(target)
     (folder / ".prompteur").mkdir(exist_ok=True)
     return written

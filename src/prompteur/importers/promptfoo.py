@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import yaml
 
 from ..errors import UserError
+from ..files import write_atomic
 from ..yamlfile import dotted, load_yaml
 
 # ---- the result ---------------------------------------------------------------------------
@@ -74,10 +75,7 @@ class Conversion:
         try:
             for path, text in self.files.items():
                 before[path] = path.read_text(encoding="utf-8") if path.is_file() else None
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_name(path.name + ".tmp")
-                tmp.write_text(text, encoding="utf-8")
-                tmp.replace(path)
+                write_atomic(path, text)
             if validate:
                 self.validate()
         except BaseException:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..files import write_atomic
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -108,7 +109,4 @@ def write_report(store: Store, run_id: str, path: Path) -> None:
         raise UserError(
             f"cannot write an optimization report as '{suffix}'", hint="use .html or .json"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, text)

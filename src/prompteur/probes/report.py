@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from ..files import write_atomic
 from ..stats import wilson
 from ._base import SEVERITIES, Outcome
 from ._text import clip
@@ -407,7 +408,4 @@ def write(report: dict[str, Any], path: Any) -> None:
         text = to_html(report)
     else:
         raise UserError("unknown report format", file=out, hint="use .json, .xml or .html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, text)
