@@ -187,6 +187,21 @@ def test_cli_optimize_history_and_reports(project: Path) -> None:
     assert hist.exit_code == 0 and "search history of sentiment" in hist.output
 
 
+def test_cli_resume_makes_no_new_call(project: Path) -> None:
+    args = ["optimize", "sentiment", "-s", "suites/sentiment.yaml", "--budget", "12", "--json"]
+    first = cli.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    done = json.loads(first.stdout[first.stdout.index("{") :])
+    store = Store(load_config(project).database_url)
+    rows = len(store.results(done["run"]))
+    again = cli.invoke(app, ["optimize", "--resume", done["run"][-6:], "--json"])
+    assert again.exit_code == 0, again.output
+    resumed = json.loads(again.stdout[again.stdout.index("{") :])
+    assert resumed["run"] == done["run"] and resumed["best_version"] == done["best_version"]
+    assert resumed["calls"]["search"] == done["calls"]["search"]
+    assert len(store.results(done["run"])) == rows  # nothing computed twice
+
+
 def test_cli_optimize_bad_input_is_a_clear_error(project: Path) -> None:
     r = cli.invoke(app, ["optimize", "sentiment", "-s", "suites/sentiment.yaml", "--split", "1,2"])
     assert r.exit_code == 2 and "--split" in r.output and "Traceback" not in r.output
@@ -213,7 +228,8 @@ def test_proposers_give_valid_distinct_prompts(project: Path, proposer: object) 
     state = SearchState(layout, pool, random.Random(0), starting_candidate(layout))
     cands = asyncio.run(proposer.propose(state, 6))  # type: ignore[attr-defined]
     assert cands
-    versions = {materialize(layout, c).version for c in cands}
-    assert len(versions) == len(cands) or isinstance(proposer, Mutations)
+    start = materialize(layout, starting_candidate(layout)).version
     for c in cands:
-        materialize(layout, c).render({"review": "Fine."})
+        made = materialize(layout, c)
+        assert made.version != start and c.change != "starting prompt"
+        made.render({"review": "Fine."})

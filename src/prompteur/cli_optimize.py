@@ -276,6 +276,8 @@ def _print_outcome(console: Console, outcome: Outcome) -> None:
     )
     for note in outcome.notes:
         console.print(f"note: {note}", markup=False)
+    if not outcome.improved:
+        return
     console.print(
         f"saved as {outcome.best.name}@{outcome.best.short_version} · see: prompteur library "
         f"diff {outcome.best.name}@{outcome.start.short_version} "

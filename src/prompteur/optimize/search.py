@@ -88,7 +88,8 @@ class Search:
         event.setdefault("spent", self.ev.budget.spent_task)
         event.setdefault("proposer_calls", self.ev.budget.spent_proposer)
         self.history.append(event)
-        if self.on_history:
+        # Saved once per rung and per new best, not per event: the plan is rewritten whole.
+        if self.on_history and event["event"] != "scored":
             self.on_history(self.history)
 
     def _add(self, cand: Candidate, proposer: str, rnd: int) -> Entry | None:
@@ -200,6 +201,8 @@ class Search:
                         cases=self.ev.evaluated(e.prompt, self.dev_ids[:r]),
                         score=self.mean(e.prompt, r),
                     )
+                if self.on_history:
+                    self.on_history(self.history)
             if i == len(rungs) - 1:
                 break
             alive.sort(key=lambda e: self.mean(e.prompt, r), reverse=True)
