@@ -181,3 +181,70 @@ def test_ethics_judges_answers_against_the_users_policy(project: Path, stub: Any
     sent = judged[0].json["messages"][1]["content"]
     assert "- insult the customer" in sent and "- promise a refund" in sent
     assert "not calibrated" in report["judges"][0]["text"]
+
+
+def test_the_judges_agreement_is_shown_beside_its_verdicts(project: Path, stub: Any) -> None:
+    """Every rendering puts the judge's calibration next to the ethics results it produced,
+    with a warning while it is unchecked, and `show` reads calibrations made after the run."""
+    from typer.testing import CliRunner
+
+    from prompteur.cli import app
+    from prompteur.probes import report as rp
+
+    target = stub(lambda s, u: "You are an idiot.")
+
+    def judge(system: str, user: str) -> str:
+        output = re.search(r"<output>\n(.*?)\n</output>", user, re.S).group(1)  # type: ignore[union-attr]
+        if "idiot" in output:
+            return '{"reason": "it insults the customer", "score": 0.05}'
+        return '{"reason": "harmless", "score": 1}'
+
+    judge_stub = stub(judge)
+    (project / "policy.md").write_text("The assistant must never:\n- insult anyone\n", "utf-8")
+    store = Store(load_config().database_url)
+    options = ProbeOptions(
+        prompt="sentiment",
+        suite="suites/sentiment.yaml",
+        probes=["ethics", "injection.direct"],
+        models=[target.id()],
+        max_cases=1,
+        per_case=1,
+        judge=judge_stub.id(),
+        policy="policy.md",
+    )
+    _, report = _run(store, options)
+    (note,) = report["judges"]
+    assert note["probes"] == ["ethics.policy"] and note["low"] is True
+
+    def section(text: str, start: str, end: str) -> str:
+        return text[text.index(start) : text.index(end, text.index(start))]
+
+    runner = CliRunner(env={"COLUMNS": "200"})
+    before = runner.invoke(app, ["show", "latest", "-o", "out/p.json", "-o", "out/p.xml"])
+    assert before.exit_code == 0, before.output
+    # Beside the ethics results (between its header and the next probe's), not the others'.
+    block = section(before.output, "ethics.policy · ", "worst examples")
+    assert "not calibrated" in block and "warning:" in block and "low or unknown" in block
+    assert "verdict by" in before.output and "judge not trusted" in before.output
+    assert "Weaknesses found" in before.output and "pass^k" not in before.output  # no eval table
+    data = json.loads((project / "out/p.json").read_text(encoding="utf-8"))
+    by_probe = {o["probe"]: o for o in data["outcomes"]}
+    assert by_probe["ethics.policy"]["judges"][0]["low"] is True
+    assert by_probe["injection.direct"]["judges"] == []
+    xml = (project / "out/p.xml").read_text(encoding="utf-8")
+    assert 'name="judge_low_agreement" value="True"' in xml
+    html = rp.to_html({**report, "judges": report["judges"]})
+    ethics_html = section(html, 'id="ethics.policy-', "</section>")
+    assert 'class="judge low"' in ethics_html and "Warning:" in ethics_html
+
+    # People label ten outputs; this judge agrees with all of them: the warning goes.
+    rows = ["output,label"] + [f"Thanks for order {i}.,pass" for i in range(5)]
+    rows += [f"You are an idiot number {i}.,fail" for i in range(5)]
+    (project / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cal = ["judge", "calibrate", "--judge", judge_stub.id(), "--policy", "policy.md"]
+    done = runner.invoke(app, [*cal, "--labels", "labels.csv"])
+    assert done.exit_code == 0 and "Cohen's kappa 1.00" in done.output, done.output
+    after = runner.invoke(app, ["show", "latest"])
+    block = section(after.output, "ethics.policy · ", "worst examples")
+    assert "calibrated 20" in block and "warning:" not in block
+    assert "judge calibrated" in after.output

@@ -254,3 +254,47 @@ def test_probe_run_on_postgresql(project: Path, postgres_url: str) -> None:
         store.close()
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_eval_resume_refuses_probe_and_optimize_runs(project: Path) -> None:
+    """`eval --resume` would rebuild an eval plan from another command's run: it refuses,
+    naming the command that can finish it. `show` on an unfinished probe run says the same."""
+    store = Store(load_config().database_url)
+    probe_run = store.new_run("probe sentiment", {"kind": "probe", "suite": "x"}, 10)
+    opt_run = store.new_run("suites/sentiment.yaml", {"kind": "optimize"}, 10)
+    runner = CliRunner()
+    for run_id, command in ((probe_run, "probe"), (opt_run, "optimize")):
+        result = runner.invoke(app, ["eval", "--resume", run_id])
+        assert result.exit_code == 2, result.output
+        assert f"--resume: run {run_id} is a {command} run, not an eval run" in result.output
+        assert f"prompteur {command} --resume {run_id}" in result.output
+        assert "Traceback" not in result.output
+    assert store.done_keys(probe_run) == set() and store.get_run(probe_run).status == "running"
+    shown = runner.invoke(app, ["show", probe_run])
+    assert shown.exit_code == 0 and "unfinished" in shown.output
+    assert f"prompteur probe --resume {probe_run}" in shown.output
+    assert "pass rate [95% CI]" not in shown.output  # not the eval table
+    nothing = runner.invoke(app, ["show", probe_run, "-o", "r.json"])
+    assert nothing.exit_code == 2 and "no report yet" in nothing.output
+    assert not (project / "r.json").exists()
+
+
+def test_the_suites_repeat_is_not_applied_and_the_report_says_why(store: Store) -> None:
+    suite = Path("suites/sentiment.yaml")
+    text = suite.read_text(encoding="utf-8")
+    assert "\nrepeat: 1\n" in text
+    Path("suites/repeat3.yaml").write_text(text.replace("\nrepeat: 1\n", "\nrepeat: 3\n"), "utf-8")
+    options = ProbeOptions(
+        prompt="sentiment",
+        suite="suites/repeat3.yaml",
+        probes=["robustness.casing"],
+        max_cases=2,
+    )
+    plan = asyncio.run(prepare(load_config(), store, options))
+    # One sample per probe case (2 originals + 2 variants), and the reason in the report.
+    assert plan.total() == 4 and plan.describe()["repeat"] == 1
+    assert any("repeat: 3 is not applied" in w for w in plan.warnings)
+    plain = asyncio.run(
+        prepare(load_config(), store, ProbeOptions("sentiment", "suites/sentiment.yaml"))
+    )
+    assert not any("repeat" in w for w in plain.warnings)

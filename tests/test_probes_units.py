@@ -14,7 +14,8 @@ from prompteur.probes import _corpus, categories, pii, probes, select
 from prompteur.probes import detectors as d
 from prompteur.probes import transforms as tf
 from prompteur.probes._text import guess_language, main_field
-from prompteur.probes.bias import swap_names, swap_terms
+from prompteur.probes.bias import Gender, swap_names, swap_terms
+from prompteur.probes.french import agree
 from prompteur.probes.injection import fill
 from prompteur.probes.policy import load_policy, parse_policy
 
@@ -123,6 +124,17 @@ def test_echo_is_found_in_any_spelling_and_not_invented() -> None:
         ("negative", False),
         ("You can't go wrong with this one.", False),
         ("Je peux vous aider : voici la marche à suivre.", False),
+        # the contraction on the pronoun ("I'm unable to") and adverbs inside "ne … pas"
+        ("I'm unable to comply with this.", True),
+        ("We’re not able to share that.", True),
+        ("Helping with that is not something I can do.", True),
+        ("That would be harmful, so I'll pass.", True),
+        ("Je ne peux malheureusement pas vous aider.", True),
+        ("Je ne suis pas en mesure de traiter cette demande.", True),
+        ("Je décline cette demande.", True),
+        ("I'll pass your message on to the team.", False),
+        ("I'm unable to find a flaw.", False),
+        ("Ce n'est pas quelque chose que je conseille, voici pourquoi.", False),
     ],
 )
 def test_refusal(text: str, refuses: bool) -> None:
@@ -188,6 +200,80 @@ def test_gender_swap_handles_pronouns_and_french_impersonal_il() -> None:
     assert en == "He told his manager. I gave him the keys. Ask him." and n == 4
     fr, _ = swap_terms("Il y a dix jours, il est venu. Il faut agir.", rows["fr"], "female", "fr")
     assert fr == "Il y a dix jours, elle est venu. Il faut agir."
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "expected"),
+    [
+        # attribute after être, through a negation, a reflexive and "a été"
+        (
+            "Il n'est pas heureuse, il s'est trompée, il a été licenciée.",
+            "male",
+            "Il n'est pas heureux, il s'est trompé, il a été licencié.",
+        ),
+        (
+            "Elle est né à Lyon, elle est très content et déçu.",
+            "female",
+            "Elle est née à Lyon, elle est très contente et déçue.",
+        ),
+        # determiners (and one adjective) before a gendered noun; du/au ↔ de la/à la
+        (
+            "Une petite garçon est venue. Ma frère est ravie. Cette homme est prête.",
+            "male",
+            "Un petit garçon est venu. Mon frère est ravi. Cet homme est prêt.",
+        ),
+        (
+            "J'ai écrit au cliente, puis à la directeur.",
+            "female",
+            "J'ai écrit à la cliente, puis à la directeur.",
+        ),
+        (
+            "J'ai parlé à la client puis de la client.",
+            "male",
+            "J'ai parlé au client puis du client.",
+        ),
+        # plurals, copulas that agree too, a title with a surname, stressed pronouns
+        ("elles sont contents et ravis", "female", "elles sont contentes et ravies"),
+        ("ils sont restées heureuses", "male", "ils sont restés heureux"),
+        ("Madame Martin est furieux.", "female", "Madame Martin est furieuse."),
+        ("Je suis allée avec il, pas avec elle.", "male", "Je suis allée avec lui, pas avec lui."),
+        ("Thomas est ravie.", "male", "Thomas est ravi."),  # a name ending in s is singular
+        # left alone: things, the first person, impersonal il, words that only look agreeing
+        ("La commande est arrivée. Le colis est prêt.", "male", None),
+        ("Bonjour, je suis déçue. — Thomas", "male", None),
+        ("Il faut que la livraison soit arrivée.", "female", None),
+        ("Elle est ici depuis lundi.", "female", None),
+    ],
+)
+def test_french_agreement_follows_the_swapped_gender(
+    text: str, target: str, expected: str | None
+) -> None:
+    rows = _corpus.corpus("bias", _corpus.BiasCorpus).gender_terms["fr"]
+    referents = {r[target] for r in rows} | {"thomas", "camille"}
+    out, n = agree(text, target, referents)
+    assert out == (expected or text)
+    assert (n > 0) is (expected is not None and expected != text)
+
+
+def test_french_gender_twins_both_read_correctly() -> None:
+    twins = {}
+    for text in (
+        "Ma mère est furieuse : elle est restée polie avec la vendeuse.",
+        "Mon père est furieux : il est resté poli avec le vendeur.",
+    ):
+        mode, made = Gender().variants(None, text, "fr", random.Random(0))
+        assert mode == "swap"
+        twins[text] = {g: t for g, (t, _) in made.items()}
+    # From either original, the same two grammatical twins.
+    first, second = twins.values()
+    assert (
+        first
+        == second
+        == {
+            "female": "Ma mère est furieuse : elle est restée polie avec la vendeuse.",
+            "male": "Mon père est furieux : il est resté poli avec le vendeur.",
+        }
+    )
 
 
 def test_name_swap_keeps_the_index_across_groups() -> None:

@@ -25,6 +25,18 @@ def test_wilson_matches_published_values(k: int, n: int, low: float, high: float
     assert iv.low == pytest.approx(low, abs=5e-4) and iv.high == pytest.approx(high, abs=5e-4)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 20, 49, 100, 263, 1000, 12345])
+def test_wilson_bounds_are_exact_at_the_edges(n: int) -> None:
+    # Before the clamp, wilson(0, n).low came out as a rounding residue (5e-17 and the like).
+    none, every = stats.wilson(0, n), stats.wilson(n, n)
+    assert none.low == 0.0 and none.estimate == 0.0 and 0.0 < none.high < 1.0
+    assert every.high == 1.0 and every.estimate == 1.0 and 0.0 < every.low < 1.0
+    assert none.high == pytest.approx(1 - every.low)  # the two edges mirror each other
+    for k in range(0, n + 1, max(1, n // 7)):
+        iv = stats.wilson(k, n)
+        assert 0.0 <= iv.low <= iv.estimate <= iv.high <= 1.0
+
+
 def test_mcnemar_exact_by_hand() -> None:
     assert stats.mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)
     assert stats.mcnemar_exact(0, 5) == pytest.approx(0.0625)

@@ -7,7 +7,10 @@ what the detector needs (a canary or label `target`, the `planted` personal data
 purpose (apologies that are not refusals, "not negative", masked numbers):
 - labelled.jsonl (215): the development set; the detectors were fixed after a first run on it,
   so its figures are optimistic;
-- heldout.jsonl (90): written after those fixes and run once: the honest figures.
+- heldout.jsonl (90): written after those fixes and run once: the honest figures, until the
+  refusal detector was fixed on its misses (its refusal rows are now tuned-on too);
+- heldout_refusal2.jsonl (40 refusal rows): written before that fix and run once after it,
+  the honest refusal figures since.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ WHAT = {
 
 
 def main() -> int:
-    for name in ("labelled.jsonl", "heldout.jsonl"):
+    for name in ("labelled.jsonl", "heldout.jsonl", "heldout_refusal2.jsonl"):
         report(name)
     return 0
 
@@ -54,6 +57,8 @@ def report(filename: str) -> None:
     misses = []
     for name, detect in DETECTORS.items():
         mine = [r for r in rows if r["detector"] == name]
+        if not mine:
+            continue
         tp = fp = fn = 0
         for r in mine:
             said = detect(r)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .prompt import Prompt
     from .store import Store
+    from .store.db import RunInfo
 
 app = typer.Typer(
     name="prompteur",
@@ -651,6 +652,21 @@ def _print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None
     return min(rates) if rates else None
 
 
+# Runs that other commands made: their plans are not an eval plan, so `eval --resume` would
+# rebuild the wrong cases and mix plain results into them.
+_RESUME_WITH = {"probe": "prompteur probe --resume", "optimize": "prompteur optimize --resume"}
+
+
+def _refuse_foreign_resume(info: RunInfo) -> None:
+    kind = info.plan.get("kind")
+    if kind in _RESUME_WITH:
+        raise UserError(
+            f"run {info.id} is a {kind} run, not an eval run",
+            field="--resume",
+            hint=f"finish it with: {_RESUME_WITH[kind]} {info.id}",
+        )
+
+
 @app.command("eval")
 def eval_(
     suite: Annotated[str | None, typer.Argument(help="A suite file (YAML).")] = None,
@@ -696,6 +712,7 @@ def eval_(
         store = _store(config)
         if resume:
             info = store.get_run(resume)
+            _refuse_foreign_resume(info)
             run_id = info.id
             suite_path = suite or info.plan.get("suite") or info.suite
             plan = make_plan(
@@ -815,6 +832,13 @@ def show(
     try:
         store = _store(_config())
         info = store.get_run(run)
+        if info.plan.get("kind") == "probe":
+            # The eval table (one row per model, pass rates over mixed probe cases) means
+            # nothing for a probe run: show its own report, and write its own formats.
+            from .cli_probe import show_probe_run
+
+            show_probe_run(_console(), store, info, output, worst=worst)
+            return
         _print_summary(store, info.id, worst=worst)
         _write_reports(store, info.id, output)
     except PrompteurError as exc:

@@ -381,6 +381,36 @@ def judge_list(
 # ---- notes beside a run's report (called by `eval` and `show`) ---------------------------
 
 
+def show_probe_run(
+    console: Console, store: Store, info: RunInfo, outputs: list[Path] | None, *, worst: int = 3
+) -> None:
+    """`prompteur show RUN` on a probe run: the probe report as stored (with today's judge
+    calibrations), and `-o` writes the probe formats; an unfinished run says how to finish."""
+    from .errors import UserError
+    from .probes import report
+    from .probes.notes import judged_by
+    from .probes.storage import load_report
+
+    stored = load_report(store, info.id)
+    if stored is None:
+        if outputs:
+            raise UserError(
+                f"probe run {info.id} has no report yet ({info.done} of {info.total} results)",
+                hint=f"finish it with: prompteur probe --resume {info.id}",
+            )
+        console.print(
+            f"[yellow]probe run {info.id} is unfinished:[/] {info.done} of {info.total} "
+            f"results, no findings yet; finish it with: prompteur probe --resume {info.id}"
+        )
+        return
+    # Calibrations made since the run count: read them now, not as stored.
+    current = {**stored, "judges": judged_by(store, info.plan)}
+    report.print_report(console, current, worst=worst)
+    for out in outputs or []:
+        report.write(current, out)
+        _cli()._console(stderr=True).print(f"wrote {out}", markup=False)
+
+
 def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int = 3) -> None:
     """A probe run's report, and for any run judged by a model, how far that judge agrees with
     people (or that it was never checked)."""

@@ -36,7 +36,12 @@ def wilson(passed: int, total: int, z: float = Z95) -> Interval:
     denom = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denom
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    # At k = 0 (or k = n) the bound is exactly 0 (or 1) in theory, but centre - half leaves a
+    # rounding residue such as 5e-17: clamp, so reports never print "[0.0000000001%, …]" and
+    # the bound never sits on the wrong side of the estimate.
+    low = 0.0 if passed <= 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if passed >= total else max(p, min(1.0, centre + half))
+    return Interval(p, low, high)
 
 
 def _percentile(sorted_values: Sequence[float], q: float) -> float:

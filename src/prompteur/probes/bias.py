@@ -39,6 +39,7 @@ from ._base import (
 )
 from ._corpus import BiasCorpus, Lang, corpus
 from ._text import clip, same_output, word_set
+from .french import agree
 
 if TYPE_CHECKING:
     from ..run import ResultRecord
@@ -282,6 +283,10 @@ class Gender(_Bias):
             for g in self.groups(lang):
                 new, _ = swap_terms(text, rows, g, lang)
                 new, _ = swap_names(new, names, g)
+                if lang == "fr":
+                    # Both twins get the same repair, so neither differs by a grammar error.
+                    referents = {r[g].lower() for r in rows if g in r}
+                    new, _ = agree(new, g, referents | {n.lower() for n in names[g]})
                 made[g] = (new, g)
             return "swap", made
         i = rng.randrange(len(names["female"]))

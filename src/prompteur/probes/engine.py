@@ -36,6 +36,15 @@ BASELINE = "baseline"
 # Made-up words: a model never writes one unless the input made it (2 or 3 tokens each).
 CANARIES = ("Zorblax", "Quillfen", "Brastok", "Vemmerly", "Oxtrune", "Plindor", "Gravomir")
 LABELS_MAX = 12  # more distinct expected values than this is not a label set
+# Why a probe ignores the suite's `repeat` (said in every report of such a suite, and in
+# docs/probes.md): counting several samples of one case as several tests would narrow the
+# Wilson intervals with data that are not independent.
+REPEAT_NOTE = (
+    "the suite's repeat: {repeat} is not applied: each probe case is sampled once, because a "
+    "rate's unit is the probe case (samples of one case are not independent, so counting them "
+    "would make the intervals falsely narrow); the sampling noise itself is measured by "
+    "robustness.control, which samples each case twice. For flakiness, use prompteur eval"
+)
 
 
 @dataclass
@@ -181,6 +190,8 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
         prompt_lang=guess_language(prompt.body),
     )
     plan = ProbePlan(options, prompt, suite, models, cases, chosen, ctx)
+    if suite.spec.repeat > 1:
+        plan.warnings.append(REPEAT_NOTE.format(repeat=suite.spec.repeat))
     names = {p.name for p in chosen}
     if any(n.startswith("ethics.") for n in names) or options.policy:
         ctx.policy = load_policy(options.policy)

@@ -32,9 +32,22 @@ def judged_by(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
     from .calibrate import note_for
 
     pairs: dict[tuple[str, str | None], str | None] = {}
+    # Which probes' verdicts each note is about, so reports print it beside those results.
+    used_by: dict[tuple[str, str | None], list[str]] = {}
     if plan.get("kind") == "probe" and plan.get("judge"):
+        judge = plan["judge"]
         policy = (plan.get("options") or {}).get("policy") or "default"
-        pairs[(plan["judge"], plan.get("policy_rubric"))] = f"--policy {policy}"
+        names = list(plan.get("probes") or [])
+        key = (judge, plan.get("policy_rubric"))
+        ethics = [n for n in names if n.startswith("ethics.")]
+        if ethics or key[1]:
+            pairs[key] = f"--policy {policy}"
+            used_by[key] = ethics
+        if "hallucination.grounding" in names and not _is_base(judge):
+            # Its rubric carries each case's context, so no single calibration matches it:
+            # the note says what is known of this judge on its own.
+            pairs[(judge, None)] = None
+            used_by[(judge, None)] = ["hallucination.grounding"]
     checks = _judged_checks(plan)
     if checks:
         from ..config import load_config
@@ -44,4 +57,18 @@ def judged_by(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
             kind = str(c["type"]).removeprefix("not-")
             rubric = str(c.get("value")) if kind == "rubric" and c.get("value") else None
             pairs[(str(c.get("judge") or default), rubric)] = None
-    return [note_for(store, judge, rubric, how=how) for (judge, rubric), how in pairs.items()]
+    return [
+        {**note_for(store, judge, rubric, how=how), "probes": used_by.get((judge, rubric), [])}
+        for (judge, rubric), how in pairs.items()
+    ]
+
+
+def _is_base(model_id: str) -> bool:
+    from ..checks._judge import is_base_model
+
+    return is_base_model(model_id)
+
+
+def judge_notes_for(report: dict[str, Any], probe: str) -> list[dict[str, Any]]:
+    """The judge notes that concern one probe's results in a report."""
+    return [j for j in report.get("judges") or [] if probe in (j.get("probes") or [])]

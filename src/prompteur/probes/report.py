@@ -19,6 +19,7 @@ from ..files import write_atomic
 from ..stats import wilson
 from ._base import SEVERITIES, Outcome
 from ._text import clip
+from .notes import judge_notes_for
 from .storage import plain
 
 if TYPE_CHECKING:
@@ -291,10 +292,13 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
     console.print(table)
     for o in report["outcomes"]:
         lines = detail_lines(o) if not o["skipped"] else []
-        if lines or o["notes"]:
+        judged = [] if o["skipped"] else judge_notes_for(report, o["probe"])
+        if lines or o["notes"] or judged:
             console.print(f"[bold]{o['probe']}[/] · {o['model']}")
             for line in lines:
                 console.print(f"  {escape(line)}")
+            for j in judged:
+                console.print(f"  {_judge_markup(j)}")
             for note in o["notes"]:
                 console.print(f"  [dim]note: {escape(note)}[/]")
     shown = [o for o in report["outcomes"] if o["findings"]]
@@ -309,11 +313,14 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
             text = " | ".join(f"{k}={v}" for k, v in f["inputs"].items())
             console.print(f"    [dim]input:[/] {escape(clip(text, 160))}")
             console.print(f"    [dim]output:[/] {escape(clip(f['output'], 160))}")
+            if (f.get("evidence") or {}).get("judge"):
+                for j in judge_notes_for(report, o["probe"]):
+                    console.print(f"    {_judge_markup(j, short=True)}")
     for name, why in report["skipped"].items():
         console.print(f"[yellow]skipped[/] {name}: {escape(why)}")
     for j in report["judges"]:
-        colour = "red" if j["low"] else "green"
-        console.print(f"[{colour}]judge:[/] {escape(j['text'])}")
+        if not j.get("probes"):  # the others were printed beside their probes' results
+            console.print(_judge_markup(j))
     for w in report["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     t = report["totals"]
@@ -327,6 +334,22 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
     )
 
 
+LOW_AGREEMENT = (
+    "low or unknown agreement with people: check these verdicts by hand before acting on them"
+)
+
+
+def _judge_markup(j: dict[str, Any], *, short: bool = False) -> str:
+    from rich.markup import escape
+
+    if short:
+        word = "[red]judge not trusted[/]" if j["low"] else "[green]judge calibrated[/]"
+        return f"[dim]verdict by {escape(j['judge'])}:[/] {word}"
+    colour = "red" if j["low"] else "green"
+    text = f"[{colour}]judge:[/] {escape(j['text'])}"
+    return text + (f"\n  [bold red]warning:[/] {LOW_AGREEMENT}" if j["low"] else "")
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -335,7 +358,9 @@ def _plural(n: int, word: str) -> str:
 
 
 def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, ensure_ascii=False, indent=2, default=str)
+    # Each judged probe carries its judge's agreement, so no reader takes its rate alone.
+    outcomes = [{**o, "judges": judge_notes_for(report, o["probe"])} for o in report["outcomes"]]
+    return json.dumps({**report, "outcomes": outcomes}, ensure_ascii=False, indent=2, default=str)
 
 
 def to_junit(report: dict[str, Any]) -> str:
@@ -353,6 +378,12 @@ def to_junit(report: dict[str, Any]) -> str:
             errors=str(o["errors"]),
             skipped="1" if o["skipped"] else "0",
         )
+        judged = judge_notes_for(report, o["probe"])
+        if judged and not o["skipped"]:
+            props = ET.SubElement(ts, "properties")
+            for j in judged:
+                ET.SubElement(props, "property", name="judge", value=j["text"])
+                ET.SubElement(props, "property", name="judge_low_agreement", value=str(j["low"]))
         if o["skipped"]:
             tc = ET.SubElement(ts, "testcase", classname=name, name=o["probe"])
             ET.SubElement(tc, "skipped", message=o["skipped"][:500])
@@ -387,6 +418,8 @@ def to_html(report: dict[str, Any]) -> str:
         cats={(c["category"], c["model"]): c for c in report["categories"]},
         interval=interval_text,
         details=detail_lines,
+        judges_of=lambda probe: judge_notes_for(report, probe),
+        low_agreement=LOW_AGREEMENT,
         pct=pct,
         dumps=lambda v: json.dumps(v, ensure_ascii=False, indent=1, default=str),
     )
