@@ -139,6 +139,71 @@ def test_optimize_respects_the_budget_and_reports_on_held_out_cases(project: Pat
     assert store.find_version("sentiment", outcome.best.version) is not None
 
 
+class _ScriptedEvaluator:
+    """A test double for the search's bookkeeping: each (version, case) has a scripted
+    score and costs one call. The search logic, not a model, is what is tested."""
+
+    def __init__(self, truth: dict[str, list[float]], budget: int) -> None:
+        from prompteur.optimize.evaluator import Budget
+
+        self.truth, self.budget = truth, Budget(task_calls=budget)
+        self.known: dict[tuple[str, int], float] = {}
+
+    def _idx(self, case_ids: list[str]) -> list[int]:
+        return [int(c) for c in case_ids]
+
+    def score(self, prompt, case_ids):
+        return [
+            self.known[(prompt.version, i)]
+            for i in self._idx(case_ids)
+            if (prompt.version, i) in self.known
+        ]
+
+    def evaluated(self, prompt, case_ids):
+        return len(self.score(prompt, case_ids))
+
+    def records(self, prompt, case_ids):
+        return []
+
+    async def evaluate(self, work, *, final=False):
+        for prompt, cases in work:
+            for c in cases:
+                key = (prompt.version, int(c.id))
+                if key not in self.known:
+                    self.budget.spent_task += 1
+                    self.known[key] = self.truth[prompt.version][int(c.id)]
+
+
+def test_leftover_budget_finishes_the_runner_up_that_led_the_winner() -> None:
+    """When no new race fits, the calls left finish a candidate that was cut while ahead of
+    the incumbent on the same cases; one that was behind is not paid for."""
+    from types import SimpleNamespace
+
+    from prompteur.optimize.search import Entry, Search
+
+    dev = [SimpleNamespace(id=str(i)) for i in range(100)]
+    truth = {
+        "best": [1.0, 0.0] * 50,  # 0.50 on all cases, and on every prefix
+        "ahead": [1.0] * 40 + [0.0] * 10 + [1.0] * 20 + [0.0] * 30,  # 0.91 on 33, 0.60 on all
+        "behind": [0.0] * 100,
+    }
+    ev = _ScriptedEvaluator(truth, budget=100 + 33 + 11 + 70)
+    search = Search(ev, None, {}, dev, SimpleNamespace(), [], [])  # type: ignore[arg-type]
+    entries = {}
+    for version, done in (("best", 100), ("ahead", 33), ("behind", 11)):
+        cand = SimpleNamespace(parent=None, change=version)
+        entries[version] = Entry(SimpleNamespace(version=version), cand, "test", 0)  # type: ignore[arg-type]
+        asyncio.run(ev.evaluate([(entries[version].prompt, dev[:done])]))
+    search.entries = entries
+    search._adopt = lambda e: None  # type: ignore[method-assign]
+    winner = asyncio.run(search._top_up(entries["best"], 1))
+    assert winner is entries["ahead"]
+    assert ev.evaluated(entries["ahead"].prompt, search.dev_ids) == 100
+    assert ev.evaluated(entries["behind"].prompt, search.dev_ids) == 11
+    assert ev.budget.spent_task == 100 + 100 + 11 and ev.budget.left == 3
+    assert [e["event"] for e in search.history] == ["scored", "best"]
+
+
 def test_resume_makes_no_new_calls_and_cache_hits_are_free(project: Path) -> None:
     store, runner, prompt, train, dev, test, settings = _setup(project, budget=16, seed=3)
     first = asyncio.run(optimize(store, runner, "local", prompt, train, dev, test, settings))

@@ -92,6 +92,27 @@ class Search:
         if self.on_history and event["event"] != "scored":
             self.on_history(self.history)
 
+    def _log_scored(self, e: Entry, rnd: int, n: int | None = None) -> None:
+        self._log(
+            event="scored",
+            round=rnd,
+            version=e.prompt.version,
+            parent=e.cand.parent,
+            proposer=e.proposer,
+            change=e.cand.change,
+            cases=self.ev.evaluated(e.prompt, self.dev_ids[:n] if n else self.dev_ids),
+            score=self.mean(e.prompt, n),
+        )
+
+    def _log_best(self, e: Entry, rnd: int) -> None:
+        self._log(
+            event="best",
+            round=rnd,
+            version=e.prompt.version,
+            score=self.mean(e.prompt),
+            change=e.cand.change,
+        )
+
     def _add(self, cand: Candidate, proposer: str, rnd: int) -> Entry | None:
         try:
             prompt = materialize(self.layout, cand, self.front)
@@ -122,6 +143,7 @@ class Search:
                 if rnd == 0:
                     fresh = [first, *await self._propose(self.explore, max(0, n - 1), 0)]
                 elif n < 1:
+                    best = await self._top_up(best or first, rnd)
                     break
                 else:
                     fresh = await self._propose(self.refine, n, rnd)
@@ -132,13 +154,7 @@ class Search:
                 if best is None or self._beats(winner, best):
                     best = winner
                     self._adopt(best)
-                    self._log(
-                        event="best",
-                        round=rnd,
-                        version=best.prompt.version,
-                        score=self.mean(best.prompt),
-                        change=best.cand.change,
-                    )
+                    self._log_best(best, rnd)
                 rnd += 1
         except BudgetExhausted:
             # What was scored on every development case can still win.
@@ -149,6 +165,34 @@ class Search:
         if best is None or self.ev.evaluated(best.prompt, self.dev_ids) == 0:
             best = max(self.entries.values(), key=self._rank)
         return best
+
+    async def _top_up(self, best: Entry, rnd: int) -> Entry:
+        """Spend what no new race can use on the runners-up: a candidate that was cut at an
+        earlier rung while leading the incumbent on the same cases is scored on the remaining
+        development cases, most promising first, while the budget pays for it."""
+        full = len(self.dev)
+
+        def promise(e: Entry) -> tuple[int, float]:
+            return (self.ev.evaluated(e.prompt, self.dev_ids), self.mean(e.prompt))
+
+        while True:
+            left = self.ev.budget.left
+            pending = []
+            for e in self.entries.values():
+                done = self.ev.evaluated(e.prompt, self.dev_ids)
+                if 0 < done < full and full - done <= left:
+                    ahead = self.mean(e.prompt, done) > self.mean(best.prompt, done)
+                    if ahead:
+                        pending.append(e)
+            if not pending:
+                return best
+            e = max(pending, key=promise)
+            await self.ev.evaluate([(e.prompt, self.dev)])
+            self._log_scored(e, rnd)
+            if self._beats(e, best):
+                best = e
+                self._adopt(best)
+                self._log_best(best, rnd)
 
     def _adopt(self, e: Entry) -> None:
         self.state.incumbent, self.state.incumbent_version = e.cand, e.prompt.version
@@ -191,16 +235,7 @@ class Search:
                 await self.ev.evaluate([(e.prompt, cases) for e in alive])
             finally:
                 for e in alive:
-                    self._log(
-                        event="scored",
-                        round=rnd,
-                        version=e.prompt.version,
-                        parent=e.cand.parent,
-                        proposer=e.proposer,
-                        change=e.cand.change,
-                        cases=self.ev.evaluated(e.prompt, self.dev_ids[:r]),
-                        score=self.mean(e.prompt, r),
-                    )
+                    self._log_scored(e, rnd, r)
                 if self.on_history:
                     self.on_history(self.history)
             if i == len(rungs) - 1:
