@@ -4,4 +4,27 @@ Kept import-light on purpose: `prompteur --help` must start fast, so heavy modul
 SQLAlchemy, httpx) load only when a command needs them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .sdk import AsyncClient, Client
+
+# Loaded on first use (PEP 562): importing the package for the CLI must not pull in the SDK.
+_LAZY = {"Client": "sdk", "AsyncClient": "sdk"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["AsyncClient", "Client", "__version__"]

@@ -56,6 +56,46 @@ class Price(BaseModel):
     output: float = Field(ge=0, description="USD per million output tokens")
 
 
+class RegistrySection(BaseModel):
+    """`[registry]`: which labels only move through the gate (`prompteur promote`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gated: list[str] = Field(default_factory=lambda: ["production"])
+    threshold: float = Field(default=0.8, ge=0, le=1, description="lowest pass rate promoted")
+    suites: dict[str, str] = Field(default_factory=dict, description="prompt name → suite file")
+
+
+class MonitorPromptSection(BaseModel):
+    """`[monitor.prompts.NAME]`: one prompt's online scoring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample: float | None = Field(default=None, ge=0, le=1, description="share of traces scored")
+    suite: str | None = Field(default=None, description="suite whose checks score its traces")
+
+
+class MonitorSection(BaseModel):
+    """`[monitor]`: online scoring and alerts (see traces/alerts.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sample: float = Field(default=0.1, ge=0, le=1, description="share of traces scored")
+    prompts: dict[str, MonitorPromptSection] = Field(default_factory=dict)
+    webhook: str | None = Field(default=None, description="URL that receives alerts (POST)")
+    webhook_env: str | None = Field(default=None, description="variable holding that URL")
+    window: str = Field(default="1d", description="recent window compared with the baseline")
+    baseline: str = Field(default="7d", description="baseline window, just before it")
+    min_count: int = Field(default=20, ge=2, description="fewest traces per window to compare")
+    alpha: float = Field(default=0.01, gt=0, lt=1, description="significance of the tests")
+    min_drop: float = Field(default=0.05, ge=0, le=1, description="smallest pass-rate drop")
+    psi: float = Field(default=0.2, gt=0, description="input-length PSI that is a shift")
+    language_shift: float = Field(default=0.15, gt=0, le=1, description="language-mix distance")
+    embedding_shift: float = Field(default=0.15, gt=0, le=2, description="centroid distance")
+    embeddings: bool = Field(default=False, description="compare input meanings too (slow)")
+    embedder: str = Field(default="local", description="embedder id, as for the similar check")
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +103,8 @@ class ConfigFile(BaseModel):
     local: LocalSection = Field(default_factory=LocalSection)
     providers: dict[str, ProviderSection] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
+    registry: RegistrySection = Field(default_factory=RegistrySection)
+    monitor: MonitorSection = Field(default_factory=MonitorSection)
 
 
 @dataclass

@@ -9,16 +9,16 @@ from __future__ import annotations
 import functools
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from sqlalchemy import case, create_engine, event, func, select, text
+from sqlalchemy import case, create_engine, event, func, make_url, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import PrompteurError, UserError
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..run import ResultRecord
 from .tables import CachedResponse, PromptVersion, Result, Run, utcnow
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_310_517  # arbitrary constant: PostgreSQL advisory-lock key for migrations
 
@@ -53,7 +54,35 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+# A pool's bounds. A server runs its blocking queries on up to 40 threads (anyio's default),
+# so a pool may need 40 connections at once: with SQLAlchemy's default of 5 + 10, a burst
+# (the backlog after the process was descheduled) waited for connections, and every one
+# beyond 5 was opened and closed per query: a PostgreSQL backend fork, or a SQLite open and
+# its PRAGMAs, each time. 10 stay open once opened; a CLI command still opens only one.
+POOL_SIZE = 10
+MAX_OVERFLOW = 30
+
+
+def _engine_options(url: str, autocommit: bool) -> dict[str, Any]:
+    parsed = make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    options: dict[str, Any] = {}
+    # An in-memory SQLite database lives in one connection: its pool takes no bounds.
+    if not sqlite or (parsed.database not in (None, "", ":memory:") and "memory" not in url):
+        options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+    if autocommit:
+        options["isolation_level"] = "AUTOCOMMIT"
+    else:
+        # A server may close a pooled connection (restart, idle timeout): test each one as it
+        # is checked out. A SQLite connection is a file handle that nothing closes under us,
+        # and the autocommit engine retries instead (`Store.read`).
+        options["pool_pre_ping"] = not sqlite
+    return options
+
+
+def make_engine(url: str, *, autocommit: bool = False) -> Engine:
+    """The engine for `url`. `autocommit`: no transaction around statements (reads that are
+    one statement each, see `Store.read`)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite:///") and ":memory:" not in url:
@@ -66,7 +95,7 @@ def make_engine(url: str) -> Engine:
                 field="store",
             ) from None
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, **_engine_options(url, autocommit))
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise UserError(
             f"cannot open the store: {exc}",
@@ -451,6 +480,12 @@ class Store(RunsMixin):
                     ) from None
                 time.sleep(0.1 * (attempt + 1))
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Reads of one statement (the server's hot path) on PostgreSQL: an autocommit pool
+        # without pre-ping, so a read is one round trip instead of four (ping, BEGIN, query,
+        # COMMIT). One statement sees one snapshot, so it needs no transaction. SQLite's
+        # driver opens no transaction for a SELECT and pings nothing: the one engine serves.
+        sqlite = self.engine.dialect.name == "sqlite"
+        self._reader = self.engine if sqlite else make_engine(url, autocommit=True)
 
     @property
     def safe_url(self) -> str:
@@ -462,7 +497,26 @@ class Store(RunsMixin):
         with self._sessions.begin() as session:
             yield session
 
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """`query(conn)` on a reading connection, outside any transaction: give it one
+        statement (or statements that need not agree with each other).
+
+        The pool does not ping its connections; a connection the server has closed fails its
+        statement instead, which makes SQLAlchemy discard every connection of the pool opened
+        before, so a second try on a fresh one is enough (a read can safely be repeated).
+        """
+        try:
+            with self._reader.connect() as conn:
+                return query(conn)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self._reader.connect() as conn:
+            return query(conn)
+
     def close(self) -> None:
+        if self._reader is not self.engine:
+            self._reader.dispose()
         self.engine.dispose()
 
     # ---- prompt versions ----------------------------------------------------------------

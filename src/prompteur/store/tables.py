@@ -178,3 +178,8 @@ class JudgeCalibration(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_judge_calibrations_judge", "judge", "rubric_hash"),)
+
+
+# The registry, trace and auth tables live in their own modules; importing them here keeps
+# Base.metadata complete for whoever compares it with the migrations.
+from . import tables_auth, tables_registry, tables_traces  # noqa: E402, F401

@@ -1,0 +1,21 @@
+"""The small public client: `from prompteur import Client`.
+
+`Client(url=..., api_key=...)` talks to a `prompteur serve` server; `Client()` works on the
+local project. See docs/sdk.md.
+"""
+
+from ._backends import Unavailable
+from ._client import AsyncClient, Client, ClientStats
+from ._handle import Completion, PromptHandle
+from ._tracing import Trace, current_trace
+
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "ClientStats",
+    "Completion",
+    "PromptHandle",
+    "Trace",
+    "Unavailable",
+    "current_trace",
+]

@@ -1,0 +1,91 @@
+"""The server's FastAPI application: `create_app(projects)` (what `prompteur serve` runs)."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from .. import __version__
+from . import errors
+from .deps import AuthMiddleware, KeyCache
+from .projects import ServedProject, close_projects, open_projects
+
+# How `prompteur serve --workers N` hands its settings to each worker process (uvicorn imports
+# the app factory by name there, so it cannot receive arguments).
+SETTINGS_ENV = "PROMPTEUR_SERVE_SETTINGS"
+
+TAGS = [
+    {"name": "prompts", "description": "The library: prompts, stored versions, rendering."},
+    {"name": "labels", "description": "Labels pointing at versions, moves and the audit log."},
+    {"name": "gateway", "description": "Model calls through the server, recorded as traces."},
+    {"name": "runs", "description": "Suite runs and their results."},
+    {"name": "traces", "description": "Production calls: ingestion, queries, monitoring."},
+]
+
+
+def create_app(projects: Sequence[Path | str | ServedProject], dev: bool = False) -> FastAPI:
+    """The API over `projects` (folders, or projects already opened).
+
+    Every route needs an API key of the caller's project; `dev` lets anonymous callers from
+    loopback in (the CLI refuses `--dev` on any other host).
+    """
+    opened = open_projects(projects)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The objects made so far (modules, the app, its routes and schemas: ~140,000) live
+        # as long as the server. Left to the cyclic collector, each full collection walked
+        # them all: a 50-100 ms pause of every request, several times a minute under load.
+        # Frozen, a full collection only walks what requests leave behind.
+        gc.collect()
+        gc.freeze()
+        yield
+        gc.unfreeze()  # an app started and stopped in a longer-lived process (tests)
+        for project in opened.values():
+            for model in list(project.models.values()):
+                with contextlib.suppress(Exception):
+                    await model.aclose()
+        close_projects(opened.values())
+
+    app = FastAPI(
+        title="prompteur",
+        version=__version__,
+        summary="Prompt library, labels, gateway, runs and traces of prompteur projects.",
+        description="Send an API key from `prompteur keys create` as "
+        "`Authorization: Bearer <key>`. A key belongs to one project and sees only it; its "
+        "scope (read < write < admin) decides what it may do.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.projects = opened
+    app.state.dev = dev
+    app.state.key_cache = KeyCache()
+    errors.install(app)
+    app.add_middleware(AuthMiddleware)
+
+    from . import gateway, routes_prompts, routes_runs
+
+    app.include_router(routes_prompts.router)
+    app.include_router(routes_prompts.labels_router)
+    app.include_router(routes_prompts.audit_router)
+    app.include_router(gateway.router)
+    app.include_router(routes_runs.router)
+    from . import traces_api
+
+    app.include_router(traces_api.router)
+    from ..web import install as install_web  # the pages under /ui (prompteur.web)
+
+    install_web(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of a `--workers` process, from the settings its parent put in the environment."""
+    settings = json.loads(os.environ[SETTINGS_ENV])
+    return create_app(settings["projects"], dev=bool(settings["dev"]))

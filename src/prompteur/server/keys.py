@@ -1,0 +1,165 @@
+"""API keys: created once (the secret is shown once), stored as a hash, listed, revoked.
+
+Scopes are ordered — read < write < admin — and a key holds its scope and every lower one.
+Imports no web framework: `prompteur keys ...` uses it without loading FastAPI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from ..errors import UserError
+from ..store.tables import utcnow
+from ..store.tables_auth import ApiKey
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+SCOPES = ("read", "write", "admin")
+KEY_PREFIX = "ptk_"
+_NAME = re.compile(r"^[\w .@:/-]{1,200}$")
+# `last_used_at` is a hint for `keys list`, not an audit trail: written at most this often per
+# key so that reads never turn into a write per request.
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    project: str
+    name: str | None
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class NewKey:
+    info: KeyInfo
+    secret: str  # the whole key, to show once: it is not stored anywhere
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key.
+
+    sha256, not bcrypt or argon2: those are slow on purpose to protect low-entropy passwords
+    against guessing. Our keys carry 256 random bits, so guessing is hopeless whatever the hash,
+    and a fast hash keeps every request's key check under a millisecond and lets the store look
+    the key up by an index instead of trying each stored salt.
+    """
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """`read,write` → the scopes as given, checked; the highest one decides the key's power."""
+    given = [s.strip().lower() for s in text.split(",") if s.strip()]
+    if not given:
+        raise UserError("no scope given", field="--scopes", hint="one of: read, write, admin")
+    unknown = [s for s in given if s not in SCOPES]
+    if unknown:
+        raise UserError(
+            f"unknown scope '{unknown[0]}'", field="--scopes", hint="one of: read, write, admin"
+        )
+    return tuple(s for s in SCOPES if s in given)
+
+
+def effective_scopes(scopes: tuple[str, ...] | list[str]) -> frozenset[str]:
+    """A key's scopes with every lower one implied (admin → write → read)."""
+    top = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
+    return frozenset(SCOPES[: top + 1])
+
+
+def create_key(store: Store, project: str, scopes: tuple[str, ...], name: str | None) -> NewKey:
+    if name is not None and not _NAME.match(name):
+        raise UserError(
+            "a key name is 1 to 200 letters, digits, spaces or . @ : / - _", field="--name"
+        )
+    key_id = secrets.token_hex(6)
+    secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(
+        id=key_id,
+        project=project,
+        name=name,
+        key_hash=hash_key(secret),
+        scopes=",".join(scopes),
+        created_at=utcnow(),
+    )
+    with store.session() as s:
+        s.add(row)
+    return NewKey(_info(row), secret)
+
+
+def list_keys(store: Store, project: str | None = None) -> list[KeyInfo]:
+    query = select(ApiKey).order_by(ApiKey.created_at)
+    if project is not None:
+        query = query.where(ApiKey.project == project)
+    with store.session() as s:
+        return [_info(r) for r in s.scalars(query)]
+
+
+def revoke_key(store: Store, key_id: str, project: str | None = None) -> KeyInfo:
+    """Revoke a key by its id (or a unique prefix of it); a revoked key stays listed."""
+    key_id = key_id.strip().removeprefix(KEY_PREFIX)
+    with store.session() as s:
+        query = select(ApiKey).where(ApiKey.id.startswith(key_id, autoescape=True))
+        if project is not None:
+            query = query.where(ApiKey.project == project)
+        rows = list(s.scalars(query.limit(2))) if key_id else []
+        if not rows:
+            raise UserError(f"no key '{key_id}'", field="KEY_ID", hint="see: prompteur keys list")
+        if len(rows) > 1:
+            raise UserError(f"key id '{key_id}' is ambiguous", hint="give more characters")
+        row = rows[0]
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()
+        return _info(row)
+
+
+@dataclass(frozen=True)
+class KeyMatch:
+    id: str
+    project: str
+    scopes: frozenset[str]
+
+
+def find_key(store: Store, key: str, project: str) -> KeyMatch | None:
+    """The active key of `project` whose hash matches, or None (unknown, revoked, other project)."""
+    digest = hash_key(key)
+    t = ApiKey.__table__
+    query = select(t.c.id, t.c.project, t.c.scopes, t.c.revoked_at, t.c.last_used_at).where(
+        t.c.key_hash == digest
+    )
+    # The read path: one round trip, and it sees a revocation committed a moment ago.
+    row = store.read(lambda conn: conn.execute(query).first())
+    if row is None or row.revoked_at is not None or row.project != project:
+        return None
+    now = utcnow()
+    last = row.last_used_at
+    if last is None or now - last > _TOUCH_EVERY:
+        with store.engine.begin() as conn:
+            conn.execute(t.update().where(t.c.id == row.id).values(last_used_at=now))
+    return KeyMatch(row.id, row.project, effective_scopes(row.scopes.split(",")))
+
+
+def _info(row: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        row.id,
+        row.project,
+        row.name,
+        tuple(row.scopes.split(",")),
+        row.created_at,
+        row.revoked_at,
+        row.last_used_at,
+    )

@@ -1,0 +1,91 @@
+"""The projects a server serves: each one's config, store and prompt library, opened once."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import UserError
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..library import Library
+    from ..store import Store
+
+
+@dataclass
+class ServedProject:
+    name: str
+    root: Path
+    config: Config
+    store: Store
+    library: Library
+    # Model instances of the gateway, reused across requests (they pool their connections).
+    models: dict[str, object] = field(default_factory=dict)
+
+
+def project_name(config: Config) -> str:
+    """A project's name: `[project] name` in prompteur.toml, else its folder's name."""
+    return config.data.project.name or config.root.name
+
+
+def open_project(folder: Path | str) -> ServedProject:
+    from ..config import CONFIG_NAME, load_config
+    from ..library import Library
+    from ..store import Store
+
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise UserError("no such folder", file=root, field="--project")
+    config = load_config(root)
+    if config.file is None or config.root != root:
+        raise UserError(
+            f"not a prompteur project: no {CONFIG_NAME} here",
+            file=root,
+            field="--project",
+            hint="create one with: prompteur init",
+        )
+    store = Store(config.database_url)
+    return ServedProject(project_name(config), root, config, store, Library.from_config(config))
+
+
+def open_projects(folders: Iterable[Path | str | ServedProject]) -> dict[str, ServedProject]:
+    """Open every project; refuses two with one name or one store (they would not be isolated)."""
+    opened: dict[str, ServedProject] = {}
+    by_store: dict[str, str] = {}
+    try:
+        for item in folders:
+            project = item if isinstance(item, ServedProject) else open_project(item)
+            if project.name in opened:
+                raise UserError(
+                    f"two projects are named '{project.name}'",
+                    file=project.root,
+                    field="project.name",
+                    hint="give each a distinct [project] name in prompteur.toml",
+                )
+            url = project.store.url
+            if url in by_store:
+                raise UserError(
+                    f"projects '{by_store[url]}' and '{project.name}' share one store: their "
+                    "prompts, labels and traces would mix",
+                    file=project.root,
+                    field="project.store",
+                    hint="give each project its own database (is PROMPTEUR_DATABASE_URL set?)",
+                )
+            opened[project.name] = project
+            by_store[url] = project.name
+    except BaseException:
+        close_projects(opened.values())
+        raise
+    if not opened:
+        raise UserError("no project to serve", field="--project")
+    return opened
+
+
+def close_projects(projects: Iterable[ServedProject]) -> None:
+    for project in projects:
+        with contextlib.suppress(Exception):
+            project.store.close()
