@@ -31,6 +31,16 @@ apt_install() {
     fi
 }
 
+# The web interface's browser tests drive Debian's Chromium (never a browser download).
+if [[ ",$EXTRAS," == *",dev,"* ]] && ! command -v chromium >/dev/null; then
+    if ! apt_install chromium; then
+        if [[ "${CI:-}" == true ]]; then
+            die "chromium is missing and cannot be installed (needs root and apt-get)"
+        fi
+        say "warning: no chromium (apt-get install chromium, as root); the browser tests will skip"
+    fi
+fi
+
 wanted="$( (cat pyproject.toml; echo "$EXTRAS") | sha256sum | cut -d' ' -f1)"
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]] \
     && "$VENV/bin/python" -c "import prompteur, pytest, ruff" 2>/dev/null; then

@@ -1,0 +1,63 @@
+"""What every page module shares: the auth dependencies and the error page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import Depends
+
+from ..server.deps import require
+from .render import page
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse
+
+    from ..errors import UserError
+    from ..server.deps import Principal
+    from ..store import Store
+    from ..store.db import RunInfo
+
+READ = Depends(require("read"))
+WRITE = Depends(require("write"))
+
+
+def error_page(
+    request: Request,
+    principal: Principal | None,
+    exc: UserError | str,
+    *,
+    status: int = 400,
+    section: str | None = None,
+) -> HTMLResponse:
+    """A user mistake, said plainly (file, line and field when known), never a traceback."""
+    where = ""
+    if isinstance(exc, str):
+        message, hint = exc, None
+    else:
+        message, hint = exc.message, exc.hint
+        if exc.file:
+            where = exc.file + (f":{exc.line}" if exc.line is not None else "")
+        if exc.field:
+            where = f"{where} · {exc.field}" if where else exc.field
+    return page(
+        request,
+        "error.html.j2",
+        principal,
+        status=status,
+        section=section,
+        message=message,
+        where=where or None,
+        hint=hint,
+    )
+
+
+def run_of_kind(store: Store, run_id: str, kind: str, what: str) -> RunInfo:
+    """The run `run_id` when its plan is of `kind` (a probe run, an optimization…); else a
+    UserError that says it is not `what`."""
+    from ..errors import UserError
+
+    info = store.get_run(run_id)
+    if info.plan.get("kind") != kind:
+        raise UserError(f"run {info.id} is not {what}", field="run")
+    return info

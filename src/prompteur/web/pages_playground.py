@@ -1,0 +1,110 @@
+"""The playground page: edit a prompt, run it on a few cases or the whole suite (the embedded
+model unless the prompt or suite names another), save it as a version."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse
+
+from ..errors import PrompteurError, UserError
+from . import PREFIX
+from .auth import read_form
+from .common import READ, WRITE
+from .render import page
+
+if TYPE_CHECKING:
+    from ..server.deps import Principal
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+
+def _form(
+    request: Request,
+    principal: Principal,
+    *,
+    name: str,
+    text: str,
+    cases: str = "3",
+    status: int = 200,
+    error: UserError | None = None,
+    **extra: object,
+) -> HTMLResponse:
+    from .playground import CASE_CHOICES
+
+    prompts = sorted(p.name for p in principal.library.prompts())
+    return page(
+        request,
+        "playground.html.j2",
+        principal,
+        status=status,
+        section="playground",
+        prompts=prompts,
+        name=name,
+        text=text,
+        cases=cases if cases in CASE_CHOICES else "3",
+        case_choices=CASE_CHOICES,
+        error=error,
+        **{"run": None, "records": [], "summaries": [], "saved": None, **extra},
+    )
+
+
+@router.get("/playground", response_class=HTMLResponse)
+def playground(request: Request, prompt: str = "", principal: Principal = READ) -> HTMLResponse:
+    text = ""
+    name = prompt
+    if not name:
+        first = principal.library.prompts()
+        name = first[0].name if first else ""
+    if name:
+        with contextlib.suppress(UserError):
+            found = principal.library.get(name)
+            name, text = found.name, found.text
+    return _form(request, principal, name=name, text=text)
+
+
+@router.post("/playground", response_class=HTMLResponse)
+async def playground_post(request: Request, principal: Principal = WRITE) -> HTMLResponse:
+    from .. import report
+    from .playground import edited, run_cases, save
+
+    form = await read_form(request)
+    name, text = form.get("name", ""), form.get("text", "")
+    cases, action = form.get("cases", "3"), form.get("action", "run")
+    try:
+        prompt, path = edited(text, principal.library, name)
+        if action == "save":
+            new, written = save(principal.store, prompt, path, form.get("write_file") == "on")
+            saved = {"version": prompt.version, "new": new, "path": str(path) if written else None}
+            return _form(request, principal, name=name, text=text, cases=cases, saved=saved)
+        limit = None if cases == "all" else int(cases) if cases.isdigit() else 3
+        run_id = await run_in_threadpool(
+            run_cases, principal.config, principal.store, prompt, limit
+        )
+    except UserError as exc:
+        return _form(request, principal, name=name, text=text, cases=cases, status=400, error=exc)
+    except PrompteurError as exc:  # a model that cannot run: said, not a stack trace
+        return _form(
+            request,
+            principal,
+            name=name,
+            text=text,
+            cases=cases,
+            status=502,
+            error=UserError(str(exc)),
+        )
+    info = principal.store.get_run(run_id)
+    records = list(principal.store.results(run_id))
+    return _form(
+        request,
+        principal,
+        name=name,
+        text=text,
+        cases=cases,
+        run=info,
+        records=records,
+        summaries=report.summarise(records, worst=0),
+    )

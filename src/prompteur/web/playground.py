@@ -1,0 +1,81 @@
+"""The playground's work: an edited prompt, run on the first cases of its suite (or all of
+them) through the same evaluation as `prompteur eval`, or saved as a version."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import UserError
+from ..evaluate import EvalPlan, execute_new_run
+from ..files import write_atomic
+from ..prompt import Prompt, parse_prompt
+from ..registry import find_suite
+from ..run import WorkItem, plan
+from ..suite import Case
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..config import Config
+    from ..library import Library
+    from ..store import Store
+
+CASE_CHOICES = ("3", "10", "all")
+
+
+@dataclass
+class FirstCases(EvalPlan):
+    """An eval plan over the suite's first `limit` cases only (None: all of them)."""
+
+    limit: int | None = None
+
+    def _cases(self) -> Iterator[Case]:
+        return itertools.islice(self.suite.cases(), self.limit)
+
+    def items(self) -> Iterator[WorkItem]:
+        return plan(self.prompts, self.models, self._cases, self.repeat)
+
+    def total(self) -> int:
+        n = sum(1 for _ in self._cases())
+        return n * self.repeat * sum(len(v) for v in self.models.values())
+
+
+def edited(text: str, library: Library, name: str) -> tuple[Prompt, Path | None]:
+    """The edited prompt (a UserError names the line), and the file it was loaded from."""
+    original = None
+    if name:
+        try:
+            original = library.get(name)
+        except UserError:
+            original = None
+    path = original.path if original else None
+    # Parsed under the file's name so that errors point at the file being edited.
+    prompt = parse_prompt(text, path=path, name=name or None)
+    return prompt, path
+
+
+def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -> str:
+    """Run `prompt` on its suite's first `limit` cases; returns the run's id."""
+    suite = find_suite(config, prompt)
+    model = (
+        (suite.spec.models[0] if suite.spec.models else None)
+        or prompt.model_id
+        or config.data.project.default_model
+    )
+    work = FirstCases(suite, [prompt], {prompt.version: [model]}, 1, limit=limit)
+    return asyncio.run(execute_new_run(config, store, work, {"kind": "playground", "limit": limit}))
+
+
+def save(store: Store, prompt: Prompt, path: Path | None, write_file: bool) -> tuple[bool, bool]:
+    """Record the version (immutable, by content hash) and, when asked, write the file.
+    Returns (new version, file written)."""
+    # The source is the file's path, as `Library.save` records it: readers parse it as one.
+    new = store.save_version(prompt.name, prompt.version, prompt.text, str(path) if path else None)
+    if write_file and path is not None:
+        write_atomic(path, prompt.text)
+        return new, True
+    return new, False
