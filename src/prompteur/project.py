@@ -22,15 +22,24 @@ _STARTER = {
 }
 
 
-def init_project(folder: Path, *, force: bool = False) -> list[Path]:
+def init_project(folder: Path, *, force: bool = False, pack: str | None = None) -> list[Path]:
     """Write the starter project into `folder`; returns the files written.
 
-    Refuses, writing nothing, when any target exists (unless `force`).
+    With `pack`, the domain pack's prompts and suites too; in an existing project, only
+    them. Refuses, writing nothing, when any target exists (unless `force`).
     """
     folder = folder.resolve()
     if folder.exists() and not folder.is_dir():
         raise UserError("exists and is not a folder", file=folder)
-    targets = {src: folder / dst for src, dst in _STARTER.items()}
+    starter = files("prompteur").joinpath("starter")
+    targets = {starter.joinpath(src): folder / dst for src, dst in _STARTER.items()}
+    if pack is not None:
+        from .packs import get_pack
+
+        pack_files = {src: folder / dst for dst, src in get_pack(pack).files().items()}
+        if (folder / CONFIG_NAME).exists() and not force:
+            targets = {}
+        targets.update(pack_files)
     if not force:
         existing = [t for t in targets.values() if t.exists()]
         if existing:
@@ -39,12 +48,11 @@ def init_project(folder: Path, *, force: bool = False) -> list[Path]:
                 file=existing[0],
                 hint="use --force to overwrite the starter files",
             )
-    starter = files("prompteur").joinpath("starter")
     written = []
     for src, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
-        data = starter.joinpath(src).read_text(encoding="utf-8")
-        if src == "prompteur.toml":
+        data = src.read_text(encoding="utf-8")
+        if target.name == CONFIG_NAME:
             data = data.replace("{name}", folder.name)
         write_atomic(target, data)
         written.append(target)

@@ -1,6 +1,7 @@
 """Checks: score one output. Deterministic ones here; semantic and model-graded ones join
 the same registry."""
 
+from ..persona import _checks as _persona_checks  # noqa: F401 - register, vocabulary
 from . import _deterministic  # noqa: F401 - registers the deterministic checks
 from ._base import Check, CheckContext, CheckResult, build, check, registered, result
 from ._deterministic import extract_json, levenshtein_distance, normalise, rouge_l

@@ -1,0 +1,191 @@
+"""Grade a learner's attempt at a lesson and explain what passed and what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._grade import Grade, grade
+from ._lessons import Lesson, check_lang
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..run import ResponseCache, ResultRecord
+
+_T = {
+    "pass": {"en": "Passed", "fr": "Réussi"},
+    "fail": {"en": "Not yet", "fr": "Pas encore"},
+    "rate": {
+        "en": "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.",
+        "fr": "{p}/{n} cas cachés réussis ({rate}, intervalle à 95 % [{lo}, {hi}]) ; "
+        "il fallait {need}.",
+    },
+    "few_cases": {
+        "en": "The suite has {n} case(s); it needs at least {need}.",
+        "fr": "La suite a {n} cas ; il en faut au moins {need}.",
+    },
+    "good": {
+        "en": "On the good prompt your suite gives {iv} (needed at least {need}).",
+        "fr": "Sur le bon prompt, votre suite donne {iv} (il fallait au moins {need}).",
+    },
+    "bad": {
+        "en": "On the bad prompt your suite gives {iv}.",
+        "fr": "Sur le mauvais prompt, votre suite donne {iv}.",
+    },
+    "overlap": {
+        "en": "The two intervals overlap: this suite cannot tell the good prompt from the bad "
+        "one. Add cases and checks that say what a right answer is.",
+        "fr": "Les deux intervalles se chevauchent : cette suite ne distingue pas le bon prompt "
+        "du mauvais. Ajoutez des cas et des contrôles qui disent ce qu'est une bonne réponse.",
+    },
+    "apart": {
+        "en": "The good prompt's interval lies above the bad prompt's: the suite tells them apart.",
+        "fr": "L'intervalle du bon prompt est au-dessus de celui du mauvais : la suite les "
+        "distingue.",
+    },
+    "check_fails": {
+        "en": "check '{name}' failed on {k} case(s): {hint}",
+        "fr": "le contrôle '{name}' a échoué sur {k} cas : {hint}",
+    },
+    "error": {
+        "en": "the prompt could not run on {k} case(s): {why}",
+        "fr": "le prompt n'a pas pu tourner sur {k} cas : {why}",
+    },
+}
+
+
+def say(key: str, lang: str, **kw: Any) -> str:
+    return _T[key][check_lang(lang)].format(**kw)
+
+
+@dataclass
+class LessonResult:
+    lesson: str
+    passed: bool
+    score: float
+    feedback: list[str] = field(default_factory=list)
+    grades: dict[str, Grade] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lesson": self.lesson,
+            "passed": self.passed,
+            "score": self.score,
+            "feedback": self.feedback,
+            "grades": {k: g.to_dict() for k, g in self.grades.items()},
+        }
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+def check_text(
+    lesson: Lesson,
+    text: str,
+    config: Config,
+    *,
+    lang: str = "en",
+    source: str | Path = "attempt",
+    cache: ResponseCache | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> LessonResult:
+    """Grade an attempt given as text (the web UI's form, or a file's content)."""
+    check_lang(lang)
+    if lesson.kind == "suite":
+        return _check_suite(lesson, text, config, lang, source, cache, on_result)
+    from ..prompt import parse_prompt
+    from ..suite import load_suite
+
+    prompt = parse_prompt(text, path=source)
+    hidden = load_suite(lesson.hidden_suite_path)
+    g = grade(prompt, hidden, config, cache=cache, on_result=on_result)
+    need = lesson.pass_rate
+    ok = g.score >= need
+    iv = g.interval
+    lines = [
+        say(
+            "rate",
+            lang,
+            p=g.passed,
+            n=g.total,
+            rate=_pct(g.score),
+            lo=_pct(iv.low),
+            hi=_pct(iv.high),
+            need=_pct(need),
+        )
+    ]
+    lines += _check_lines(lesson, g, lang)
+    return LessonResult(lesson.id, ok, g.score, lines, {"hidden": g})
+
+
+def _check_lines(lesson: Lesson, g: Grade, lang: str) -> list[str]:
+    lines = []
+    for name, k in g.failing_checks().items():
+        if name == "error":
+            why = next((c.error for c in g.cases if c.error), "")
+            lines.append(say("error", lang, k=k, why=(why or "")[:200]))
+        else:
+            hint = lesson.hint(name, lang) or ""
+            lines.append(say("check_fails", lang, name=name, k=k, hint=hint))
+    return lines
+
+
+def _check_suite(
+    lesson: Lesson,
+    text: str,
+    config: Config,
+    lang: str,
+    source: str | Path,
+    cache: ResponseCache | None,
+    on_result: Callable[[ResultRecord], None] | None,
+) -> LessonResult:
+    import tempfile
+
+    from ..prompt import load_prompt
+    from ..suite import load_suite
+
+    if isinstance(source, Path) and source.is_file():
+        suite = load_suite(source)
+    else:  # text from a form: validated the same way, through a file
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(str(source)).name
+            path = path if path.suffix in {".yaml", ".yml"} else path.with_suffix(".yaml")
+            path.write_text(text, encoding="utf-8")
+            suite = load_suite(path)
+    n = suite.count_cases()
+    lines: list[str] = []
+    if n < lesson.min_cases:
+        lines.append(say("few_cases", lang, n=n, need=lesson.min_cases))
+        return LessonResult(lesson.id, False, 0.0, lines)
+    good = grade(
+        load_prompt(lesson.folder / "good.prompty"), suite, config, cache=cache, on_result=on_result
+    )
+    bad = grade(
+        load_prompt(lesson.folder / "bad.prompty"), suite, config, cache=cache, on_result=on_result
+    )
+    gi, bi = good.interval, bad.interval
+    lines.append(say("good", lang, iv=str(gi), need=_pct(lesson.pass_rate)))
+    lines.append(say("bad", lang, iv=str(bi)))
+    apart = gi.low > bi.high
+    lines.append(say("apart" if apart else "overlap", lang))
+    ok = good.score >= lesson.pass_rate and apart
+    return LessonResult(lesson.id, ok, good.score - bad.score, lines, {"good": good, "bad": bad})
+
+
+def check_file(
+    lesson: Lesson,
+    path: Path,
+    config: Config,
+    *,
+    lang: str = "en",
+    cache: ResponseCache | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> LessonResult:
+    from ..yamlfile import read_text
+
+    return check_text(
+        lesson, read_text(path), config, lang=lang, source=path, cache=cache, on_result=on_result
+    )
