@@ -4,11 +4,17 @@ servers, HTTP servers on loopback."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from helpers_postgres import fresh_database
 
 from prompteur.project import init_project
+
+if TYPE_CHECKING:
+    from prompteur.store import Store
 
 POSTGRES_ENV = "PROMPTEUR_TEST_POSTGRES_URL"
 
@@ -35,6 +41,31 @@ def postgres_url() -> str:
             pytest.fail(f"{POSTGRES_ENV} is not set under CI: PostgreSQL did not start")
         pytest.skip(f"no PostgreSQL ({POSTGRES_ENV} unset); scripts/test.sh starts one")
     return url
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the test server; dropped after the test."""
+    with fresh_database(postgres_url) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL with nothing behind it yet: a SQLite file path or an empty database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'prompteur.db'}"
+    return str(request.getfixturevalue("fresh_postgres"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An open, migrated store on each backend (`store_url`), closed after the test."""
+    from prompteur.store import Store
+
+    s = Store(store_url)
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -38,22 +37,7 @@ def cli(
 def db_env(request: pytest.FixtureRequest, project: Path) -> dict[str, str]:
     if request.param == "sqlite":
         return {"PROMPTEUR_DATABASE_URL": ""}
-    base = request.getfixturevalue("postgres_url")
-    import psycopg
-
-    name = f"prompteur_e_{uuid.uuid4().hex[:10]}"
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    request.addfinalizer(lambda: _drop(admin, name))
-    return {"PROMPTEUR_DATABASE_URL": base.rsplit("/", 1)[0] + "/" + name}
-
-
-def _drop(admin: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return {"PROMPTEUR_DATABASE_URL": request.getfixturevalue("fresh_postgres")}
 
 
 def store_for(project: Path, env: dict[str, str]) -> Store:

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -237,14 +236,8 @@ def test_a_bad_suite_names_its_line(project: Path) -> None:
     assert "suites/bad.yaml:4: inputs.text: the prompt cannot render this case" in result.output
 
 
-def test_probe_run_on_postgresql(project: Path, postgres_url: str) -> None:
-    import psycopg
-
-    name = f"prompteur_p_{uuid.uuid4().hex[:10]}"
-    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    store = Store(postgres_url.rsplit("/", 1)[0] + "/" + name)
+def test_probe_run_on_postgresql(project: Path, fresh_postgres: str) -> None:
+    store = Store(fresh_postgres)
     try:
         run_id, report = _probe(store, probes=["leakage.pii", "bias.age"])
         assert report["summary"]["findings"] == sum(len(o["findings"]) for o in report["outcomes"])
@@ -252,8 +245,6 @@ def test_probe_run_on_postgresql(project: Path, postgres_url: str) -> None:
         assert len(store.results(run_id)) == report["totals"]["results"]
     finally:
         store.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_eval_resume_refuses_probe_and_optimize_runs(project: Path) -> None:

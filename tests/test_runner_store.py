@@ -5,43 +5,14 @@ that spares every command importing alembic."""
 from __future__ import annotations
 
 import math
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from test_runner import PROMPT, Scripted, Sink, cases, runner
 
 from prompteur.store import Store
 from prompteur.store import db as store_db
-
-
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    name = f"prompteur_t_{uuid.uuid4().hex[:12]}"
-    url = sa.make_url(postgres_url).set(drivername="postgresql+psycopg")
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'prompteur.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres")
-    s = Store(url)
-    yield s
-    s.close()
 
 
 def test_cache_batches_first_answer_wins(store: Store) -> None:

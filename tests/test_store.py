@@ -13,7 +13,6 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,47 +37,9 @@ def _head() -> str:
     return head
 
 
-def _admin_engine(postgres_url: str) -> sa.Engine:
-    url = sa.make_url(postgres_url).set(drivername="postgresql+psycopg")
-    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-
-
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> Iterator[str]:
-    """The URL of a new, empty database on the test server; dropped after the test."""
-    name = f"prompteur_t_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine(postgres_url)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A store URL with nothing behind it yet: a SQLite file path or an empty database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'prompteur.db'}"
-    return request.getfixturevalue("fresh_postgres")
-
-
-@pytest.fixture
-def store(url: str) -> Iterator[Store]:
-    s = Store(url)
-    yield s
-    s.close()
-
-
 def _revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-# ---- schema -------------------------------------------------------------------------------
 
 
 def test_opening_migrates_to_head(store: Store) -> None:
@@ -87,10 +48,10 @@ def test_opening_migrates_to_head(store: Store) -> None:
     assert _revision(store.engine) == _head()
 
 
-def test_opening_twice_is_idempotent(url: str) -> None:
-    first = Store(url)
+def test_opening_twice_is_idempotent(store_url: str) -> None:
+    first = Store(store_url)
     assert first.save_version("greet", "a" * 64, "user: hi", "prompts/greet.prompt")
-    second = Store(url)  # migrated already: must neither fail nor touch the data
+    second = Store(store_url)  # migrated already: must neither fail nor touch the data
     try:
         assert _revision(second.engine) == _head()
         assert [v.version for v in second.versions("greet")] == ["a" * 64]
@@ -184,7 +145,11 @@ def test_safe_url_hides_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.postgres
 def test_safe_url_of_an_open_store(postgres_url: str) -> None:
     """With a real server: the password travels in the URL but never shows."""
-    admin = _admin_engine(postgres_url)
+    admin = sa.create_engine(
+        sa.make_url(postgres_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.NullPool,
+    )
     role = f"prompteur_u_{uuid.uuid4().hex[:8]}"
     db = f"prompteur_t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
@@ -277,16 +242,16 @@ def _race(url: str, gate_dir: Path) -> list[dict[str, int]]:
     return [json.loads(out) for out, _ in outputs]
 
 
-def test_two_processes_write_at_once(url: str, tmp_path: Path) -> None:
+def test_two_processes_write_at_once(store_url: str, tmp_path: Path) -> None:
     """Two OS processes open the same fresh store together (both run the migration) and write
     250 versions each, 50 of them the same: every row lands once, nobody fails."""
     gate_dir = tmp_path / "gate"
     gate_dir.mkdir()
-    results = _race(url, gate_dir)
+    results = _race(store_url, gate_dir)
 
     assert [r["own"] for r in results] == [200, 200]
     assert sum(r["shared"] for r in results) == 50
-    store = Store(url)
+    store = Store(store_url)
     try:
         assert _revision(store.engine) == _head()
         versions = store.versions("p")

@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from .cli_craft import COACH_HELP, LINT_HELP, coach_command, image_app, lint_command, persona_app
 from .cli_draft import SHORT_HELP as DRAFT_HELP
 from .cli_draft import draft_command
 from .cli_import import import_app
+from .cli_monitor import monitor_app, traces_app
 from .cli_optimize import optimize_command
 from .cli_probe import judge_app, probe_command
+from .cli_registry import register as register_registry
+from .cli_server import keys_app, serve_command
+from .cli_teach import chain_app, challenge_app, learn_command, packs_command
+from .cli_web import SHORT_HELP as VIEW_HELP
+from .cli_web import view_command
 from .errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
@@ -46,11 +53,27 @@ app.add_typer(library_app, name="library")
 app.add_typer(import_app, name="import")
 app.command("probe")(probe_command)
 app.add_typer(judge_app, name="judge")
+app.add_typer(monitor_app, name="monitor")
+app.add_typer(traces_app, name="traces")
 app.command("draft", short_help=DRAFT_HELP)(draft_command)
+app.command("lint", short_help=LINT_HELP)(lint_command)
+app.command("coach", short_help=COACH_HELP)(coach_command)
+app.add_typer(persona_app, name="persona")
+app.add_typer(image_app, name="image")
+register_registry(app)  # label, promote, rollback, audit, regress
 app.command(
     "optimize",
     help="Improve a prompt automatically under a call budget, reported on held-out cases.",
 )(optimize_command)
+app.add_typer(chain_app, name="chain")
+app.command("learn")(learn_command)
+app.add_typer(challenge_app, name="challenge")
+app.command("packs")(packs_command)
+app.command("serve", short_help="Serve the library, labels, gateway, runs and traces over HTTP.")(
+    serve_command
+)
+app.add_typer(keys_app, name="keys")
+app.command("view", short_help=VIEW_HELP)(view_command)
 
 
 # ---- shared plumbing ---------------------------------------------------------------------
@@ -179,13 +202,19 @@ def _root(
 def init(
     folder: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite the starter files.")] = False,
+    pack: Annotated[
+        str | None,
+        typer.Option(
+            "--pack", help="Add a domain pack's prompts and suites (see: prompteur packs)."
+        ),
+    ] = None,
 ) -> None:
     """Create a working project: prompteur.toml, example prompts (French and English),
-    suites/ and a .gitignore for the store."""
+    suites/ and a .gitignore for the store. With --pack in an existing project, adds the pack."""
     from .project import init_project
 
     try:
-        written = init_project(folder, force=force)
+        written = init_project(folder, force=force, pack=pack)
     except PrompteurError as exc:
         _fail(exc)
     console = _console()

@@ -56,3 +56,13 @@ class UserError(PrompteurError):
             "field": self.field,
             "hint": self.hint,
         }
+
+
+def unknown_name(what: str, ref: str, names: list[str], *, field: str | None = None) -> UserError:
+    """A name that is not there ("no lesson 'x'"): the hint is the closest name (a typo),
+    else every name there is."""
+    import difflib
+
+    close = difflib.get_close_matches(ref, names, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"{what}s: " + ", ".join(names)
+    return UserError(f"no {what} '{ref}'", field=field, hint=hint)

@@ -129,3 +129,29 @@ async def execute(
         )
     finally:
         await asyncio.gather(*(m.aclose() for m in models.values()))
+
+
+async def execute_new_run(
+    config: Config,
+    store: Store,
+    eval_plan: EvalPlan,
+    plan_extra: dict[str, Any],
+    *,
+    use_cache: bool = True,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> str:
+    """A new run of `eval_plan` (its plan has `plan_extra` on top): run to the end and marked
+    done, or marked failed when anything escapes (a crash, Ctrl-C), so that no run stays
+    "running" forever. `on_start` gets the number of results to come. Returns the run's id."""
+    total = eval_plan.total()
+    run_id = store.new_run(str(eval_plan.suite.path), {**eval_plan.describe(), **plan_extra}, total)
+    if on_start is not None:
+        on_start(total)
+    try:
+        await execute(config, store, eval_plan, run_id, use_cache=use_cache, on_result=on_result)
+    except BaseException:
+        store.set_run_status(run_id, "failed")
+        raise
+    store.set_run_status(run_id, "done")
+    return run_id

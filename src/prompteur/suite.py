@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import UserError
-from .yamlfile import LineMap, load_yaml, validation_error
+from .yamlfile import LineMap, load_model, read_text
 
 SPECIAL_COLUMNS = {"expected", "id", "tags", "checks"}
 
@@ -125,19 +125,8 @@ class Suite:
 
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError("suite file not found", file=path) from None
-    except UnicodeDecodeError:
-        raise UserError("not valid UTF-8 text", file=path) from None
-    data, lines = load_yaml(text, path)
-    if not isinstance(data, dict):
-        raise UserError("a suite must be a YAML mapping (prompts:, cases:, …)", file=path, line=1)
-    try:
-        spec = SuiteFile.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, lines, path, known=list(SuiteFile.model_fields)) from None
+    text = read_text(path, "suite file")
+    spec, lines = load_model(text, SuiteFile, path, what="suite", example_keys=("prompts", "cases"))
     if not spec.cases and not spec.dataset:
         raise UserError(
             "the suite has no cases", file=path, field="cases", hint="add cases: or dataset:"

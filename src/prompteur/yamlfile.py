@@ -9,14 +9,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import UserError
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int], offset: int) -> None:
@@ -103,3 +104,93 @@ def validation_error(
     return UserError(
         message, file=file, line=linemap.line(loc), field=dotted(loc) or None, hint=hint
     )
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def read_text(path: str | Path, what: str = "file", *, field: str | None = None) -> str:
+    """A text file's contents; a missing, folder, unreadable or non-UTF-8 path is a UserError.
+
+    `what` names the file in the message ("suite file" → "suite file not found").
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{what} not found", file=path, field=field) from None
+    except IsADirectoryError:
+        raise UserError(f"is a folder, not {_a(what)}", file=path, field=field) from None
+    except PermissionError:
+        raise UserError("permission denied: cannot read it", file=path, field=field) from None
+    except UnicodeDecodeError:
+        raise UserError("not valid UTF-8 text", file=path, field=field) from None
+
+
+def load_mapping(
+    text: str,
+    file: str | Path,
+    *,
+    what: str,
+    example_keys: Iterable[str] = (),
+    empty_ok: bool = False,
+) -> tuple[dict[str, Any], LineMap]:
+    """Parse YAML text that must be a mapping (a spec file); `what` names it ("suite")."""
+    data, lines = load_yaml(text, file)
+    if data is None and empty_ok:
+        data = {}
+    if not isinstance(data, dict):
+        keys = ", ".join(f"{k}:" for k in example_keys)
+        raise UserError(
+            f"{_a(what)} must be a YAML mapping" + (f" ({keys}, …)" if keys else ""),
+            file=file,
+            line=1,
+        )
+    return data, lines
+
+
+def validate(
+    model: type[M],
+    data: Any,
+    lines: LineMap,
+    file: str | Path,
+    *,
+    known: Iterable[str] | None = None,
+    root_field: str | None = None,
+) -> M:
+    """`model.model_validate(data)`, a failure as a UserError naming file, line and field.
+
+    `known` (default: the model's fields) feeds "did you mean"; `root_field` is where a
+    model-level check (one with no field of its own) points, when the file has that key.
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        names = list(model.model_fields) if known is None else list(known)
+        err = validation_error(exc, lines, file, known=names)
+        field, line = err.field, err.line
+        if field is None and root_field and (root_field,) in lines:
+            field, line = root_field, lines.line((root_field,))
+        # Pydantic prefixes a validator's own sentence; the user wrote none of it.
+        message = err.message.removeprefix("Value error, ")
+        raise UserError(message, file=file, line=line, field=field, hint=err.hint) from None
+
+
+def load_model(
+    text: str,
+    model: type[M],
+    file: str | Path,
+    *,
+    what: str,
+    example_keys: Iterable[str] = (),
+    known: Iterable[str] | None = None,
+    empty_ok: bool = False,
+    root_field: str | None = None,
+) -> tuple[M, LineMap]:
+    """A spec file's text as a validated pydantic model, plus where each field is.
+
+    Every mistake (bad YAML, not a mapping, a wrong field) is a UserError naming the line.
+    """
+    data, lines = load_mapping(text, file, what=what, example_keys=example_keys, empty_ok=empty_ok)
+    return validate(model, data, lines, file, known=known, root_field=root_field), lines

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import UserError
 from ..prompt import InputKind, Prompt, parse_prompt
-from ..yamlfile import LineMap, dotted, load_yaml, validation_error
+from ..yamlfile import LineMap, dotted, load_model, read_text
 
 OutputFormat = Literal["text", "label", "json"]
 
@@ -225,24 +225,14 @@ class Brief:
 
 def load_brief(path: str | Path) -> Brief:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError("brief file not found", file=path) from None
-    except IsADirectoryError:
-        raise UserError("is a folder, not a brief file", file=path) from None
-    except UnicodeDecodeError:
-        raise UserError("not valid UTF-8 text", file=path) from None
-    data, lines = load_yaml(text, path)
-    if not isinstance(data, dict):
-        raise UserError(
-            "a brief must be a YAML mapping (name:, objective:, inputs:, …)", file=path, line=1
-        )
-    try:
-        spec = BriefFile.model_validate(data)
-    except ValidationError as exc:
-        known = list(BriefFile.model_fields) + list(OutputDecl.model_fields) + ["schema"]
-        raise validation_error(exc, lines, path, known=known) from None
+    spec, lines = load_model(
+        read_text(path, "brief file"),
+        BriefFile,
+        path,
+        what="brief",
+        example_keys=("name", "objective", "inputs"),
+        known=[*BriefFile.model_fields, *OutputDecl.model_fields, "schema"],
+    )
     brief = Brief(path, spec, lines, [])
     _check_output(brief)
     probe = _input_probe(spec)

@@ -7,10 +7,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import UserError
-from ..yamlfile import load_yaml, validation_error
+from ..yamlfile import load_yaml, read_text, validate
 from ._text import Lang
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -186,15 +186,8 @@ T = TypeVar("T", bound=BaseModel)
 
 def load_file(path: Path, schema: type[T]) -> T:
     """A YAML file validated against `schema`; errors name the file, line and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError("file not found", file=path) from None
-    data, lines = load_yaml(text, path)
-    try:
-        value = schema.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, lines, path, known=list(schema.model_fields)) from None
+    data, lines = load_yaml(read_text(path), path)
+    value = validate(schema, data, lines, path)
     _unique_ids(value, path, lines)
     return value
 

@@ -98,13 +98,7 @@ def load_policy(path: str | Path | None) -> Policy:
     if path is None or (str(path) == "default" and not Path("default").exists()):
         builtin = Path(__file__).parent / "corpus" / "default_policy.md"
         return parse_policy(builtin.read_text(encoding="utf-8"), "built-in")
+    from ..yamlfile import read_text
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserError("policy file not found", file=path, field="--policy") from None
-    except IsADirectoryError:
-        raise UserError("is a folder, not a policy file", file=path, field="--policy") from None
-    except UnicodeDecodeError:
-        raise UserError("not valid UTF-8 text", file=path, field="--policy") from None
-    return parse_policy(text, str(path))
+    return parse_policy(read_text(path, "policy file", field="--policy"), str(path))
