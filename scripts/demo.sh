@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-PROMPTEUR="$PWD/.venv/bin/prompteur"
+ROOT="$PWD"
+PROMPTEUR="$ROOT/.venv/bin/prompteur"
 DEMO="${1:-$PWD/demo-project}"
 rm -rf "$DEMO"
 
@@ -50,10 +51,42 @@ sed -i 's/Classify the sentiment of each product review as positive or negative.
 "$PROMPTEUR" compare "$("$PROMPTEUR" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[3]["id"])')" latest
 
 step "optimize: a better version under a budget of 60 model calls, judged on held-out cases"
-"$PROMPTEUR" optimize sentiment --suite suites/sentiment.yaml --budget 60 -o reports/optimize.html
+"$PROMPTEUR" optimize sentiment --suite suites/sentiment.yaml --budget 60 -o reports/optimize.html --write
 "$PROMPTEUR" optimize --history
+
+step "lint: what could make these prompts fail — rule, line, why, how to fix"
+"$PROMPTEUR" lint --fail-on never
+
+step "probe: injection and robustness attacks on the optimized prompt"
+"$PROMPTEUR" probe sentiment --suite suites/sentiment.yaml --probes injection,robustness \
+  --per-case 1 -o reports/probes.html
+
+step "promote: the optimized prompt to production, only if its suite says it is good enough"
+"$PROMPTEUR" library save sentiment
+if ! "$PROMPTEUR" promote sentiment --to production --actor demo; then
+  echo "(refused: production keeps its holder; the reasons are above)"
+fi
+"$PROMPTEUR" label set sentiment staging --reason "what the demo application uses" --actor demo
+"$PROMPTEUR" audit sentiment
+
+step "SDK: an application gets the prompt by label and calls the model; each call is a trace"
+"$ROOT/.venv/bin/python" - <<'PY'
+from prompteur import Client
+
+with Client() as client:  # the local project; Client(url=..., api_key=...) for a server
+    prompt = client.get_prompt("sentiment", label="staging")
+    print(f"sentiment@{prompt.short_version} from the {prompt.source}")
+    for review in ("Broke after a week.", "Great sound, great price.", "Meh. It works."):
+        answer = client.complete("sentiment", {"review": review}, label="staging")
+        print(f"  {review!r} → {answer.output.strip()!r} ({answer.latency_ms:.0f} ms)")
+PY
+
+step "monitor: the production calls per version — volume, pass rate, latency, alerts"
+"$PROMPTEUR" monitor score --sample 1
+"$PROMPTEUR" monitor sentiment
 
 step "runs and versions: everything is in the store"
 "$PROMPTEUR" runs
 "$PROMPTEUR" library versions sentiment
 printf '\nHTML reports: %s\n' "$DEMO/reports/"
+printf 'The web interface on this project: cd %s && %s view\n' "$DEMO" "$PROMPTEUR"
