@@ -204,6 +204,28 @@ def test_leftover_budget_finishes_the_runner_up_that_led_the_winner() -> None:
     assert [e["event"] for e in search.history] == ["scored", "best"]
 
 
+def test_a_race_never_drops_the_incumbent_on_a_few_cases() -> None:
+    """The incumbent is the prior: it runs to the last rung even when it trails early, so a
+    challenger is adopted only if it beats it on every development case."""
+    from types import SimpleNamespace
+
+    from prompteur.optimize.search import Entry, Search, rungs_for
+
+    dev = [SimpleNamespace(id=str(i)) for i in range(100)]
+    truth = {f"c{i}": [1.0] * 4 + [0.0] * 96 for i in range(8)}  # lucky on the first rung
+    truth["start"] = [0.0] * 4 + [1.0] * 96  # trails on 4 cases, best on all of them
+    ev = _ScriptedEvaluator(truth, budget=10_000)
+    state = SimpleNamespace(incumbent=None, incumbent_version="start")
+    search = Search(ev, None, {}, dev, state, [], [])  # type: ignore[arg-type]
+    entries = [
+        Entry(SimpleNamespace(version=v), SimpleNamespace(parent=None, change=v), "t", 0)  # type: ignore[arg-type]
+        for v in truth
+    ]
+    asyncio.run(search._race(entries, rungs_for(100), 0))
+    assert ev.evaluated(SimpleNamespace(version="start"), search.dev_ids) == 100
+    assert max(entries, key=search._rank).prompt.version == "start"
+
+
 def test_resume_makes_no_new_calls_and_cache_hits_are_free(project: Path) -> None:
     store, runner, prompt, train, dev, test, settings = _setup(project, budget=16, seed=3)
     first = asyncio.run(optimize(store, runner, "local", prompt, train, dev, test, settings))
