@@ -49,31 +49,6 @@ library_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-app.add_typer(library_app, name="library")
-app.add_typer(import_app, name="import")
-app.command("probe")(probe_command)
-app.add_typer(judge_app, name="judge")
-app.add_typer(monitor_app, name="monitor")
-app.add_typer(traces_app, name="traces")
-app.command("draft", short_help=DRAFT_HELP)(draft_command)
-app.command("lint", short_help=LINT_HELP)(lint_command)
-app.command("coach", short_help=COACH_HELP)(coach_command)
-app.add_typer(persona_app, name="persona")
-app.add_typer(image_app, name="image")
-register_registry(app)  # label, promote, rollback, audit, regress
-app.command(
-    "optimize",
-    help="Improve a prompt automatically under a call budget, reported on held-out cases.",
-)(optimize_command)
-app.add_typer(chain_app, name="chain")
-app.command("learn")(learn_command)
-app.add_typer(challenge_app, name="challenge")
-app.command("packs")(packs_command)
-app.command("serve", short_help="Serve the library, labels, gateway, runs and traces over HTTP.")(
-    serve_command
-)
-app.add_typer(keys_app, name="keys")
-app.command("view", short_help=VIEW_HELP)(view_command)
 
 
 # ---- shared plumbing ---------------------------------------------------------------------
@@ -920,6 +895,36 @@ def compare(
         return
     for c in comparisons:
         _console().print(c.words(), markup=False)
+
+
+# ---- the other commands, in the order of the work: write, test, improve, attack, ship, watch,
+# craft and teach (registered here, after the core ones above, because --help lists them so) --
+
+app.add_typer(library_app, name="library")
+app.add_typer(import_app, name="import")
+app.command("draft", short_help=DRAFT_HELP)(draft_command)
+app.command("lint", short_help=LINT_HELP)(lint_command)
+app.command("coach", short_help=COACH_HELP)(coach_command)
+app.command(
+    "optimize",
+    help="Improve a prompt automatically under a call budget, reported on held-out cases.",
+)(optimize_command)
+app.command("probe")(probe_command)
+app.add_typer(judge_app, name="judge")
+register_registry(app)  # label, promote, rollback, audit, regress
+app.command("serve", short_help="Serve the library, labels, gateway, runs and traces over HTTP.")(
+    serve_command
+)
+app.add_typer(keys_app, name="keys")
+app.command("view", short_help=VIEW_HELP)(view_command)
+app.add_typer(monitor_app, name="monitor")
+app.add_typer(traces_app, name="traces")
+app.add_typer(persona_app, name="persona")
+app.add_typer(image_app, name="image")
+app.add_typer(chain_app, name="chain")
+app.command("learn")(learn_command)
+app.add_typer(challenge_app, name="challenge")
+app.command("packs")(packs_command)
 
 
 def main() -> None:
