@@ -285,6 +285,34 @@ FRENCH: dict[str, str] = {
     "Runs on the embedded model unless the prompt names another.": (
         "S'exécute sur le modèle embarqué sauf si le prompt en nomme un autre."
     ),
+    # lessons
+    "Lessons": "Leçons",
+    "Short lessons on the craft, each with an exercise graded on the embedded model against "
+    "a hidden suite.": (
+        "Des leçons courtes sur le métier, chacune avec un exercice noté sur le modèle embarqué "
+        "par une suite cachée."
+    ),
+    "lesson": "leçon",
+    "what it teaches": "ce qu'elle enseigne",
+    "progress": "progression",
+    "Passed": "Réussie",
+    "Not yet": "Pas encore",
+    "to do": "à faire",
+    "attempt(s)": "tentative(s)",
+    "Exercise": "Exercice",
+    "Your attempt": "Votre tentative",
+    "Graded on the embedded model against the lesson's hidden suite, as prompteur learn "
+    "--check does.": (
+        "Notée sur le modèle embarqué par la suite cachée de la leçon, comme le fait "
+        "prompteur learn --check."
+    ),
+    "Grade": "Noter",
+    "Start again from the starter": "Repartir du modèle de départ",
+    "Hidden suite": "Suite cachée",
+    "On the good prompt": "Sur le bon prompt",
+    "On the bad prompt": "Sur le mauvais prompt",
+    "Saved progress": "Progression enregistrée",
+    "best": "meilleur score",
 }
 
 _FR_NUMBER = str.maketrans({".": ","})

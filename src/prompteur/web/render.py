@@ -33,6 +33,7 @@ NAV = [
     ("probes", "Probes"),
     ("monitor", "Monitoring"),
     ("playground", "Playground"),
+    ("learn", "Lessons"),
 ]
 
 

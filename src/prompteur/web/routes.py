@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import (
+    pages_learn,
     pages_library,
     pages_monitor,
     pages_optimize,
@@ -21,5 +22,6 @@ for module in (
     pages_probes,
     pages_monitor,
     pages_playground,
+    pages_learn,
 ):
     router.include_router(module.router)
