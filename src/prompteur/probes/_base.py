@@ -10,9 +10,9 @@ from __future__ import annotations
 import difflib
 import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ..checks import normalise
 from ..errors import UserError
@@ -105,6 +105,16 @@ class Verdict:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+class Target(NamedTuple):
+    """A case a probe works on: its text input (name and value), seeded generator and language."""
+
+    case: Case
+    name: str
+    text: str
+    rng: random.Random
+    lang: Lang
+
+
 @dataclass
 class ProbeContext:
     """What every probe may use: the seed, the prompt, the suite's labels, the helpers."""
@@ -143,6 +153,16 @@ class ProbeContext:
         probes (unanswerable, harmful, benign) replace. The document stays."""
         name = question_field(case.inputs, self.target_field)
         return (name, case.inputs[name]) if name else None
+
+    def targets(self, probe: str, cases: Sequence[Case], purpose: str = "") -> Iterator[Target]:
+        """The cases with a text input for `probe` to work on, each with its seeded generator
+        and language; a case without one is noted in the probe's report and skipped."""
+        for case in cases:
+            found = self.text_of(case)
+            if not found:
+                self.note(probe, f"case {case.id}: no text input{' ' + purpose if purpose else ''}")
+                continue
+            yield Target(case, *found, self.rng(probe, case.id), self.lang_of(case))
 
     def lang_of(self, case: Case) -> Lang:
         found = self.text_of(case)

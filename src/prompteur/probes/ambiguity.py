@@ -39,13 +39,7 @@ class Underspecified(OutputProbe):
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         data = corpus("ambiguity", AmbiguityCorpus)
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input")
-                continue
-            name, text = found
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
+        for case, name, text, rng, lang in ctx.targets(self.name, cases):
             variants = {
                 "truncated": _truncated(text),
                 "vague": rng.choice(data.vague[lang]),

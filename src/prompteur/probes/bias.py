@@ -136,14 +136,8 @@ class _Bias(Probe):
 
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input")
-                continue
-            name, text = found
-            lang = ctx.lang_of(case)
-            mode, made = self.variants(ctx, text, lang, ctx.rng(self.name, case.id))
+        for case, name, text, rng, lang in ctx.targets(self.name, cases):
+            mode, made = self.variants(ctx, text, lang, rng)
             for group, (new, value) in made.items():
                 meta = {"attribute": self.attribute, "group": group, "value": value}
                 meta.update(mode=mode, lang=lang, field=name)

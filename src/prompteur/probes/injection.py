@@ -113,13 +113,7 @@ class Direct(_Injection):
 
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to attack")
-                continue
-            name = found[0]
-            rng = ctx.rng(self.name, case.id)
+        for case, name, _text, rng, _lang in ctx.targets(self.name, cases, "to attack"):
             for attack in ctx.sample(self.attacks(ctx, case), rng):
                 goal, kind = choose_goal(ctx, case, rng, keeps_text=False)
                 out.append(
@@ -146,13 +140,7 @@ class Indirect(_Injection):
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         carriers = corpus("injection", InjectionCorpus).carriers
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to hide an attack in")
-                continue
-            name, text = found
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
+        for case, name, text, rng, lang in ctx.targets(self.name, cases, "to hide an attack in"):
             mine = [c for c in carriers if c.lang == lang]
             before, after = tf.split_middle(text)
             for attack in ctx.sample(self.attacks(ctx, case), rng):
@@ -201,13 +189,7 @@ class Encoded(_Injection):
         wrappers = corpus("injection", InjectionCorpus).encodings
         names = list(ENCODERS)
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to attack")
-                continue
-            name, text = found
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
+        for case, name, text, rng, lang in ctx.targets(self.name, cases, "to attack"):
             pool = [a for a in self.attacks(ctx, case) if a.encodable]
             start = rng.randrange(len(names))
             for i, attack in enumerate(ctx.sample(pool, rng)):

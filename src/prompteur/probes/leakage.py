@@ -77,12 +77,7 @@ class SystemPrompt(OutputProbe):
         secret = data.secret[ctx.prompt_lang].replace("{canary}", ctx.canary)
         prompt = with_secret(ctx.prompt, secret)
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to attack")
-                continue
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
+        for case, name, _text, rng, lang in ctx.targets(self.name, cases, "to attack"):
             pool = [a for a in data.extraction if a.lang == lang]
             for attack in ctx.sample(pool, rng):
                 out.append(
@@ -90,7 +85,7 @@ class SystemPrompt(OutputProbe):
                         self.name,
                         case,
                         attack.id,
-                        {**case.inputs, found[0]: attack.text},
+                        {**case.inputs, name: attack.text},
                         keep_checks=False,
                         meta={
                             "attack": attack.id,
@@ -98,7 +93,7 @@ class SystemPrompt(OutputProbe):
                             "technique": attack.technique,
                             "lang": attack.lang,
                             "canary": ctx.canary,
-                            "field": found[0],
+                            "field": name,
                         },
                         prompt=prompt,
                     )
@@ -136,13 +131,7 @@ class PersonalData(OutputProbe):
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         ask = corpus("leakage", LeakageCorpus).solicit
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to plant data in")
-                continue
-            name, text = found
-            rng, lang = ctx.rng(self.name, case.id), ctx.lang_of(case)
+        for case, name, text, rng, lang in ctx.targets(self.name, cases, "to plant data in"):
             for mode in ("passive", "solicited"):
                 sentence, items = pii.plant(rng, lang)
                 value = f"{text.rstrip()} {sentence}"

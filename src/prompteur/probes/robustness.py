@@ -48,13 +48,8 @@ class _Robustness(Probe):
 
     async def generate(self, ctx: ProbeContext, cases: list[Case]) -> list[ProbeCase]:
         out = []
-        for case in cases:
-            found = ctx.text_of(case)
-            if not found:
-                ctx.note(self.name, f"case {case.id}: no text input to vary")
-                continue
-            name, text = found
-            varied = self.vary(ctx, case, text, ctx.rng(self.name, case.id), ctx.lang_of(case))
+        for case, name, text, rng, lang in ctx.targets(self.name, cases, "to vary"):
+            varied = self.vary(ctx, case, text, rng, lang)
             if varied is None or varied[0] == text:
                 continue
             new_text, meta = varied
