@@ -44,7 +44,8 @@ def wilson(passed: int, total: int, z: float = Z95) -> Interval:
     return Interval(p, low, high)
 
 
-def _percentile(sorted_values: Sequence[float], q: float) -> float:
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); nan when empty."""
     if not sorted_values:
         return math.nan
     pos = (len(sorted_values) - 1) * q
@@ -85,7 +86,7 @@ def bootstrap_mean(
             means.append(sum(sums[i] for i in idx) / sum(sizes[i] for i in idx))
     means.sort()
     alpha = (1 - level) / 2
-    return Interval(mean, _percentile(means, alpha), _percentile(means, 1 - alpha))
+    return Interval(mean, percentile(means, alpha), percentile(means, 1 - alpha))
 
 
 def _resampled_means_numpy(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..stats import Interval, _percentile, wilson
+from ..stats import Interval, percentile, wilson
 
 Pair = tuple[bool, bool]  # (human says pass, judge says pass)
 LOW_KAPPA = 0.6  # under "substantial": the judge's verdicts should not be trusted alone
@@ -54,7 +54,7 @@ def kappa_interval(
             values.append(v)
     values.sort()
     alpha = (1 - level) / 2
-    return Interval(k, _percentile(values, alpha), _percentile(values, 1 - alpha))
+    return Interval(k, percentile(values, alpha), percentile(values, 1 - alpha))
 
 
 def strength(kappa: float) -> str:

@@ -7,7 +7,6 @@ and PostgreSQL, whose date functions differ.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select
 
 from ..errors import UserError
-from ..stats import Interval, wilson
+from ..stats import Interval, percentile, wilson
 from ..store.tables_traces import Trace
 
 if TYPE_CHECKING:
@@ -24,15 +23,6 @@ if TYPE_CHECKING:
 Bucket = Literal["hour", "day"]
 BUCKETS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 _T = Trace.__table__
-
-
-def percentile(sorted_values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return None
-    pos = (len(sorted_values) - 1) * q
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
 @dataclass
@@ -67,7 +57,7 @@ class Stats:
         return wilson(self.passed, self.scored) if self.scored else None
 
     def latency(self, q: float) -> float | None:
-        return percentile(sorted(self._latencies), q)
+        return percentile(sorted(self._latencies), q) if self._latencies else None
 
     def to_dict(self) -> dict[str, Any]:
         rate = self.pass_rate
