@@ -88,12 +88,33 @@ def test_balanced_demonstrations_interleave_labels() -> None:
     assert all(a != b for a, b in itertools.pairwise(labels))  # alternate while both remain
 
 
+def test_demonstration_sets_come_largest_first_with_every_picker() -> None:
+    p = parse_prompt(
+        "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
+        "{% endfor -%}\nText: {{ t }}\nLabel:\n",
+        name="p",
+    )
+    layout = decompose(p)
+    layout.output_key = "label"
+    pool = [{"t": f"text {i}", "label": "pos" if i % 2 else "neg"} for i in range(40)]
+    state = SearchState(layout, pool, random.Random(0), starting_candidate(layout))
+    cands = asyncio.run(DemoSets().propose(state, 7))
+    sizes = [len(c.demos) for c in cands]
+    assert sizes == [16, 16, 16, 12, 12, 12, 8]
+    assert [c.change.split()[1] for c in cands[:3]] == ["random", "balanced", "diverse"]
+    assert len({c.demos for c in cands}) == len(cands)
+
+
 def test_racing_arithmetic() -> None:
-    assert rungs_for(100) == [4, 11, 33, 100]
+    assert rungs_for(100) == [11, 33, 100]
+    assert rungs_for(30) == [10, 30]
     assert rungs_for(4) == [4]
-    assert race_cost(1, [4, 11, 33, 100]) == 100
-    n = largest_race(300, [4, 11, 33, 100])
-    assert race_cost(n, [4, 11, 33, 100]) <= 300 < race_cost(n + 1, [4, 11, 33, 100])
+    assert race_cost(1, [11, 33, 100]) == 100
+    n = largest_race(300, [11, 33, 100])
+    assert race_cost(n, [11, 33, 100]) <= 300 < race_cost(n + 1, [11, 33, 100])
+    # A protected incumbent goes on beside the best third of 8 challengers: 1+8 → 1+3 → 1+1.
+    assert race_cost(9, [11, 33, 100], protect=True) == 9 * 11 + 4 * 22 + 2 * 67
+    assert largest_race(300, [11, 33, 100], protect=True) == 7
 
 
 def test_extract_instruction_takes_the_last_tagged_block() -> None:
@@ -212,8 +233,8 @@ def test_a_race_never_drops_the_incumbent_on_a_few_cases() -> None:
     from prompteur.optimize.search import Entry, Search, rungs_for
 
     dev = [SimpleNamespace(id=str(i)) for i in range(100)]
-    truth = {f"c{i}": [1.0] * 4 + [0.0] * 96 for i in range(8)}  # lucky on the first rung
-    truth["start"] = [0.0] * 4 + [1.0] * 96  # trails on 4 cases, best on all of them
+    truth = {f"c{i}": [1.0] * 11 + [0.0] * 89 for i in range(8)}  # lucky on the first rung
+    truth["start"] = [0.0] * 11 + [1.0] * 89  # trails on 11 cases, best on all of them
     ev = _ScriptedEvaluator(truth, budget=10_000)
     state = SimpleNamespace(incumbent=None, incumbent_version="start")
     search = Search(ev, None, {}, dev, state, [], [])  # type: ignore[arg-type]

@@ -207,7 +207,11 @@ async def optimize(
             f"own passing outputs on train cases"
         )
     state = SearchState(layout, pool, rng, start, max_demos=settings.max_demos)
-    explore: list[Proposer] = [DemoSets(), Patterns()]
+    # Exploration draws demonstration sets; the pattern library then works on the best of
+    # them (refine), not on the starting prompt's few demonstrations. Without demonstrations
+    # to search, the patterns explore.
+    searchable = bool(pool) and layout.fields is not None
+    explore: list[Proposer] = [DemoSets()] if searchable else [Patterns()]
     refine: list[Proposer] = [Mutations(), Patterns()]
     if proposer is not None:
         mp = ModelProposer(proposer, budget)
