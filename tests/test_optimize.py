@@ -26,7 +26,7 @@ from prompteur.optimize.proposers import (
     pick_balanced,
 )
 from prompteur.optimize.search import largest_race, race_cost, rungs_for
-from prompteur.optimize.space import decompose, materialize, starting_candidate
+from prompteur.optimize.space import decompose, freeze_demo, materialize, starting_candidate
 from prompteur.prompt import load_prompt, parse_prompt
 from prompteur.run import Runner
 from prompteur.store import Store
@@ -103,6 +103,25 @@ def test_demonstration_sets_come_largest_first_with_every_picker() -> None:
     assert sizes == [16, 16, 16, 12, 12, 12, 8]
     assert [c.change.split()[1] for c in cands[:3]] == ["random", "balanced", "diverse"]
     assert len({c.demos for c in cands}) == len(cands)
+
+
+def test_max_demos_caps_every_proposal() -> None:
+    p = parse_prompt(
+        "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
+        "{% endfor -%}\nText: {{ t }}\nLabel:\n",
+        name="p",
+    )
+    layout = decompose(p)
+    layout.output_key = "label"
+    pool = [{"t": f"text {i}", "label": "pos" if i % 2 else "neg"} for i in range(40)]
+    start = starting_candidate(layout).with_(
+        "start", None, demos=tuple(freeze_demo(d) for d in pool[:3])
+    )
+    state = SearchState(layout, pool, random.Random(0), start, max_demos=4)
+    assert max(state.k_choices()) == 4
+    for proposer in (DemoSets(), Mutations()):
+        cands = asyncio.run(proposer.propose(state, 12))
+        assert cands and all(len(c.demos) <= 4 for c in cands), proposer.name
 
 
 def test_racing_arithmetic() -> None:

@@ -41,6 +41,14 @@ def optimize_command(
         int, typer.Option(help="Calls the proposer model may make.", min=0)
     ] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the split and of the search.")] = 0,
+    max_demos: Annotated[
+        int,
+        typer.Option(
+            help="Most demonstrations in a candidate (more usually help a base model, and "
+            "cost tokens on every call).",
+            min=0,
+        ),
+    ] = 16,
     split: Annotated[
         str, typer.Option(help="Train, development and test shares of the suite's cases.")
     ] = "0.3,0.4,0.3",
@@ -92,6 +100,7 @@ def optimize_command(
             seed,
             split,
             resume,
+            max_demos,
         )
         if write or out:
             _save_file(outcome, out)
@@ -129,6 +138,7 @@ def _run(
     seed: int,
     split: str,
     resume: str | None,
+    max_demos: int = 16,
 ) -> Outcome:
     import asyncio
 
@@ -175,7 +185,11 @@ def _run(
         if not prompt_ref or not suite_path:
             raise UserError("name a prompt and a suite: prompteur optimize PROMPT --suite SUITE")
         settings = Settings(
-            budget=budget, proposer_budget=proposer_budget, seed=seed, split=_parse_split(split)
+            budget=budget,
+            proposer_budget=proposer_budget,
+            seed=seed,
+            split=_parse_split(split),
+            max_demos=max_demos,
         )
         prompt = library.resolve(store, prompt_ref)
         suite = load_suite(suite_path)

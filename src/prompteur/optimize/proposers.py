@@ -291,8 +291,9 @@ class Mutations:
         new = list(demos)
         if move == "swap" and new and spare:
             new[rng.randrange(len(new))] = rng.choice(spare)
-        elif move == "add" and spare:
-            for d in rng.sample(spare, min(len(spare), max(1, len(new) // 4))):
+        elif move == "add" and spare and len(new) < max(state.k_choices()):
+            room = max(state.k_choices()) - len(new)
+            for d in rng.sample(spare, min(len(spare), max(1, len(new) // 4), room)):
                 new.insert(rng.randrange(len(new) + 1), d)
         elif move == "drop" and len(new) > 1:
             new.pop(rng.randrange(len(new)))
