@@ -170,6 +170,30 @@ async def one(bench: Bench, name: str, seed: int, budgets: list[int], skip: set)
                     "wall_s": round(time.monotonic() - t0, 1),
                 },
             )
+        if (name, seed, budget, "random-search-16") not in skip:
+            # The same search over 16-demonstration sets: how much of prompteur's gain is its
+            # prior for many demonstrations, and how much the search itself.
+            t0 = time.monotonic()
+            ev = bench.evaluator(budget)
+            rng16 = random.Random(f"rs16:{name}:{seed}")
+            best, best_score = None, -1.0
+            for _ in range(max(1, budget // len(dev))):
+                p = prompt_for(name, human, rng16.sample(task.train, 16))
+                await ev.evaluate([(p, dev)])
+                s = ev.score(p, [c.id for c in dev])
+                if sum(s) / len(s) > best_score:
+                    best, best_score = p, sum(s) / len(s)
+            assert best is not None
+            await record(
+                "random-search-16",
+                budget,
+                best,
+                {
+                    "calls": ev.budget.spent_task,
+                    "dev": best_score,
+                    "wall_s": round(time.monotonic() - t0, 1),
+                },
+            )
         if (name, seed, budget, "prompteur") not in skip:
             t0 = time.monotonic()
             settings = Settings(budget=budget, seed=seed, report_train=False)
@@ -224,6 +248,39 @@ def load_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def seed_spread(
+    by: dict[tuple[str, int, int, str], dict[str, Any]], budget: int, cols: list[str]
+) -> str:
+    """The eight-task average per seed, for the seeds every task and column has run, as
+    mean ± sd over seeds."""
+    fixed = ("human-0", "human-4")
+    per_seed: dict[str, list[float]] = {c: [] for c in cols}
+    seeds = []
+    for s in range(3):
+        keys = [(t, s, 0 if c in fixed else budget, c) for t in ape.TASKS for c in cols]
+        if all(k in by for k in keys):
+            seeds.append(s)
+            for c in cols:
+                b = 0 if c in fixed else budget
+                per_seed[c].append(statistics.mean(by[(t, s, b, c)]["test_acc"] for t in ape.TASKS))
+    if not seeds:
+        return "\nNo seed has every task and column yet."
+    cells = []
+    for c in cols:
+        v = per_seed[c]
+        sd = statistics.stdev(v) if len(v) > 1 else 0.0
+        cells.append(f"{c} {statistics.mean(v):.3f} ± {sd:.3f}")
+    return (
+        f"\nEight-task average over seeds {seeds} (mean ± sd over seeds): " + "; ".join(cells) + "."
+    )
+
+
+def _side(method: str) -> bool:
+    """Columns run on only some tasks or seeds: compared with prompteur on their own rows,
+    left out of the average over tasks."""
+    return method.startswith("dspy") or method == "random-search-16"
+
+
 def report(budgets: list[int]) -> str:
     rows = load_rows()
     by: dict[tuple[str, int, int, str], dict[str, Any]] = {}
@@ -233,7 +290,11 @@ def report(budgets: list[int]) -> str:
     out = []
     for budget in budgets:
         methods = sorted({m for (_, _, b, m) in by if b == budget})
-        methods = [m for m in ["random-search", *[x for x in methods if x.startswith("dspy")]]]
+        methods = [
+            "random-search",
+            "random-search-16",
+            *[x for x in methods if x.startswith("dspy")],
+        ]
         methods = [m for m in methods if any(k[2] == budget and k[3] == m for k in by)]
         cols = [*methods_fixed, *methods, "prompteur"]
         out.append(f"\n### Budget {budget} task-model calls\n")
@@ -243,20 +304,28 @@ def report(budgets: list[int]) -> str:
         )
         out.append("|---" * (len(cols) + 4) + "|")
         pooled: dict[str, list[float]] = {c: [] for c in cols}
-        core = [c for c in cols if not c.startswith("dspy")]
-        versus: dict[str, list[float]] = {c: [] for c in cols if c.startswith("dspy")}
+        core = [c for c in cols if not _side(c)]
+        versus: dict[str, list[float]] = {c: [] for c in cols if _side(c)}
         for task in ape.TASKS:
             cells, per = [], {}
+            paired_with: dict[str, list[float]] = {}
+            # Only the seeds prompteur has run: every column is paired with it seed by seed.
+            seeds = [s for s in range(3) if (task, s, budget, "prompteur") in by]
             for c in cols:
                 b = 0 if c in methods_fixed else budget
-                accs = [by[(task, s, b, c)]["test_acc"] for s in range(3) if (task, s, b, c) in by]
-                vec = [
-                    x
-                    for s in range(3)
-                    if (task, s, b, c) in by
-                    for x in by[(task, s, b, c)]["test_per_example"]
-                ]
+                have = [s for s in seeds if (task, s, b, c) in by]
+                if _side(c) or have == seeds:
+                    accs = [by[(task, s, b, c)]["test_acc"] for s in have]
+                    vec = [x for s in have for x in by[(task, s, b, c)]["test_per_example"]]
+                else:
+                    accs, vec = [], []
                 per[c] = vec
+                if _side(c):
+                    paired_with[c] = [
+                        x
+                        for s in have
+                        for x in by[(task, s, budget, "prompteur")]["test_per_example"]
+                    ]
                 if accs:
                     sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
                     cells.append(f"{statistics.mean(accs):.2f} ± {sd:.2f} ({len(accs)})")
@@ -275,14 +344,14 @@ def report(budgets: list[int]) -> str:
                 else:
                     gains.append("—")
             # DSPy ran on fewer tasks: the average is over the tasks every other column has,
-            # and each DSPy column is compared with prompteur on its own tasks.
+            # and each side column is compared with prompteur on its own tasks.
             if all(per.get(c) and len(per[c]) == len(per["prompteur"]) for c in core):
                 for c in core:
                     pooled[c] += per[c]
             for c in cols:
-                if c.startswith("dspy") and per.get(c) and len(per[c]) == len(per["prompteur"]):
+                if _side(c) and per.get(c):
                     pooled[c] += per[c]
-                    versus[c] += per["prompteur"]
+                    versus[c] += paired_with[c]
             out.append(
                 f"| {task} | "
                 + " | ".join(cells)
@@ -299,14 +368,15 @@ def report(budgets: list[int]) -> str:
                 d, lo, hi = paired_ci(pooled[base], pooled["prompteur"])
                 gains.append(f"{d * 100:+.1f} [{lo * 100:+.1f}, {hi * 100:+.1f}]")
             out.append(
-                "| **average** (tasks with every column but DSPy) | "
+                "| **average** (tasks with every column but the side ones) | "
                 + " | ".join(avg)
                 + " | | "
                 + " | ".join(gains)
                 + " |"
             )
-            for c in methods:
-                if c.startswith("dspy") and pooled[c]:
+            out.append(seed_spread(by, budget, core))
+            for c in cols:
+                if _side(c) and pooled[c]:
                     d, lo, hi = paired_ci(pooled[c], versus[c])
                     out.append(
                         f"\nGain over {c}: {d * 100:+.1f} points [{lo * 100:+.1f}, "
