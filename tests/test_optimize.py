@@ -26,7 +26,13 @@ from prompteur.optimize.proposers import (
     pick_balanced,
 )
 from prompteur.optimize.search import largest_race, race_cost, rungs_for
-from prompteur.optimize.space import decompose, freeze_demo, materialize, starting_candidate
+from prompteur.optimize.space import (
+    Layout,
+    decompose,
+    freeze_demo,
+    materialize,
+    starting_candidate,
+)
 from prompteur.prompt import load_prompt, parse_prompt
 from prompteur.run import Runner
 from prompteur.store import Store
@@ -70,7 +76,7 @@ def test_unrecognised_body_searches_the_instruction_only() -> None:
         decompose(templated)
 
 
-def test_balanced_demonstrations_interleave_labels() -> None:
+def _text_label_layout() -> Layout:
     p = parse_prompt(
         "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
         "{% endfor -%}\nText: {{ t }}\nLabel:\n",
@@ -78,6 +84,11 @@ def test_balanced_demonstrations_interleave_labels() -> None:
     )
     layout = decompose(p)
     layout.output_key = "label"
+    return layout
+
+
+def test_balanced_demonstrations_interleave_labels() -> None:
+    layout = _text_label_layout()
     pool = [{"t": f"n{i}", "label": "neg"} for i in range(10)] + [
         {"t": f"p{i}", "label": "pos"} for i in range(3)
     ]
@@ -89,13 +100,7 @@ def test_balanced_demonstrations_interleave_labels() -> None:
 
 
 def test_demonstration_sets_come_largest_first_with_every_picker() -> None:
-    p = parse_prompt(
-        "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
-        "{% endfor -%}\nText: {{ t }}\nLabel:\n",
-        name="p",
-    )
-    layout = decompose(p)
-    layout.output_key = "label"
+    layout = _text_label_layout()
     pool = [{"t": f"text {i}", "label": "pos" if i % 2 else "neg"} for i in range(40)]
     state = SearchState(layout, pool, random.Random(0), starting_candidate(layout))
     cands = asyncio.run(DemoSets().propose(state, 7))
@@ -106,13 +111,7 @@ def test_demonstration_sets_come_largest_first_with_every_picker() -> None:
 
 
 def test_max_demos_caps_every_proposal() -> None:
-    p = parse_prompt(
-        "user:\n{% for ex in examples -%}\nText: {{ ex.t }}\nLabel: {{ ex.label }}\n\n"
-        "{% endfor -%}\nText: {{ t }}\nLabel:\n",
-        name="p",
-    )
-    layout = decompose(p)
-    layout.output_key = "label"
+    layout = _text_label_layout()
     pool = [{"t": f"text {i}", "label": "pos" if i % 2 else "neg"} for i in range(40)]
     start = starting_candidate(layout).with_(
         "start", None, demos=tuple(freeze_demo(d) for d in pool[:3])
@@ -292,6 +291,8 @@ def test_cli_optimize_history_and_reports(project: Path) -> None:
             "suites/sentiment.yaml",
             "--budget",
             "20",
+            "--max-demos",
+            "8",
             "--json",
             "-o",
             "reports/opt.html",
@@ -310,6 +311,7 @@ def test_cli_optimize_history_and_reports(project: Path) -> None:
     )
     data = json.loads((project / "reports" / "opt.json").read_text())
     assert data["kind"] == "optimize" and data["history"]
+    assert data["settings"]["max_demos"] == 8
     hist = cli.invoke(app, ["optimize", "--history"])
     assert hist.exit_code == 0 and "search history of sentiment" in hist.output
 

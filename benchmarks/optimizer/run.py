@@ -140,6 +140,22 @@ async def one(bench: Bench, name: str, seed: int, budgets: list[int], skip: set)
         )
         print(f"{name} seed {seed} budget {budget} {method}: {sum(per) / len(per):.2f}", flush=True)
 
+    async def random_search(method: str, budget: int, draws: list[list[ape.Example]]) -> None:
+        """Each demonstration set with the human instruction on every dev case; the best
+        is kept."""
+        t0 = time.monotonic()
+        ev = bench.evaluator(budget)
+        best, best_score = None, -1.0
+        for demos in draws:
+            p = prompt_for(name, human, demos)
+            await ev.evaluate([(p, dev)])
+            s = ev.score(p, [c.id for c in dev])
+            if sum(s) / len(s) > best_score:
+                best, best_score = p, sum(s) / len(s)
+        assert best is not None
+        extra = {"calls": ev.budget.spent_task, "dev": best_score}
+        await record(method, budget, best, extra | {"wall_s": round(time.monotonic() - t0, 1)})
+
     for method, p in (
         ("human-0", prompt_for(name, human, [])),
         ("human-4", prompt_for(name, human, start_demos)),
@@ -147,52 +163,16 @@ async def one(bench: Bench, name: str, seed: int, budgets: list[int], skip: set)
         if (name, seed, 0, method) not in skip:
             await record(method, 0, p, {"calls": 0})
     for budget in budgets:
+        sets = max(1, budget // len(dev))
         if (name, seed, budget, "random-search") not in skip:
-            t0 = time.monotonic()
-            ev = bench.evaluator(budget)
-            sets = max(1, budget // len(dev))
-            best, best_score = None, -1.0
-            for i in range(sets):
-                demos = rng.sample(task.train, 4) if i else start_demos
-                p = prompt_for(name, human, demos)
-                await ev.evaluate([(p, dev)])
-                s = ev.score(p, [c.id for c in dev])
-                if sum(s) / len(s) > best_score:
-                    best, best_score = p, sum(s) / len(s)
-            assert best is not None
-            await record(
-                "random-search",
-                budget,
-                best,
-                {
-                    "calls": ev.budget.spent_task,
-                    "dev": best_score,
-                    "wall_s": round(time.monotonic() - t0, 1),
-                },
-            )
+            draws = [rng.sample(task.train, 4) if i else start_demos for i in range(sets)]
+            await random_search("random-search", budget, draws)
         if (name, seed, budget, "random-search-16") not in skip:
             # The same search over 16-demonstration sets: how much of prompteur's gain is its
             # prior for many demonstrations, and how much the search itself.
-            t0 = time.monotonic()
-            ev = bench.evaluator(budget)
             rng16 = random.Random(f"rs16:{name}:{seed}")
-            best, best_score = None, -1.0
-            for _ in range(max(1, budget // len(dev))):
-                p = prompt_for(name, human, rng16.sample(task.train, 16))
-                await ev.evaluate([(p, dev)])
-                s = ev.score(p, [c.id for c in dev])
-                if sum(s) / len(s) > best_score:
-                    best, best_score = p, sum(s) / len(s)
-            assert best is not None
-            await record(
-                "random-search-16",
-                budget,
-                best,
-                {
-                    "calls": ev.budget.spent_task,
-                    "dev": best_score,
-                    "wall_s": round(time.monotonic() - t0, 1),
-                },
+            await random_search(
+                "random-search-16", budget, [rng16.sample(task.train, 16) for _ in range(sets)]
             )
         if (name, seed, budget, "prompteur") not in skip:
             t0 = time.monotonic()
