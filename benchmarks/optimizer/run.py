@@ -370,6 +370,11 @@ def main() -> None:
     ap.add_argument("--tasks", default=",".join(ape.TASKS))
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--budgets", default="300,1000")
+    ap.add_argument(
+        "--methods",
+        default="human-0,human-4,random-search,random-search-16,prompteur",
+        help="which methods to run (the others are skipped)",
+    )
     ap.add_argument("--report", action="store_true", help="print the tables and exit")
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -383,6 +388,11 @@ def main() -> None:
     store = Store(f"sqlite:///{work / 'bench.db'}")
     bench = Bench(store, config)
     skip = done_keys()
+    wanted = set(args.methods.split(","))
+    everything = ("human-0", "human-4", "random-search", "random-search-16", "prompteur")
+    for m in everything:
+        if m not in wanted:
+            skip |= {(t, s, b, m) for t in ape.TASKS for s in range(3) for b in (0, *budgets)}
     for seed in [int(s) for s in args.seeds.split(",")]:
         for name in args.tasks.split(","):
             asyncio.run(one(bench, name, seed, budgets, skip))
