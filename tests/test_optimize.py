@@ -114,8 +114,8 @@ def test_max_demos_caps_every_proposal() -> None:
     layout = _text_label_layout()
     pool = [{"t": f"text {i}", "label": "pos" if i % 2 else "neg"} for i in range(40)]
     start = starting_candidate(layout).with_(
-        "start", None, demos=tuple(freeze_demo(d) for d in pool[:3])
-    )
+        "start", None, demos=tuple(freeze_demo(d) for d in pool[:4])
+    )  # already at the cap: adding one more is the move to refuse
     state = SearchState(layout, pool, random.Random(0), start, max_demos=4)
     assert max(state.k_choices()) == 4
     for proposer in (DemoSets(), Mutations()):

@@ -138,7 +138,7 @@ def _run(
     seed: int,
     split: str,
     resume: str | None,
-    max_demos: int = 16,
+    max_demos: int,
 ) -> Outcome:
     import asyncio
 

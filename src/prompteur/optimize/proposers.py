@@ -52,13 +52,19 @@ class SearchState:
             return sorted(counts, key=lambda a: (-counts[a], a))
         return None
 
-    def k_choices(self) -> list[int]:
-        """How many demonstrations to try: a few sizes up to what the pool and the context
-        allow."""
+    def demo_cap(self) -> int:
+        """The most demonstrations a candidate may have: `max_demos`, the pool and the
+        context allowing."""
         if not self.pool or self.layout.fields is None:
-            return [0]
+            return 0
         avg = sum(len(json.dumps(d, ensure_ascii=False)) for d in self.pool) / len(self.pool)
-        cap = min(self.max_demos, len(self.pool), max(1, int(MAX_DEMO_CHARS / max(avg, 1))))
+        return min(self.max_demos, len(self.pool), max(1, int(MAX_DEMO_CHARS / max(avg, 1))))
+
+    def k_choices(self) -> list[int]:
+        """How many demonstrations to try: a few sizes up to the cap."""
+        cap = self.demo_cap()
+        if cap == 0:
+            return [0]
         ks = sorted({k for k in (2, 4, 8, 12, 16) if k <= cap} | {cap})
         current = len(self.incumbent.demos)
         return sorted(set(ks) | ({current} if 0 < current <= cap else set()))
@@ -291,8 +297,7 @@ class Mutations:
         new = list(demos)
         if move == "swap" and new and spare:
             new[rng.randrange(len(new))] = rng.choice(spare)
-        elif move == "add" and spare and len(new) < max(state.k_choices()):
-            room = max(state.k_choices()) - len(new)
+        elif move == "add" and spare and (room := state.demo_cap() - len(new)) > 0:
             for d in rng.sample(spare, min(len(spare), max(1, len(new) // 4), room)):
                 new.insert(rng.randrange(len(new) + 1), d)
         elif move == "drop" and len(new) > 1:
@@ -300,7 +305,7 @@ class Mutations:
         elif move == "shuffle" and len(new) > 1:
             rng.shuffle(new)
         elif move == "double" and spare and new:
-            cap = max(state.k_choices())
+            cap = state.demo_cap()
             extra = rng.sample(spare, min(len(spare), max(0, min(len(new), cap - len(new)))))
             if not extra:
                 return None
