@@ -255,6 +255,18 @@ def seed_spread(
     )
 
 
+def _cost(
+    by: dict[tuple[str, int, int, str], dict[str, Any]], task: str, budget: int, m: str
+) -> str:
+    """Task-model calls actually used and wall time of the search, mean over the seeds run."""
+    rows = [by[k] for s in range(3) if (k := (task, s, budget, m)) in by]
+    if not rows:
+        return "—"
+    walls = [r["wall_s"] for r in rows if r.get("wall_s") is not None]
+    wall = f" · {statistics.mean(walls):.0f} s" if walls else ""
+    return f"{statistics.mean(r['calls'] for r in rows):.0f}{wall}"
+
+
 def _side(method: str) -> bool:
     """Columns run on only some tasks or seeds: compared with prompteur on their own rows,
     left out of the average over tasks."""
@@ -279,10 +291,10 @@ def report(budgets: list[int]) -> str:
         cols = [*methods_fixed, *methods, "prompteur"]
         out.append(f"\n### Budget {budget} task-model calls\n")
         out.append(
-            "| task | " + " | ".join(cols) + " | calls (ours) | gain vs human-4 | "
-            "gain vs random search |"
+            "| task | " + " | ".join(cols) + " | calls · wall (ours) | calls · wall (random "
+            "search) | gain vs human-4 | gain vs random search |"
         )
-        out.append("|---" * (len(cols) + 4) + "|")
+        out.append("|---" * (len(cols) + 5) + "|")
         pooled: dict[str, list[float]] = {c: [] for c in cols}
         core = [c for c in cols if not _side(c)]
         versus: dict[str, list[float]] = {c: [] for c in cols if _side(c)}
@@ -311,11 +323,7 @@ def report(budgets: list[int]) -> str:
                     cells.append(f"{statistics.mean(accs):.2f} ± {sd:.2f} ({len(accs)})")
                 else:
                     cells.append("—")
-            calls = [
-                by[(task, s, budget, "prompteur")]["calls"]
-                for s in range(3)
-                if (task, s, budget, "prompteur") in by
-            ]
+            cost = " | ".join(_cost(by, task, budget, m) for m in ("prompteur", "random-search"))
             gains = []
             for base in ("human-4", "random-search"):
                 if per.get(base) and len(per[base]) == len(per["prompteur"]) and per["prompteur"]:
@@ -333,11 +341,7 @@ def report(budgets: list[int]) -> str:
                     pooled[c] += per[c]
                     versus[c] += paired_with[c]
             out.append(
-                f"| {task} | "
-                + " | ".join(cells)
-                + f" | {statistics.mean(calls) if calls else 0:.0f} | "
-                + " | ".join(gains)
-                + " |"
+                f"| {task} | " + " | ".join(cells) + f" | {cost} | " + " | ".join(gains) + " |"
             )
         if pooled["prompteur"]:
             avg = [
@@ -350,7 +354,7 @@ def report(budgets: list[int]) -> str:
             out.append(
                 "| **average** (tasks with every column but the side ones) | "
                 + " | ".join(avg)
-                + " | | "
+                + " | | | "
                 + " | ".join(gains)
                 + " |"
             )
@@ -362,7 +366,35 @@ def report(budgets: list[int]) -> str:
                         f"\nGain over {c}: {d * 100:+.1f} points [{lo * 100:+.1f}, "
                         f"{hi * 100:+.1f}] (paired bootstrap over examples)."
                     )
+    out += budget_effect(by, budgets)
     return "\n".join(out)
+
+
+def budget_effect(
+    by: dict[tuple[str, int, int, str], dict[str, Any]], budgets: list[int]
+) -> list[str]:
+    """What more calls buy: each searching method at the largest budget against itself at the
+    smallest, paired on the tasks and seeds run at both."""
+    if len(budgets) < 2:
+        return []
+    lo_b, hi_b = min(budgets), max(budgets)
+    out = [f"\n### Budget {hi_b} against budget {lo_b}, same method\n"]
+    for m in ("random-search", "random-search-16", "prompteur"):
+        pairs = [
+            (by[(t, s, lo_b, m)]["test_per_example"], by[(t, s, hi_b, m)]["test_per_example"])
+            for t in ape.TASKS
+            for s in range(3)
+            if (t, s, lo_b, m) in by and (t, s, hi_b, m) in by
+        ]
+        if pairs:
+            d, lo, hi = paired_ci(
+                [x for a, _ in pairs for x in a], [x for _, b in pairs for x in b]
+            )
+            out.append(
+                f"- {m}: {d * 100:+.1f} points [{lo * 100:+.1f}, {hi * 100:+.1f}] "
+                f"over {len(pairs)} task-seeds."
+            )
+    return out
 
 
 def main() -> None:
