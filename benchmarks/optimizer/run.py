@@ -48,6 +48,11 @@ from prompteur.suite import Case  # noqa: E402
 RESULTS = HERE / "results"
 OUT = RESULTS / "optimizer.jsonl"
 CHECKS = [{"type": "equals", "normalize": True}]
+# Methods this script runs; the first two do not search (their rows have budget 0).
+FIXED = ("human-0", "human-4")
+METHODS = (*FIXED, "random-search", "random-search-16", "prompteur")
+# Result rows by (task, seed, budget, method).
+Rows = dict[tuple[str, int, int, str], dict[str, Any]]
 
 
 def prompt_for(task: str, instruction: str, demos: list[ape.Example]) -> Prompt:
@@ -228,20 +233,17 @@ def load_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def seed_spread(
-    by: dict[tuple[str, int, int, str], dict[str, Any]], budget: int, cols: list[str]
-) -> str:
+def seed_spread(by: Rows, budget: int, cols: list[str]) -> str:
     """The eight-task average per seed, for the seeds every task and column has run, as
     mean ± sd over seeds."""
-    fixed = ("human-0", "human-4")
     per_seed: dict[str, list[float]] = {c: [] for c in cols}
     seeds = []
     for s in range(3):
-        keys = [(t, s, 0 if c in fixed else budget, c) for t in ape.TASKS for c in cols]
+        keys = [(t, s, 0 if c in FIXED else budget, c) for t in ape.TASKS for c in cols]
         if all(k in by for k in keys):
             seeds.append(s)
             for c in cols:
-                b = 0 if c in fixed else budget
+                b = 0 if c in FIXED else budget
                 per_seed[c].append(statistics.mean(by[(t, s, b, c)]["test_acc"] for t in ape.TASKS))
     if not seeds:
         return "\nNo seed has every task and column yet."
@@ -255,9 +257,7 @@ def seed_spread(
     )
 
 
-def _cost(
-    by: dict[tuple[str, int, int, str], dict[str, Any]], task: str, budget: int, m: str
-) -> str:
+def _cost(by: Rows, task: str, budget: int, m: str) -> str:
     """Task-model calls actually used and wall time of the search, mean over the seeds run."""
     rows = [by[k] for s in range(3) if (k := (task, s, budget, m)) in by]
     if not rows:
@@ -275,20 +275,14 @@ def _side(method: str) -> bool:
 
 def report(budgets: list[int]) -> str:
     rows = load_rows()
-    by: dict[tuple[str, int, int, str], dict[str, Any]] = {}
+    by: Rows = {}
     for r in rows:
         by[(r["task"], r["seed"], r["budget"], r["method"])] = r
-    methods_fixed = ["human-0", "human-4"]
     out = []
     for budget in budgets:
-        methods = sorted({m for (_, _, b, m) in by if b == budget})
-        methods = [
-            "random-search",
-            "random-search-16",
-            *[x for x in methods if x.startswith("dspy")],
-        ]
-        methods = [m for m in methods if any(k[2] == budget and k[3] == m for k in by)]
-        cols = [*methods_fixed, *methods, "prompteur"]
+        present = {m for (_, _, b, m) in by if b == budget}
+        searched = [m for m in ("random-search", "random-search-16") if m in present]
+        cols = [*FIXED, *searched, *sorted(m for m in present if m.startswith("dspy")), "prompteur"]
         out.append(f"\n### Budget {budget} task-model calls\n")
         out.append(
             "| task | " + " | ".join(cols) + " | calls · wall (ours) | calls · wall (random "
@@ -304,7 +298,7 @@ def report(budgets: list[int]) -> str:
             # Only the seeds prompteur has run: every column is paired with it seed by seed.
             seeds = [s for s in range(3) if (task, s, budget, "prompteur") in by]
             for c in cols:
-                b = 0 if c in methods_fixed else budget
+                b = 0 if c in FIXED else budget
                 have = [s for s in seeds if (task, s, b, c) in by]
                 if _side(c) or have == seeds:
                     accs = [by[(task, s, b, c)]["test_acc"] for s in have]
@@ -370,9 +364,7 @@ def report(budgets: list[int]) -> str:
     return "\n".join(out)
 
 
-def budget_effect(
-    by: dict[tuple[str, int, int, str], dict[str, Any]], budgets: list[int]
-) -> list[str]:
+def budget_effect(by: Rows, budgets: list[int]) -> list[str]:
     """What more calls buy: each searching method at the largest budget against itself at the
     smallest, paired on the tasks and seeds run at both."""
     if len(budgets) < 2:
@@ -404,12 +396,15 @@ def main() -> None:
     ap.add_argument("--budgets", default="300,1000")
     ap.add_argument(
         "--methods",
-        default="human-0,human-4,random-search,random-search-16,prompteur",
+        default=",".join(METHODS),
         help="which methods to run (the others are skipped)",
     )
     ap.add_argument("--report", action="store_true", help="print the tables and exit")
     args = ap.parse_args()
     budgets = [int(b) for b in args.budgets.split(",")]
+    wanted = set(args.methods.split(","))
+    if unknown := wanted - set(METHODS):
+        ap.error(f"--methods: unknown {', '.join(sorted(unknown))}; known: {', '.join(METHODS)}")
     if args.report:
         print(report(budgets))
         return
@@ -420,9 +415,7 @@ def main() -> None:
     store = Store(f"sqlite:///{work / 'bench.db'}")
     bench = Bench(store, config)
     skip = done_keys()
-    wanted = set(args.methods.split(","))
-    everything = ("human-0", "human-4", "random-search", "random-search-16", "prompteur")
-    for m in everything:
+    for m in METHODS:
         if m not in wanted:
             skip |= {(t, s, b, m) for t in ape.TASKS for s in range(3) for b in (0, *budgets)}
     for seed in [int(s) for s in args.seeds.split(",")]:
