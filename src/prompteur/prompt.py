@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import operator
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +38,6 @@ _MARKER = re.compile(r"^\s*#?\s*([A-Za-z_][\w-]*)\s*:\s*$")
 _FOREIGN_ROLES = {"human", "ai", "bot", "developer", "function", "tool"}
 _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
-_MAX_REPEAT = 1_000_000
 
 
 # ---- front matter schema -----------------------------------------------------------------
@@ -335,13 +333,11 @@ def content_hash(text: str) -> str:
 
 
 def load_prompt(path: str | Path) -> Prompt:
+    from . import limits
+    from .yamlfile import read_bytes
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError("prompt file not found", file=path) from None
-    except IsADirectoryError:
-        raise UserError("is a folder, not a prompt file", file=path) from None
+    raw = read_bytes(path, "prompt file", max_bytes=limits.current().prompt_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -363,6 +359,13 @@ def parse_prompt(text: str, *, path: str | Path | None = None, name: str | None 
     source = str(path) if path else f"<{name or 'prompt'}>"
     if "\x00" in text:
         raise UserError("contains a NUL byte: not a text file", file=source)
+    from . import limits
+
+    bound = limits.current().prompt_bytes
+    if len(text) > bound:
+        raise UserError(
+            f"prompt too large: {len(text):,} characters (the limit is {bound:,})", file=source
+        )
     norm = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = norm.split("\n")
     front: dict[str, Any] = {}
@@ -388,7 +391,7 @@ def parse_prompt(text: str, *, path: str | Path | None = None, name: str | None 
     try:
         meta = FrontMatter.model_validate(front)
     except ValidationError as exc:
-        raise validation_error(exc, linemap, source, known=KNOWN_KEYS) from None
+        raise validation_error(exc, linemap, source, known=KNOWN_KEYS, model=FrontMatter) from None
     body = "\n".join(lines[body_start:])
     prompt = Prompt(
         name=meta.name or name or (stem_name(path) if path else "prompt"),
@@ -478,38 +481,22 @@ def _environment() -> Any:
     global _ENV
     if _ENV is None:
         from jinja2 import StrictUndefined
-        from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-        class _Env(SandboxedEnvironment):
-            # `'x' * 10**12` would exhaust memory before any output limit could act.
-            intercepted_binops = frozenset({"*", "**"})
-
-            def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
-                if op == "**" and isinstance(right, int | float) and abs(right) > 64:
-                    raise SecurityError("exponent too large")
-                if op == "*":
-                    for a, b in ((left, right), (right, left)):
-                        if (
-                            isinstance(a, str | list | tuple)
-                            and isinstance(b, int)
-                            and len(a) * b > _MAX_REPEAT
-                        ):
-                            raise SecurityError("repetition too large")
-                return super().call_binop(context, op, left, right)
+        from .sandbox import CountingSandbox, budget
 
         def _mark_data(value: Any) -> str:
             text = "" if value is None else str(value)
             text = text.replace(_DATA_OPEN, "").replace(_DATA_CLOSE, "")
+            budget().tick()
             return f"{_DATA_OPEN}{text}{_DATA_CLOSE}"
 
-        env = _Env(
+        env = CountingSandbox(
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
             finalize=_mark_data,
         )
         env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
-        env.binop_table = {**env.binop_table, "*": operator.mul, "**": operator.pow}
         _ENV = env
     return _ENV
 
@@ -535,6 +522,11 @@ def _compile(prompt: Prompt) -> Any:
         raise UserError(
             f"template syntax error: {exc.message}", file=prompt.source, line=line, field="body"
         ) from None
+    except (RecursionError, MemoryError, SyntaxError):
+        # Expressions nested thousands deep: Jinja's parser or Python's compiler gives up.
+        raise UserError(
+            "template nested too deeply to compile", file=prompt.source, field="body"
+        ) from None
     template = env.template_class.from_code(env, code, env.make_globals(None))
     if len(_TEMPLATES) >= 512:  # the optimizer makes many variants: bound the memory
         _TEMPLATES.clear()
@@ -555,9 +547,12 @@ def _render(prompt: Prompt, context: dict[str, Any]) -> list[Message]:
     from jinja2 import UndefinedError
     from jinja2.sandbox import SecurityError
 
+    from .sandbox import rendering
+
     template = _compile(prompt)
     try:
-        rendered = template.render(context)
+        with rendering():
+            rendered = template.render(context)
     except UndefinedError as exc:
         m = re.search(r"'([^']+)' is undefined", str(exc))
         what = f"undefined variable '{m.group(1)}'" if m else f"undefined value: {exc}"
@@ -582,6 +577,17 @@ def _render(prompt: Prompt, context: dict[str, Any]) -> list[Message]:
             file=prompt.source,
             line=_template_line(prompt, exc.__traceback__),
             field="body",
+        ) from None
+    except RecursionError as exc:
+        raise UserError(
+            "template recursion too deep (a macro or loop calling itself without end?)",
+            file=prompt.source,
+            line=_template_line(prompt, exc.__traceback__),
+            field="body",
+        ) from None
+    except MemoryError:
+        raise UserError(
+            "template needs more memory than there is", file=prompt.source, field="body"
         ) from None
     return split_roles(rendered)
 

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import UserError
-from .yamlfile import LineMap, load_model, read_text
+from .yamlfile import LineMap, dotted, load_mapping, load_model, read_text
 
 SPECIAL_COLUMNS = {"expected", "id", "tags", "checks"}
 
@@ -108,7 +108,7 @@ class Suite:
                 source=f"{self.path}:{line}",
             )
         for j, name in enumerate(self.spec.dataset):
-            path = (self.path.parent / name) if not Path(name).is_absolute() else Path(name)
+            path = self.referenced(name, ("dataset", j), "dataset")
             if not path.is_file():
                 raise UserError(
                     "dataset file not found",
@@ -119,8 +119,33 @@ class Suite:
                 )
             yield from read_dataset(path)
 
+    def referenced(self, name: str, loc: tuple[str | int, ...], what: str) -> Path:
+        """A file the suite names (a dataset, a schema): relative to the suite, and inside
+        its project — or, for a suite outside any project, inside the suite's folder. A
+        suite is data: it cannot send a file from elsewhere on the disk to a model."""
+        return referenced_file(self.path, name, self.lines, loc, what)
+
     def count_cases(self) -> int:
         return sum(1 for _ in self.cases())
+
+
+def referenced_file(
+    owner: Path, name: str, lines: LineMap, loc: tuple[str | int, ...], what: str
+) -> Path:
+    """A file that the file `owner` names, as `Suite.referenced` says; a UserError naming
+    `owner`'s line otherwise."""
+    from .config import find_config_file
+
+    project_file = find_config_file(owner.parent)
+    boundary = project_file.parent if project_file else owner.parent
+    from .library import Library
+
+    try:
+        return Library(boundary, boundary).in_project(name, owner.parent, what=what)
+    except UserError as exc:
+        raise UserError(
+            exc.message, file=owner, line=lines.line(loc), field=dotted(loc), hint=exc.hint
+        ) from None
 
 
 def load_suite(path: str | Path) -> Suite:
@@ -131,6 +156,14 @@ def load_suite(path: str | Path) -> Suite:
         raise UserError(
             "the suite has no cases", file=path, field="cases", hint="add cases: or dataset:"
         )
+    # Schema files are read now, from inside the project, and inlined: no check ever opens
+    # a path later (a case row from a dataset included).
+    spec.checks = [_inline_files(c, path, lines, ("checks", i)) for i, c in enumerate(spec.checks)]
+    for i, case in enumerate(spec.cases):
+        case.checks = [
+            _inline_files(c, path, lines, ("cases", i, "checks", k))
+            for k, c in enumerate(case.checks)
+        ]
     # Build every check now, so a bad spec fails before any model call.
     from .checks import build
 
@@ -142,9 +175,62 @@ def load_suite(path: str | Path) -> Suite:
     return Suite(path, spec, lines)
 
 
-def _build_at(build: Any, spec: Any, path: Path, lines: LineMap, loc: tuple[Any, ...]) -> None:
-    from .yamlfile import dotted
+def _inline_files(
+    spec: dict[str, Any] | str, owner: Path, lines: LineMap, loc: tuple[str | int, ...]
+) -> dict[str, Any] | str:
+    """A `json-schema` check naming a schema file gets the schema itself; a `python` check's
+    file is found inside the project (its absolute path replaces the relative one)."""
+    if (
+        isinstance(spec, dict)
+        and spec.get("type") == "python"
+        and isinstance(spec.get("value"), str)
+    ):
+        target, sep, attr = spec["value"].rpartition(":")
+        if sep and target.endswith(".py"):
+            found = referenced_file(owner, target, lines, (*loc, "value"), "Python file")
+            return {**spec, "value": f"{found.resolve()}:{attr}"}
+        return spec
+    if not isinstance(spec, dict) or spec.get("type") != "json-schema":
+        return spec
+    value = spec.get("value")
+    if not isinstance(value, str):
+        return spec
+    target = referenced_file(owner, value, lines, (*loc, "value"), "schema file")
+    from .yamlfile import load_json
 
+    try:
+        schema = load_json(read_text(target, "schema file"), target)
+    except UserError as exc:
+        raise UserError(
+            exc.message,
+            file=owner,
+            line=lines.line((*loc, "value")),
+            field=dotted((*loc, "value")),
+            hint=f"in {target}" + (f": {exc.hint}" if exc.hint else ""),
+        ) from None
+    return {**spec, "value": schema}
+
+
+def suite_model_ids(folder: Path) -> set[str]:
+    """The model ids the suite files under `folder` name (`models:`), unreadable files
+    skipped: what a server may call for this project (server/projects.py)."""
+    ids: set[str] = set()
+    if not folder.is_dir():
+        return ids
+    for path in sorted(folder.rglob("*.y*ml")):
+        try:
+            data, _ = load_mapping(read_text(path, "suite file"), path, what="suite")
+        except UserError:
+            continue
+        models = data.get("models")
+        if isinstance(models, str):
+            models = [models]
+        if isinstance(models, list):
+            ids |= {m for m in models if isinstance(m, str)}
+    return ids
+
+
+def _build_at(build: Any, spec: Any, path: Path, lines: LineMap, loc: tuple[Any, ...]) -> None:
     try:
         build(spec, where=dotted(loc))
     except UserError as exc:
@@ -164,7 +250,22 @@ def _row_to_case(row: dict[str, Any], where: str) -> Case:
         tags = [t.strip() for t in tags.split(";") if t.strip()]
     checks = row.get("checks") or []
     if isinstance(checks, str):
-        checks = json.loads(checks) if checks.strip() else []
+        from .yamlfile import load_json
+
+        checks = load_json(checks) if checks.strip() else []
+    if isinstance(checks, list) and any(
+        isinstance(c, dict)
+        and c.get("type") in {"python", "json-schema"}
+        and isinstance(c.get("value"), str)
+        for c in checks
+    ):
+        # Code and files are named in the suite file, where they are found inside the
+        # project; a data row only holds data.
+        raise UserError(
+            "a dataset row cannot name a Python file or a schema file in its checks",
+            field="checks",
+            hint="put that check in the suite file",
+        )
     return Case(
         id=str(row.get("id") or case_id(inputs, expected)),
         inputs=inputs,
@@ -176,36 +277,73 @@ def _row_to_case(row: dict[str, Any], where: str) -> Case:
 
 
 def read_dataset(path: Path) -> Iterator[Case]:
-    """Stream cases from a JSONL or CSV file; a bad row names its line."""
+    """Stream cases from a JSONL or CSV file; a bad row names its line. Each line is bounded
+    (limits.dataset_line_bytes), so a file without line breaks is refused, not swallowed."""
     suffix = path.suffix.lower()
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        if suffix in {".jsonl", ".ndjson"}:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"malformed JSON: {exc.msg}", file=path, line=lineno) from None
-                if not isinstance(row, dict):
-                    raise UserError("each line must be a JSON object", file=path, line=lineno)
-                yield _row_to_case(row, f"{path}:{lineno}")
-        elif suffix == ".csv":
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames:
-                raise UserError("the CSV file has no header row", file=path, line=1)
-            for row in reader:
-                lineno = reader.line_num
-                if None in row:
-                    raise UserError("more cells than header columns", file=path, line=lineno)
-                try:
-                    yield _row_to_case(dict(row), f"{path}:{lineno}")
-                except json.JSONDecodeError as exc:
-                    raise UserError(
-                        f"checks column is not JSON: {exc.msg}",
-                        file=path,
-                        line=lineno,
-                        field="checks",
-                    ) from None
-        else:
-            raise UserError("dataset must be .jsonl or .csv", file=path)
+    if suffix not in {".jsonl", ".ndjson", ".csv"}:
+        raise UserError("dataset must be .jsonl or .csv", file=path)
+    reader = _read_jsonl if suffix != ".csv" else _read_csv
+    lineno = 0
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for lineno, case in reader(path, fh):  # noqa: B007 (kept for the error below)
+                yield case
+    except UnicodeDecodeError:
+        raise UserError("not valid UTF-8 text", file=path, line=lineno + 1) from None
+
+
+def _bounded_lines(path: Path, fh: Any) -> Iterator[tuple[int, str]]:
+    from . import limits
+
+    bound = limits.current().dataset_line_bytes
+    lineno = 0
+    while True:
+        line = fh.readline(bound + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > bound and not line.endswith("\n"):
+            raise UserError(
+                f"a line longer than {bound:,} characters",
+                file=path,
+                line=lineno,
+                hint="raise [limits] dataset_line_bytes in prompteur.toml if this is intended",
+            )
+        yield lineno, line
+
+
+def _read_jsonl(path: Path, fh: Any) -> Iterator[tuple[int, Case]]:
+    from .yamlfile import load_json
+
+    for lineno, line in _bounded_lines(path, fh):
+        if not line.strip():
+            continue
+        try:
+            row = load_json(line, path)
+        except UserError as exc:
+            raise UserError(exc.message, file=path, line=lineno) from None
+        if not isinstance(row, dict):
+            raise UserError("each line must be a JSON object", file=path, line=lineno)
+        yield lineno, _row_to_case(row, f"{path}:{lineno}")
+
+
+def _read_csv(path: Path, fh: Any) -> Iterator[tuple[int, Case]]:
+    from . import limits
+
+    csv.field_size_limit(max(csv.field_size_limit(), limits.current().dataset_line_bytes))
+    reader = csv.DictReader(line for _, line in _bounded_lines(path, fh))
+    try:
+        if not reader.fieldnames:
+            raise UserError("the CSV file has no header row", file=path, line=1)
+        for row in reader:
+            lineno = reader.line_num
+            if None in row:
+                raise UserError("more cells than header columns", file=path, line=lineno)
+            try:
+                yield lineno, _row_to_case(dict(row), f"{path}:{lineno}")
+            except UserError as exc:
+                raise UserError(
+                    f"checks column: {exc.message}", file=path, line=lineno, field="checks"
+                ) from None
+    except csv.Error as exc:
+        raise UserError(f"malformed CSV: {exc}", file=path, line=reader.line_num) from None

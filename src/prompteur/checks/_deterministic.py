@@ -157,10 +157,12 @@ def json_schema(value: dict[str, Any] | str) -> CheckFn:
 
     schema = value
     if isinstance(value, str):
-        try:
-            schema = json.loads(Path(value).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"cannot read schema {value}: {exc}") from None
+        # A schema file is read (inside the project) and inlined when its suite loads
+        # (suite.py): a check never opens a path itself.
+        raise ValueError(
+            f"'{value}' names a schema file: name it in the suite file's own checks, "
+            "or give the schema itself"
+        )
     validator_cls = jsonschema.validators.validator_for(schema)
     try:
         validator_cls.check_schema(schema)
@@ -263,9 +265,14 @@ def rouge(value: Any = _MISSING, *, threshold: float = 0.5) -> CheckFn:
 def python(value: str, *, threshold: float = 1.0) -> CheckFn:
     """A Python function `module.path:function` or `file.py:function`, called with
     (output, context); it returns a bool, a score in [0, 1], or a (score, reason) pair."""
+    import sys
+
     target, sep, attr = value.rpartition(":")
     if not sep or not target or not attr:
         raise ValueError("write path/to/file.py:function or package.module:function")
+    if target.split(".")[0] in sys.stdlib_module_names:
+        # `os:system` would run the model's output as a shell command.
+        raise ValueError(f"'{target}' is a module of Python itself: name your own function")
     if target.endswith(".py"):
         spec = importlib.util.spec_from_file_location(Path(target).stem, target)
         if spec is None or spec.loader is None or not Path(target).is_file():

@@ -103,13 +103,13 @@ def _lintable(path: Path, *, explicit: bool) -> bool:
 
 
 def _looks_like_image_spec(path: Path) -> bool:
-    import yaml
-
+    from ..errors import UserError
     from ..image._spec import looks_like_image_spec
+    from ..yamlfile import read_text, safe_load
 
     try:
-        return looks_like_image_spec(yaml.safe_load(path.read_text(encoding="utf-8-sig")))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return looks_like_image_spec(safe_load(read_text(path, "spec file"), path))
+    except UserError:
         return True  # let the loader report the error with its line
 
 

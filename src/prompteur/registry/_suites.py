@@ -41,7 +41,8 @@ def names_prompt(entry: str, name: str) -> bool:
 def suites_naming(config: Config, name: str) -> list[Path]:
     """Suite files in the suites folder whose `prompts:` names `name` (unreadable files are
     skipped: they are reported when someone runs them, not here)."""
-    import yaml
+    from ..errors import UserError
+    from ..yamlfile import read_text, safe_load
 
     folder = config.suites_dir
     if not folder.is_dir():
@@ -49,8 +50,8 @@ def suites_naming(config: Config, name: str) -> list[Path]:
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.suffix in SUITE_SUFFIXES):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = safe_load(read_text(path, "suite file"), path)
+        except UserError:
             continue
         prompts = data.get("prompts") if isinstance(data, dict) else None
         if isinstance(prompts, str):
@@ -74,7 +75,17 @@ def find_suite(config: Config, prompt: Prompt, explicit: str | None = None) -> S
                 file=prompt.path,
                 field="metadata.suite",
             )
-        return load_suite(_named(config, in_file, config.root))
+        # The prompt's own text names it (a version stored through the web, too): a
+        # path inside the project only.
+        from ..library import Library
+
+        try:
+            inside = Library.from_config(config).in_project(in_file, config.root, what="suite")
+        except UserError as exc:
+            raise UserError(
+                exc.message, file=prompt.path, field="metadata.suite", hint=exc.hint
+            ) from None
+        return load_suite(_named(config, str(inside.relative_to(config.root)), config.root))
     configured = config.data.registry.suites.get(name)
     if configured:
         return load_suite(_named(config, configured, config.root))

@@ -19,6 +19,7 @@ import yaml
 
 from ..errors import UserError
 from ..files import write_atomic
+from ..yamlfile import read_text, safe_load
 from .storage import TraceFilter, iter_traces
 
 if TYPE_CHECKING:
@@ -152,8 +153,8 @@ def traces_to_cases(
     if not suite.is_file():
         raise UserError("suite file not found", file=suite)
     load_suite(suite)  # a broken suite is reported as such, before anything else
-    text = suite.read_text(encoding="utf-8-sig")
-    data = yaml.safe_load(text) or {}
+    text = read_text(suite, "suite file")
+    data = safe_load(text, suite) or {}
     seen_ids, seen_inputs = _existing(suite)
     result = ToCases(suite)
     where = TraceFilter(prompt=prompt, status=status, ids=tuple(ids or ()))
@@ -181,7 +182,7 @@ def traces_to_cases(
         return result
     new_text = insert_cases(text, result.added)
     before = list(data.get("cases") or [])
-    after = (yaml.safe_load(new_text) or {}).get("cases") or []
+    after = (safe_load(new_text, suite) or {}).get("cases") or []
     if after != before + result.added:
         raise UserError(
             "could not add the cases without changing the others; nothing was written",
@@ -193,7 +194,7 @@ def traces_to_cases(
     from ..suite import SuiteFile
 
     try:
-        SuiteFile.model_validate(yaml.safe_load(new_text))
+        SuiteFile.model_validate(safe_load(new_text, suite))
     except ValidationError as exc:
         raise UserError(
             f"the cases would make the suite invalid ({exc.errors()[0]['msg']}); nothing was "

@@ -37,10 +37,16 @@ def decode(body: bytes, content_type: str) -> list[Span]:
             return export_request(body)
         except WireError as exc:
             raise UserError(f"not an OTLP protobuf export: {exc}", field="body") from None
+        except RecursionError:
+            raise UserError(
+                "not an OTLP protobuf export: nested too deeply", field="body"
+            ) from None
     if kind == "application/json" or not kind:
+        from ..yamlfile import load_json
+
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = load_json(body, field="body")
+        except UnicodeDecodeError as exc:
             raise UserError(f"malformed JSON: {exc}", field="body") from None
         return json_spans(data)
     raise UserError(
@@ -147,9 +153,11 @@ def json_spans(data: Any) -> list[Span]:
 
 def _maybe_json(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
+        from ..yamlfile import load_json
+
         try:
-            return json.loads(value)
-        except json.JSONDecodeError:
+            return load_json(value)
+        except UserError:  # not JSON, or nested past the bound: kept as the text it is
             return value
     return value
 

@@ -81,8 +81,13 @@ def _signed64(value: int) -> int:
 # ---- OTLP messages (opentelemetry/proto/trace/v1/trace.proto, common/v1/common.proto) ------
 
 
-def any_value(buf: bytes) -> Any:
-    """An AnyValue as a Python value (str, bool, int, float, list, dict, bytes)."""
+def any_value(buf: bytes, depth: int = 0) -> Any:
+    """An AnyValue as a Python value (str, bool, int, float, list, dict, bytes); arrays and
+    maps nested past the bound of limits.py are refused, not recursed into."""
+    from .. import limits
+
+    if depth > limits.current().nesting_depth:
+        raise WireError("values nested too deeply")
     out: Any = None
     for number, wire, value in fields(buf):
         if number == 1:
@@ -94,26 +99,26 @@ def any_value(buf: bytes) -> Any:
         elif number == 4 and wire == 1:
             out = struct.unpack("<d", value.to_bytes(8, "little"))[0]
         elif number == 5 and wire == 2:
-            out = [any_value(v) for n, w, v in fields(value) if n == 1 and w == 2]
+            out = [any_value(v, depth + 1) for n, w, v in fields(value) if n == 1 and w == 2]
         elif number == 6 and wire == 2:
-            out = key_values(v for n, w, v in fields(value) if n == 1 and w == 2)
+            out = key_values((v for n, w, v in fields(value) if n == 1 and w == 2), depth + 1)
         elif number == 7 and wire == 2:
             out = value.hex()
     return out
 
 
-def key_value(buf: bytes) -> tuple[str, Any]:
+def key_value(buf: bytes, depth: int = 0) -> tuple[str, Any]:
     key, val = "", None
     for number, wire, value in fields(buf):
         if number == 1 and wire == 2:
             key = _text(value)
         elif number == 2 and wire == 2:
-            val = any_value(value)
+            val = any_value(value, depth)
     return key, val
 
 
-def key_values(bufs: Any) -> dict[str, Any]:
-    return dict(key_value(b) for b in bufs)
+def key_values(bufs: Any, depth: int = 0) -> dict[str, Any]:
+    return dict(key_value(b, depth) for b in bufs)
 
 
 @dataclass
