@@ -64,6 +64,9 @@ def client(
     project: Path, provider: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TestClient]:
     monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", SECRET)
+    # The key goes only to the base URL the project configures for it (docs/security.md).
+    with (project / "prompteur.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[providers.openai-compatible]\nbase_url = "{provider.url}/v1"\n')
     _prompt(project, "echo", f"openai-compatible:fake@{provider.url}/v1")
     _prompt(project, "down", f"openai-compatible:fake@http://127.0.0.1:{free_port()}/v1")
     _prompt(project, "keyless", "openai:gpt-4o-mini")
@@ -115,6 +118,30 @@ def test_the_key_stays_on_the_server(client: TestClient, provider: LoopbackServe
     assert r.json()["output"] == "echo hello" and r.json()["usage"]["output_tokens"] == 3
     assert provider.requests[-1].headers["authorization"] == f"Bearer {SECRET}"
     assert SECRET not in r.text
+
+
+def test_an_endpoint_a_prompt_file_names_gets_no_key(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", SECRET)
+    with LoopbackServer(_provider) as other:
+        _prompt(project, "other", f"openai-compatible:fake@{other.url}/v1")
+        app = create_app([project])
+        p = served(app)
+        save_prompts(p)
+        version = registry.resolve(p.store, "other", None).version
+        registry.move_label(
+            p.store, "other", "production", version, actor="t", reason=None, evidence=None
+        )
+        with TestClient(app) as c:
+            r = c.post(
+                "/v1/prompts/other/complete",
+                headers=key(app, "write"),
+                json={"inputs": {"text": "hello"}},
+            )
+        assert r.status_code == 200, r.text
+        (sent,) = other.requests
+        assert "authorization" not in sent.headers and SECRET not in str(sent.headers)
 
 
 @pytest.mark.parametrize(

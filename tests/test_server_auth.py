@@ -176,13 +176,18 @@ def test_two_projects_on_one_store_are_refused(tmp_path: Path, project: Path) ->
 
 def test_dev_mode_lets_loopback_in_and_nobody_else(project: Path) -> None:
     application = create_app([project], dev=True)
-    with TestClient(application, client=("127.0.0.1", 40000)) as local:
+    loopback = "http://127.0.0.1"
+    with TestClient(application, base_url=loopback, client=("127.0.0.1", 40000)) as local:
         assert local.get("/v1/prompts").status_code == 200
         assert local.get("/v1/prompts", headers={"X-Prompteur-Project": "nope"}).status_code == 401
-    with TestClient(application, client=("192.0.2.7", 40000)) as remote:
+        # DNS rebinding: a page on another site reaches loopback under its own host name.
+        for host in ("evil.example", "evil.example:80", "127.0.0.1.evil.example", "localhost:1"):
+            r = local.get("/v1/prompts", headers={"Host": host})
+            assert r.status_code == 421, host
+    with TestClient(application, base_url=loopback, client=("192.0.2.7", 40000)) as remote:
         assert remote.get("/v1/prompts").status_code == 401
     closed = create_app([project])
-    with TestClient(closed, client=("127.0.0.1", 40000)) as local:
+    with TestClient(closed, base_url=loopback, client=("127.0.0.1", 40000)) as local:
         assert local.get("/v1/prompts").status_code == 401
 
 

@@ -6,15 +6,20 @@ written into the file is refused (it would end up in git).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 CONFIG_NAME = "prompteur.toml"
 STATE_DIR = ".prompteur"
@@ -96,6 +101,33 @@ class MonitorSection(BaseModel):
     embedder: str = Field(default="local", description="embedder id, as for the similar check")
 
 
+class SecuritySection(BaseModel):
+    """`[security]`: the endpoints (URLs, GGUF files) a model id may name itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description="endpoints honoured from any source and trusted with the provider's key",
+    )
+
+
+class LimitsSection(BaseModel):
+    """`[limits]`: raise a bound of limits.py for this project (docs/security.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt_bytes: int | None = Field(default=None, gt=0)
+    spec_bytes: int | None = Field(default=None, gt=0)
+    dataset_line_bytes: int | None = Field(default=None, gt=0)
+    yaml_alias_nodes: int | None = Field(default=None, ge=0)
+    nesting_depth: int | None = Field(default=None, gt=0)
+    render_chars: int | None = Field(default=None, gt=0)
+    render_steps: int | None = Field(default=None, gt=0)
+    render_seconds: float | None = Field(default=None, gt=0)
+    body_bytes: int | None = Field(default=None, gt=0)
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +137,8 @@ class ConfigFile(BaseModel):
     prices: dict[str, Price] = Field(default_factory=dict)
     registry: RegistrySection = Field(default_factory=RegistrySection)
     monitor: MonitorSection = Field(default_factory=MonitorSection)
+    security: SecuritySection = Field(default_factory=SecuritySection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
 
 
 @dataclass
@@ -112,6 +146,22 @@ class Config:
     root: Path
     file: Path | None
     data: ConfigFile
+    # Set by the shell that opened the project (never read from a file):
+    # `served`: a server answers requests with it, so a model id's own endpoint is honoured
+    # only when the project names it (models/registry.py: endpoint_allowed);
+    # `typed_endpoints`: endpoints the local user typed on the command line (`-m`), trusted
+    # with the provider's key like the configured ones;
+    # `project_endpoints`: endpoints the project's own files name, found when it was opened.
+    served: bool = False
+    typed_endpoints: set[str] = field(default_factory=set)
+    project_endpoints: set[str] = field(default_factory=set)
+
+    @functools.cached_property
+    def limits(self) -> Limits:
+        """The bounds of limits.py with this project's `[limits]` on top."""
+        from . import limits
+
+        return limits.DEFAULT.updated(**self.data.limits.model_dump())
 
     @property
     def database_url(self) -> str:
@@ -176,10 +226,22 @@ def load_config(start: Path | None = None) -> Config:
     try:
         data = ConfigFile.model_validate(raw)
     except ValidationError as exc:
+        import difflib
+
+        from .yamlfile import fields_at
+
         err = exc.errors(include_url=False)[0]
         loc = [str(p) for p in err["loc"]]
-        msg = f"unknown key '{loc[-1]}'" if err["type"] == "extra_forbidden" else err["msg"]
-        raise UserError(msg, file=file, line=_toml_line(text, loc), field=".".join(loc)) from None
+        hint = None
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key '{loc[-1]}'"
+            close = difflib.get_close_matches(loc[-1], fields_at(ConfigFile, loc[:-1]), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else None
+        else:
+            msg = err["msg"]
+        raise UserError(
+            msg, file=file, line=_toml_line(text, loc), field=".".join(loc), hint=hint
+        ) from None
     return Config(root=file.parent, file=file, data=data)
 
 

@@ -214,11 +214,14 @@ def _step_error(
 
 
 def _load_step_prompt(library: Library, ref: str, base: Path) -> Prompt:
-    from ..prompt import load_prompt
+    """A step's prompt: a library name, or a prompt file next to the chain — inside the
+    project (a chain file is data: it cannot make prompteur read any file)."""
+    from ..prompt import PROMPT_SUFFIXES, load_prompt
 
-    candidate = base / ref
-    if Path(ref).suffix and candidate.is_file():
-        return load_prompt(candidate)
+    if ref.endswith(PROMPT_SUFFIXES) or "/" in ref:
+        candidate = library.in_project(ref, base, what="prompt file")
+        if candidate.is_file():
+            return load_prompt(candidate)
     return library.get(ref)
 
 

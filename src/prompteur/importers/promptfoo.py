@@ -302,7 +302,8 @@ def _python(a: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:
         )
     ctx.adapter_functions.append(text)
     assert ctx.adapter_path is not None
-    out: dict[str, Any] = {"value": f"{_display(ctx.adapter_path)}:assert_{n}"}
+    # The adapter sits beside the suite, and a suite names files relative to itself.
+    out: dict[str, Any] = {"value": f"{ctx.adapter_path.name}:assert_{n}"}
     if threshold is not None:
         out["threshold"] = float(threshold)
     return out

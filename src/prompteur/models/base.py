@@ -7,6 +7,7 @@ these types. Kept free of heavy imports: prompt files and the CLI import it on e
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -84,6 +85,15 @@ class Response:
     latency_s: float = 0.0
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     logprobs: tuple[TokenLogprob, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # JSON allows "\ud800": a lone surrogate that no store, file or report can encode.
+        # A provider's (or an attacker's endpoint's) answer must not break them.
+        if _SURROGATE.search(self.text):
+            object.__setattr__(self, "text", _SURROGATE.sub("\ufffd", self.text))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 # ---- typed provider errors -------------------------------------------------------------

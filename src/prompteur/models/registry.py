@@ -104,7 +104,14 @@ class ModelRef:
     id: str
 
 
+MAX_MODEL_ID = 2048
+
+
 def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
+    if not isinstance(model_id, str) or len(model_id) > MAX_MODEL_ID:
+        raise UserError("a model id must be text of at most 2,048 characters", field="model")
+    if any(ord(c) < 32 for c in model_id):
+        raise UserError("a model id with control characters is refused", field="model")
     model_id = model_id.strip()
     provider_name, sep, rest = model_id.partition(":")
     if not sep and provider_name != "local":
@@ -162,11 +169,93 @@ def key_env(provider: Provider, config: Config | None) -> str | None:
     return provider.key_env
 
 
-def get_model(model_id: str, config: Config | None = None) -> Model:
-    """Build the model for an id. Raises UserError for an unknown id or a missing key."""
+# ---- endpoints a model id names itself -----------------------------------------------------
+
+
+def inline_endpoint(ref: ModelRef) -> str | None:
+    """The URL or model file a model id names itself (`openai-compatible:M@URL`,
+    `local:/path.gguf`), normalised; None when the provider's own endpoint applies."""
+    if ref.provider.name == "openai-compatible" and ref.base_url:
+        return normalise_endpoint(ref.base_url)
+    if ref.provider.name == "local" and ref.name:
+        return normalise_endpoint(ref.name)
+    return None
+
+
+def normalise_endpoint(value: str) -> str:
+    """One spelling per endpoint: a URL without its trailing slash, scheme and host in lower
+    case; a file as its absolute path."""
+    value = value.strip()
+    if value.startswith(("http://", "https://")):
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(value)
+        return urlunsplit(
+            (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
+        )
+    import os.path
+
+    return os.path.abspath(os.path.expanduser(value))
+
+
+def configured_endpoints(config: Config) -> set[str]:
+    """Endpoints prompteur.toml names: each provider's base_url, `[local] path` and the
+    `[security] endpoints` list. These are trusted with the provider's key."""
+    found = {
+        normalise_endpoint(section.base_url)
+        for section in config.data.providers.values()
+        if section.base_url
+    }
+    if config.data.local.path:
+        found.add(normalise_endpoint(str(config.root / config.data.local.path)))
+    for item in config.data.security.endpoints:
+        if item.startswith(("http://", "https://")):
+            found.add(normalise_endpoint(item))
+        else:
+            found.add(normalise_endpoint(str(config.root / item)))
+    return found
+
+
+def endpoint_allowed(ref: ModelRef, config: Config | None) -> bool:
+    """Whether the endpoint a model id names itself may be called at all. For a local user
+    (the command line, the Python API) every endpoint may; a server calls only those the
+    project names: in prompteur.toml, in its own prompt and suite files (found when it was
+    opened), never one from a request or a version stored through the web."""
+    endpoint = inline_endpoint(ref)
+    if endpoint is None or config is None or not config.served:
+        return True
+    return endpoint in configured_endpoints(config) | config.project_endpoints
+
+
+def key_allowed(ref: ModelRef, config: Config | None) -> bool:
+    """Whether the provider's key may go to this model's endpoint: its built-in or configured
+    endpoint, or one prompteur.toml lists or the local user typed; never one that a prompt
+    file, a suite or a request names on its own."""
+    endpoint = inline_endpoint(ref)
+    if endpoint is None or config is None:
+        return True
+    return endpoint in configured_endpoints(config) | config.typed_endpoints
+
+
+def check_endpoint(model_id: str, config: Config | None) -> ModelRef:
+    """The parsed id, or a UserError when a server may not call the endpoint it names."""
     ref = parse_model_id(model_id, config)
+    if not endpoint_allowed(ref, config):
+        raise UserError(
+            f"'{model_id}' names an endpoint this project does not: refused",
+            field="model",
+            hint="a server calls only the endpoints of the project's files; list it under "
+            "[security] endpoints in prompteur.toml to allow it",
+        )
+    return ref
+
+
+def get_model(model_id: str, config: Config | None = None) -> Model:
+    """Build the model for an id. Raises UserError for an unknown id, a missing key, or an
+    endpoint this context may not call (see `endpoint_allowed`)."""
+    ref = check_endpoint(model_id, config)
     env = key_env(ref.provider, config)
-    key = os.environ.get(env) if env else None
+    key = os.environ.get(env) if env and key_allowed(ref, config) else None
     if ref.provider.key_required and not key:
         raise UserError(
             f"no API key for '{model_id}'",

@@ -29,11 +29,17 @@ TAGS = [
 ]
 
 
-def create_app(projects: Sequence[Path | str | ServedProject], dev: bool = False) -> FastAPI:
+def create_app(
+    projects: Sequence[Path | str | ServedProject],
+    dev: bool = False,
+    *,
+    max_body: int | None = None,
+) -> FastAPI:
     """The API over `projects` (folders, or projects already opened).
 
     Every route needs an API key of the caller's project; `dev` lets anonymous callers from
-    loopback in (the CLI refuses `--dev` on any other host).
+    loopback in (the CLI refuses `--dev` on any other host, and the app refuses any Host but
+    this machine's). A request body past `max_body` bytes (default: limits.py) gets 413.
     """
     opened = open_projects(projects)
 
@@ -82,10 +88,18 @@ def create_app(projects: Sequence[Path | str | ServedProject], dev: bool = False
     from ..web import install as install_web  # the pages under /ui (prompteur.web)
 
     install_web(app)
+    from .. import limits
+    from .guard import RequestGuard
+
+    # Added last, so it runs first: nothing reads a body or trusts a Host before it.
+    app.add_middleware(RequestGuard, max_body=max_body or limits.current().body_bytes, dev=dev)
+    app.state.max_body = max_body or limits.current().body_bytes
     return app
 
 
 def app_from_env() -> FastAPI:
     """The app of a `--workers` process, from the settings its parent put in the environment."""
     settings = json.loads(os.environ[SETTINGS_ENV])
-    return create_app(settings["projects"], dev=bool(settings["dev"]))
+    return create_app(
+        settings["projects"], dev=bool(settings["dev"]), max_body=settings.get("max_body")
+    )

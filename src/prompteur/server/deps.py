@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
+from .. import limits
 from .keys import SCOPES
 
 if TYPE_CHECKING:
@@ -194,6 +195,9 @@ class AuthMiddleware:
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})[_STATE_KEY] = principal
+        # The bounds of the caller's project hold for everything this request parses or
+        # renders (a context variable: it follows the request into worker threads).
+        limits.set_limits(principal.config.limits)
         await self.app(scope, receive, send)
 
 

@@ -21,6 +21,9 @@ from .versions import parsed, resolve_or_404
 if TYPE_CHECKING:
     from ..config import Config
     from ..models.base import Model, Response
+    from ..models.base import Request as ModelRequest
+    from ..prompt import Prompt
+    from ..store import VersionInfo
 
 router = APIRouter(prefix="/v1/prompts", tags=["gateway"])
 DEFAULT_LABEL = "production"
@@ -43,35 +46,26 @@ async def complete(
     from ..ask import choose_model
     from ..models.base import ModelError
     from ..models.pricing import cost as cost_of
-    from ..models.registry import parse_model_id
+    from ..models.registry import check_endpoint
 
     if body.label and body.version:
         raise ApiError(422, "give a label or a version, not both", field="version")
     label = None if body.version else body.label or DEFAULT_LABEL
     ref = body.version or label
     info = await run_in_threadpool(resolve_or_404, principal.store, name, ref)
-    prompt = parsed(info)
     try:
-        request = prompt.request(body.inputs)
+        # Parsing and rendering are CPU work a stored template can make costly (bounded by
+        # the sandbox): off the event loop.
+        prompt, request = await run_in_threadpool(_prepare, info, body.inputs)
     except UserError as exc:
         raise user_error(exc, 422) from None
     model_id = choose_model(principal.config, prompt, body.model)
     try:
-        ref = parse_model_id(model_id, principal.config)
+        # A URL or file named by the caller, or by a version stored through the web, would
+        # make the server send its key to any host or open any file: the project's only.
+        check_endpoint(model_id, principal.config)
     except UserError as exc:
         raise user_error(exc, 422) from None
-    trusted = {prompt.model_id, principal.config.data.project.default_model}
-    if model_id not in trusted and (
-        ref.provider.name == "openai-compatible" or (ref.name and ref.provider.name == "local")
-    ):
-        # A URL or a file path chosen by the caller would make the server send its provider
-        # key to any host, or open any file: only the prompt's and the project's own may.
-        raise ApiError(
-            422,
-            f"'{model_id}' names its own endpoint or file: the gateway serves it only as the "
-            "prompt's or the project's model",
-            field="model",
-        )
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     response: Response | None = None
@@ -119,6 +113,11 @@ async def complete(
         cost_usd=cost,
         trace_id=trace_id,
     )
+
+
+def _prepare(info: VersionInfo, inputs: dict[str, object]) -> tuple[Prompt, ModelRequest]:
+    prompt = parsed(info)
+    return prompt, prompt.request(inputs)
 
 
 def _model(principal: Principal, model_id: str) -> Model:

@@ -48,8 +48,32 @@ def open_project(folder: Path | str) -> ServedProject:
             field="--project",
             hint="create one with: prompteur init",
         )
+    library = Library.from_config(config)
+    config.served = True
+    config.project_endpoints = project_endpoints(config, library)
     store = Store(config.database_url)
-    return ServedProject(project_name(config), root, config, store, Library.from_config(config))
+    return ServedProject(project_name(config), root, config, store, library)
+
+
+def project_endpoints(config: Config, library: Library) -> set[str]:
+    """The endpoints the project's own files name (prompts' and suites' models), read once
+    when the server opens it: those a server may call beside prompteur.toml's. A file the
+    server writes later (the playground) cannot add one: saving refuses a new endpoint."""
+    from ..errors import UserError
+    from ..models.registry import inline_endpoint, parse_model_id
+    from ..suite import suite_model_ids
+
+    ids = {p.model_id for p in library.prompts() if p.model_id}
+    ids |= suite_model_ids(config.suites_dir)
+    found = set()
+    for model_id in ids:
+        try:
+            endpoint = inline_endpoint(parse_model_id(model_id, config))
+        except UserError:
+            continue
+        if endpoint:
+            found.add(endpoint)
+    return found
 
 
 def open_projects(folders: Iterable[Path | str | ServedProject]) -> dict[str, ServedProject]:

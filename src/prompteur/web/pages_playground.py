@@ -75,10 +75,19 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
     name, text = form.get("name", ""), form.get("text", "")
     cases, action = form.get("cases", "3"), form.get("action", "run")
     try:
-        prompt, path = edited(text, principal.library, name)
+        # Parsing is CPU work that a hostile text can make costly: off the event loop.
+        prompt, _path = await run_in_threadpool(edited, text, principal.library, name)
         if action == "save":
-            new, written = save(principal.store, prompt, path, form.get("write_file") == "on")
-            saved = {"version": prompt.version, "new": new, "path": str(path) if written else None}
+            new, written = await run_in_threadpool(
+                save,
+                principal.config,
+                principal.store,
+                principal.library,
+                name,
+                prompt,
+                form.get("write_file") == "on",
+            )
+            saved = {"version": prompt.version, "new": new, "path": str(written or "") or None}
             return _form(request, principal, name=name, text=text, cases=cases, saved=saved)
         limit = None if cases == "all" else int(cases) if cases.isdigit() else 3
         run_id = await run_in_threadpool(

@@ -44,7 +44,7 @@ def run_page(
     run_id: str,
     show: str = "all",
     q: str = "",
-    page_no: int = Query(1, alias="page", ge=1),
+    page_no: int = Query(1, alias="page", ge=1, le=1_000_000),
     per: int = 50,
     v: list[str] = Query(default_factory=list),
     principal: Principal = READ,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UserError
 from ..evaluate import EvalPlan, execute_new_run
-from ..files import write_atomic
+from ..models.registry import check_endpoint
 from ..prompt import Prompt, parse_prompt
 from ..registry import find_suite
 from ..run import WorkItem, plan
@@ -45,7 +45,8 @@ class FirstCases(EvalPlan):
 
 
 def edited(text: str, library: Library, name: str) -> tuple[Prompt, Path | None]:
-    """The edited prompt (a UserError names the line), and the file it was loaded from."""
+    """The edited prompt (a UserError names the line), and the library file it replaces.
+    `name` is a prompt of the library or nothing: never a path."""
     original = None
     if name:
         try:
@@ -70,12 +71,17 @@ def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -
     return asyncio.run(execute_new_run(config, store, work, {"kind": "playground", "limit": limit}))
 
 
-def save(store: Store, prompt: Prompt, path: Path | None, write_file: bool) -> tuple[bool, bool]:
-    """Record the version (immutable, by content hash) and, when asked, write the file.
-    Returns (new version, file written)."""
-    # The source is the file's path, as `Library.save` records it: readers parse it as one.
-    new = store.save_version(prompt.name, prompt.version, prompt.text, str(path) if path else None)
-    if write_file and path is not None:
-        write_atomic(path, prompt.text)
-        return new, True
-    return new, False
+def save(
+    config: Config, store: Store, library: Library, name: str, prompt: Prompt, write_file: bool
+) -> tuple[bool, Path | None]:
+    """Record the version (immutable, by content hash) and, when asked, rewrite the library
+    file of the prompt `name`. Returns (new version, file written). A text whose model names
+    an endpoint the project does not is refused: a stored version must never carry one."""
+    if prompt.model_id:
+        check_endpoint(prompt.model_id, config)
+    target = library.get(name) if write_file else None
+    source = str(target.path) if target and target.path else None
+    new = store.save_version(prompt.name, prompt.version, prompt.text, source)
+    if target is not None:
+        return new, library.write(name, prompt.text)
+    return new, None
