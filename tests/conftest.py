@@ -54,6 +54,7 @@ def fresh_postgres(postgres_url: str) -> Iterator[str]:
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A store URL with nothing behind it yet: a SQLite file path or an empty database."""
     if request.param == "sqlite":
+        (tmp_path / "store").mkdir(exist_ok=True)  # a store's folder must exist (db.py)
         return f"sqlite:///{tmp_path / 'store' / 'prompteur.db'}"
     return str(request.getfixturevalue("fresh_postgres"))
 

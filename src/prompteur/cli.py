@@ -92,10 +92,31 @@ def _progress(console: Console, unit: str = "") -> Progress:
     )
 
 
-def _config() -> Config:
-    from .config import load_config
+# The options whose values are model ids the local user typed (see `_config`).
+_MODEL_OPTIONS = ("model", "judge", "proposer", "paraphraser", "from_model", "to_model")
 
-    return load_config()
+
+def _config() -> Config:
+    """The project's config, as the local user's command sees it: the endpoints typed in
+    this command's model options are trusted with their provider's key (a prompt or suite
+    file naming an endpoint on its own is not: models/registry.py key_allowed)."""
+    import click
+
+    from . import limits
+    from .config import load_config
+    from .models.registry import inline_endpoint, parse_model_id
+
+    config = load_config()
+    limits.set_limits(config.limits)
+    ctx = click.get_current_context(silent=True)
+    for name in _MODEL_OPTIONS:
+        value = ctx.params.get(name) if ctx is not None else None
+        for model_id in [value] if isinstance(value, str) else value or []:
+            with contextlib.suppress(UserError):  # a bad id is reported where it is used
+                endpoint = inline_endpoint(parse_model_id(model_id, config))
+                if endpoint:
+                    config.typed_endpoints.add(endpoint)
+    return config
 
 
 def _store(config: Config) -> Store:
@@ -107,14 +128,9 @@ def _store(config: Config) -> Store:
 def _parse_inputs(pairs: list[str] | None, inputs_file: Path | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if inputs_file is not None:
-        try:
-            data = json.loads(inputs_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError("inputs file not found", file=inputs_file) from None
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"malformed JSON: {exc.msg}", file=inputs_file, line=exc.lineno
-            ) from None
+        from .yamlfile import load_json, read_text
+
+        data = load_json(read_text(inputs_file, "inputs file"), inputs_file)
         if not isinstance(data, dict):
             raise UserError(
                 'inputs file must hold a JSON object {"name": value}', file=inputs_file, line=1
@@ -149,9 +165,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _load_prompt(config: Config, ref: str) -> Prompt:
+    """A prompt named on the command line: a local user may give a file's path."""
     from .library import Library
 
-    return Library.from_config(config).get(ref)
+    return Library.from_config(config).get_local(ref)
 
 
 def _inputs(pairs: list[str] | None, inputs_file: Path | None) -> tuple[dict[str, Any], set[str]]:
@@ -710,14 +727,16 @@ def eval_(
     import time
 
     from .evaluate import execute, make_plan
+    from .runs import resume as runs_resume
+    from .runs import start as runs_start
 
+    run_id = None
     try:
         config = _config()
         store = _store(config)
         if resume:
             info = store.get_run(resume)
             _refuse_foreign_resume(info)
-            run_id = info.id
             suite_path = suite or info.plan.get("suite") or info.suite
             plan = make_plan(
                 config,
@@ -726,52 +745,53 @@ def eval_(
                 models=model or info.plan.get("models"),
                 repeat=repeat or info.plan.get("repeat"),
             )
-            store.set_run_status(run_id, "running")
+            handle = runs_resume(store, info.id)
         else:
             if not suite:
                 raise UserError("name a suite file, or --resume RUN")
             plan = make_plan(config, store, suite, models=model, repeat=repeat)
-            run_id = store.new_run(str(plan.suite.path), plan.describe(), 0)
-        total = plan.total()
-        store.set_run_status(run_id, "running", total=total)
-        already = len(store.done_keys(run_id))
-        err = _console(stderr=True)
-        err.print(
-            f"run {run_id}: {total} results to have ({already} already stored) · "
-            f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
-            f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)",
-            markup=False,
-        )
-        counts = {"pass": 0, "judged": 0, "cost": 0.0}
-        start = time.monotonic()
-        with _progress(err) as progress:
-            task = progress.add_task("eval", total=total, completed=already, extra="")
-
-            def on_result(r: Any) -> None:
-                if r.passed is not None:
-                    counts["judged"] += 1
-                    counts["pass"] += bool(r.passed)
-                counts["cost"] += r.cost or 0.0
-                rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-                progress.update(
-                    task,
-                    advance=1,
-                    extra=f"pass {rate:.0%} · "
-                    f"${counts['cost']:.4f} · {time.monotonic() - start:.0f}s",
-                )
-
-            stats = asyncio.run(
-                execute(
-                    config,
-                    store,
-                    plan,
-                    run_id,
-                    use_cache=not no_cache,
-                    concurrency=concurrency,
-                    on_result=on_result,
-                )
+            handle = runs_start(store, str(plan.suite.path), plan.describe())
+        run_id = handle.id
+        with handle:
+            total = plan.total()
+            handle.set_total(total)
+            already = len(store.done_keys(run_id))
+            err = _console(stderr=True)
+            err.print(
+                f"run {run_id}: {total} results to have ({already} already stored) · "
+                f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
+                f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)",
+                markup=False,
             )
-        store.set_run_status(run_id, "done")
+            counts = {"pass": 0, "judged": 0, "cost": 0.0}
+            start = time.monotonic()
+            with _progress(err) as progress:
+                task = progress.add_task("eval", total=total, completed=already, extra="")
+
+                def on_result(r: Any) -> None:
+                    if r.passed is not None:
+                        counts["judged"] += 1
+                        counts["pass"] += bool(r.passed)
+                    counts["cost"] += r.cost or 0.0
+                    rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+                    progress.update(
+                        task,
+                        advance=1,
+                        extra=f"pass {rate:.0%} · "
+                        f"${counts['cost']:.4f} · {time.monotonic() - start:.0f}s",
+                    )
+
+                stats = asyncio.run(
+                    execute(
+                        config,
+                        store,
+                        plan,
+                        run_id,
+                        use_cache=not no_cache,
+                        concurrency=concurrency,
+                        on_result=on_result,
+                    )
+                )
         err.print(
             f"{stats.done} new results · {stats.calls} model calls · {stats.cached} from "
             f"cache · {stats.retries} retries ({stats.rate_limited} rate-limited) · "
@@ -781,10 +801,20 @@ def eval_(
         lowest = _print_summary(store, run_id)
         _write_reports(store, run_id, output)
     except KeyboardInterrupt:
-        _console(stderr=True).print(f"interrupted: finish with prompteur eval --resume {run_id}")
+        if run_id:
+            _console(stderr=True).print(
+                f"interrupted: finish with prompteur eval --resume {run_id}"
+            )
         raise typer.Exit(130) from None
     except PrompteurError as exc:
         _fail(exc)
+    if stats.done and stats.errors == stats.done:
+        _console(stderr=True).print(
+            f"[red]every one of the {stats.done} calls failed: see the errors above "
+            f"(prompteur show {run_id})[/]",
+            markup=True,
+        )
+        raise typer.Exit(1)
     if fail_under is not None and (lowest is None or lowest < fail_under):
         _console(stderr=True).print(
             f"[red]pass rate {lowest if lowest is not None else 0:.1%} is"
@@ -928,11 +958,55 @@ app.command("packs")(packs_command)
 
 
 def main() -> None:
+    import signal
+
+    def _terminated(_signum: int, _frame: Any) -> None:
+        # `kill -TERM` ends a command the way Ctrl-C does: runs end `interrupted`, not
+        # `running` forever.
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (embedded in a test)
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except (Exception, MemoryError) as exc:  # the environment failed: one line, no traceback
+        message = environment_failure(exc)
+        if message is None:
+            raise
+        _console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True)
+        raise SystemExit(1) from None
+
+
+def environment_failure(exc: BaseException) -> str | None:
+    """One line for a failure that is not prompteur's bug nor the user's typo: a full disk,
+    no memory, a store that went away. None for anything else (a bug: its traceback)."""
+    import errno
+
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is too large for this machine"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to process"
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full{_where(exc)}; nothing more was written"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"permission denied{_where(exc)}"
+        return f"{exc.strerror or exc}{_where(exc)}"
+    try:
+        from sqlalchemy.exc import DBAPIError
+    except ImportError:  # pragma: no cover
+        return None
+    if isinstance(exc, DBAPIError):
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return f"the store failed: {detail}"
+    return None
+
+
+def _where(exc: OSError) -> str:
+    return f" ({exc.filename})" if exc.filename else ""
 
 
 if __name__ == "__main__":

@@ -180,7 +180,6 @@ def _run(
                 hint="an optimization resumes on the same cases",
             )
         train, dev, test = ([by_id[i] for i in splits[k]] for k in ("train", "dev", "test"))
-        store.set_run_status(run_id, "running")
     else:
         if not prompt_ref or not suite_path:
             raise UserError("name a prompt and a suite: prompteur optimize PROMPT --suite SUITE")

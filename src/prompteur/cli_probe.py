@@ -107,8 +107,8 @@ def probe_command(
     over-refusal), run them like an eval (stored, cached, resumable) and report what the
     detectors found, with evidence."""
     import asyncio
-    import time
 
+    from . import runs
     from .errors import PrompteurError, UserError
     from .probes import engine, report
 
@@ -123,6 +123,7 @@ def probe_command(
         err = cli._console(stderr=True)
         if resume:
             plan, run_id = asyncio.run(engine.plan_from_run(config, store, resume))
+            runs.resume(store, run_id)
         else:
             if not prompt or not suite:
                 raise UserError("name a prompt and --suite SUITE, or --resume RUN")
@@ -142,39 +143,12 @@ def probe_command(
                 canary=canary,
             )
             plan = asyncio.run(engine.prepare(config, store, options))
-            run_id = store.new_run(
-                f"probe {plan.prompt.name} · {plan.suite.path}", plan.describe(), 0
-            )
-        total = plan.total()
-        already = len(store.done_keys(run_id))
-        err.print(
-            f"probe run {run_id}: {total} results to have ({already} already stored) · "
-            f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
-            f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)",
-            markup=False,
-        )
-        start = time.monotonic()
-        with cli._progress(err) as progress:
-            task = progress.add_task("probe", total=total, completed=already, extra="")
-
-            def on_result(_r: Any) -> None:
-                progress.update(task, advance=1, extra=f"{time.monotonic() - start:.0f}s")
-
-            def on_phase(name: str) -> None:
-                progress.update(task, description=name)
-
-            done = asyncio.run(
-                engine.run_probe(
-                    config,
-                    store,
-                    plan,
-                    run_id,
-                    use_cache=not no_cache,
-                    concurrency=concurrency,
-                    on_result=on_result,
-                    on_phase=on_phase,
-                )
-            )
+            run_id = runs.start(
+                store, f"probe {plan.prompt.name} · {plan.suite.path}", plan.describe()
+            ).id
+        # Whatever fails from here on ends the run (run_probe ends it when it gets there).
+        with runs.RunHandle(store, run_id):
+            done = _probe_run(cli, store, config, plan, run_id, err, no_cache, concurrency)
         report.print_report(cli._console(), done.report, worst=worst)
         for out in output or []:
             report.write(done.report, out)
@@ -196,6 +170,53 @@ def probe_command(
                 markup=True,
             )
             raise typer.Exit(1)
+
+
+def _probe_run(
+    cli: Any,
+    store: Any,
+    config: Any,
+    plan: Any,
+    run_id: str,
+    err: Any,
+    no_cache: bool,
+    concurrency: int | None,
+) -> Any:
+    import asyncio
+    import time
+
+    from .probes import engine
+
+    total = plan.total()
+    already = len(store.done_keys(run_id))
+    err.print(
+        f"probe run {run_id}: {total} results to have ({already} already stored) · "
+        f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
+        f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)",
+        markup=False,
+    )
+    start = time.monotonic()
+    with cli._progress(err) as progress:
+        task = progress.add_task("probe", total=total, completed=already, extra="")
+
+        def on_result(_r: Any) -> None:
+            progress.update(task, advance=1, extra=f"{time.monotonic() - start:.0f}s")
+
+        def on_phase(name: str) -> None:
+            progress.update(task, description=name)
+
+        return asyncio.run(
+            engine.run_probe(
+                config,
+                store,
+                plan,
+                run_id,
+                use_cache=not no_cache,
+                concurrency=concurrency,
+                on_result=on_result,
+                on_phase=on_phase,
+            )
+        )
 
 
 def _print_probes(console: Console) -> None:

@@ -79,6 +79,15 @@ def serve_command(
     log_level: Annotated[
         str, typer.Option(help="uvicorn's log level: critical, error, warning, info, debug.")
     ] = "info",
+    max_body: Annotated[
+        int | None,
+        typer.Option(
+            "--max-body",
+            help="Largest request body in bytes (default 8 MiB, or [limits] body_bytes); "
+            "larger ones get 413.",
+            min=1024,
+        ),
+    ] = None,
 ) -> None:
     """Serve the prompt library, labels, the gateway, runs and traces over HTTP (FastAPI;
     the OpenAPI document is at /docs and /openapi.json). Every route needs an API key
@@ -94,7 +103,15 @@ def serve_command(
         if log_level not in {"critical", "error", "warning", "info", "debug"}:
             raise UserError(f"unknown log level '{log_level}'", field="--log-level")
         folders = [p.resolve() for p in project] if project else [_project_root()]
-        _serve(folders, host=host, port=port, dev=dev, workers=workers, log_level=log_level)
+        _serve(
+            folders,
+            host=host,
+            port=port,
+            dev=dev,
+            workers=workers,
+            log_level=log_level,
+            max_body=max_body,
+        )
     except PrompteurError as exc:
         cli._fail(exc)
 
@@ -113,7 +130,14 @@ def _project_root() -> Path:
 
 
 def _serve(
-    folders: list[Path], *, host: str, port: int, dev: bool, workers: int, log_level: str
+    folders: list[Path],
+    *,
+    host: str,
+    port: int,
+    dev: bool,
+    workers: int,
+    log_level: str,
+    max_body: int | None,
 ) -> None:
     import uvicorn
 
@@ -121,7 +145,7 @@ def _serve(
 
     console = _cli()._console(stderr=True)
     if workers == 1:
-        app = create_app(folders, dev=dev)
+        app = create_app(folders, dev=dev, max_body=max_body)
         _announce(console, app.state.projects, host, port, dev)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
@@ -131,7 +155,9 @@ def _serve(
     projects = open_projects(folders)
     _announce(console, projects, host, port, dev)
     close_projects(projects.values())
-    os.environ[SETTINGS_ENV] = json.dumps({"projects": [str(f) for f in folders], "dev": dev})
+    os.environ[SETTINGS_ENV] = json.dumps(
+        {"projects": [str(f) for f in folders], "dev": dev, "max_body": max_body}
+    )
     uvicorn.run(
         "prompteur.server.app:app_from_env",
         factory=True,
@@ -152,6 +178,29 @@ def _announce(
     console.print(f"API on http://{shown}:{port}/v1 · docs http://{shown}:{port}/docs")
     if dev:
         console.print("[yellow]--dev: callers without a key are admins (loopback only)[/]")
+    for line in serve_warnings(projects, host, dev):
+        console.print(f"[yellow]warning:[/] {line}", markup=True)
+
+
+def serve_warnings(projects: dict[str, ServedProject], host: str, dev: bool) -> list[str]:
+    """What an operator must hear before exposing the server: plain HTTP off this machine,
+    and projects that no key can reach yet."""
+    from .server.keys import list_keys
+
+    out = []
+    if not is_loopback(host):
+        out.append(
+            f"listening on {host} over plain HTTP: API keys and prompts cross the network in "
+            "clear; put the server behind TLS (a reverse proxy) or keep it on 127.0.0.1"
+        )
+    if not dev:
+        for p in projects.values():
+            if not any(k.active for k in list_keys(p.store, p.name)):
+                out.append(
+                    f"project {p.name} has no API key yet: every request will get 401 "
+                    f"(create one: prompteur keys create --project {p.root})"
+                )
+    return out
 
 
 # ---- keys --------------------------------------------------------------------------------

@@ -174,6 +174,7 @@ def chain_test(
     import time
 
     cli = _cli()
+    from . import runs
     from .chains import load_chain, load_chain_suite, plan_of, run_chain_suite
     from .chains._run import model_for
     from .library import Library
@@ -186,41 +187,42 @@ def chain_test(
         label = "+".join(dict.fromkeys(model_for(s, c, config, model) for s in c.steps))
         reps = repeat or cs.suite.spec.repeat
         total = cs.suite.count_cases() * reps
-        run_id = store.new_run(str(cs.suite.path), plan_of(c, cs, label, reps), total)
-        err = cli._console(stderr=True)
-        err.print(
-            f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
-            f"{cs.suite.count_cases()} case(s) × {reps} repeat(s)",
-            markup=False,
-        )
-        counts = {"pass": 0, "judged": 0}
-        start = time.monotonic()
-        with cli._progress(err) as progress:
-            task = progress.add_task("chain", total=total, extra="")
-
-            def on_result(r: Any) -> None:
-                if r.passed is not None:
-                    counts["judged"] += 1
-                    counts["pass"] += bool(r.passed)
-                rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-                progress.update(
-                    task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - start:.0f}s"
-                )
-
-            asyncio.run(
-                run_chain_suite(
-                    c,
-                    cs,
-                    config,
-                    store,
-                    run_id,
-                    model=model,
-                    repeat=reps,
-                    use_cache=not no_cache,
-                    on_result=on_result,
-                )
+        handle = runs.start(store, str(cs.suite.path), plan_of(c, cs, label, reps), total)
+        run_id = handle.id
+        with handle:
+            err = cli._console(stderr=True)
+            err.print(
+                f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
+                f"{cs.suite.count_cases()} case(s) × {reps} repeat(s)",
+                markup=False,
             )
-        store.set_run_status(run_id, "done")
+            counts = {"pass": 0, "judged": 0}
+            start = time.monotonic()
+            with cli._progress(err) as progress:
+                task = progress.add_task("chain", total=total, extra="")
+
+                def on_result(r: Any) -> None:
+                    if r.passed is not None:
+                        counts["judged"] += 1
+                        counts["pass"] += bool(r.passed)
+                    rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+                    progress.update(
+                        task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - start:.0f}s"
+                    )
+
+                asyncio.run(
+                    run_chain_suite(
+                        c,
+                        cs,
+                        config,
+                        store,
+                        run_id,
+                        model=model,
+                        repeat=reps,
+                        use_cache=not no_cache,
+                        on_result=on_result,
+                    )
+                )
         lowest = cli._print_summary(store, run_id)
         cli._write_reports(store, run_id, output)
     except cli.PrompteurError as exc:

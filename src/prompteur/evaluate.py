@@ -108,7 +108,34 @@ async def execute(
     params: Params | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> RunStats:
-    """Run what is missing from `run_id` (all of it for a new run)."""
+    """Run what is missing from `run_id` (all of it for a new run); the run ends `done`,
+    `failed` or `interrupted`."""
+    from .runs import RunHandle
+
+    with RunHandle(store, run_id):
+        return await _execute(
+            config,
+            store,
+            eval_plan,
+            run_id,
+            use_cache=use_cache,
+            concurrency=concurrency,
+            params=params,
+            on_result=on_result,
+        )
+
+
+async def _execute(
+    config: Config,
+    store: Store,
+    eval_plan: EvalPlan,
+    run_id: str,
+    *,
+    use_cache: bool,
+    concurrency: int | None,
+    params: Params | None,
+    on_result: Callable[[ResultRecord], None] | None,
+) -> RunStats:
     models: dict[str, Model] = {m: get_model(m, config) for m in eval_plan.model_ids}
     done = store.done_keys(run_id)
     for p in eval_plan.prompts:
@@ -141,17 +168,15 @@ async def execute_new_run(
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> str:
-    """A new run of `eval_plan` (its plan has `plan_extra` on top): run to the end and marked
-    done, or marked failed when anything escapes (a crash, Ctrl-C), so that no run stays
-    "running" forever. `on_start` gets the number of results to come. Returns the run's id."""
-    total = eval_plan.total()
-    run_id = store.new_run(str(eval_plan.suite.path), {**eval_plan.describe(), **plan_extra}, total)
-    if on_start is not None:
-        on_start(total)
-    try:
-        await execute(config, store, eval_plan, run_id, use_cache=use_cache, on_result=on_result)
-    except BaseException:
-        store.set_run_status(run_id, "failed")
-        raise
-    store.set_run_status(run_id, "done")
-    return run_id
+    """A new run of `eval_plan` (its plan has `plan_extra` on top), run to the end; it ends
+    `done`, `failed` or `interrupted` (runs/), never `running`. `on_start` gets the number of
+    results to come. Returns the run's id."""
+    from .runs import start
+
+    with start(store, str(eval_plan.suite.path), {**eval_plan.describe(), **plan_extra}) as run:
+        total = eval_plan.total()
+        run.set_total(total)
+        if on_start is not None:
+            on_start(total)
+        await execute(config, store, eval_plan, run.id, use_cache=use_cache, on_result=on_result)
+    return run.id

@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 
 from . import stats
 from .run import ResultRecord
+from .xmltext import tostring
 
 Variant = tuple[str, str, str]  # (prompt, version, model)
 
@@ -291,8 +292,7 @@ def to_junit(records: Iterable[ResultRecord], suite_name: str) -> str:
                     tc, "failure", message=why[:500]
                 ).text = f"output: {r.output}\nexpected: {r.expected}\n{why}"
             ET.SubElement(tc, "system-out").text = r.output or ""
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+    return tostring(root)
 
 
 def to_json(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:

@@ -173,11 +173,13 @@ async def optimize(
     run_id: str | None = None,
     on_progress: Callable[[Budget], None] | None = None,
 ) -> Outcome:
-    layout = decompose(prompt)
-    front = front_matter(layout)
-    budget = Budget(settings.budget, settings.proposer_budget if proposer else 0)
+    """Search for a better `prompt` under the budget, in a new run (or the interrupted one,
+    `run_id`); the run ends `done`, `failed` or `interrupted`."""
+    from ..runs import resume, start
+
     if run_id is None:
-        run_id = store.new_run(
+        handle = start(
+            store,
             suite,
             {
                 "kind": "optimize",
@@ -194,6 +196,41 @@ async def optimize(
             },
             settings.budget,
         )
+    else:
+        handle = resume(store, run_id)
+    with handle:
+        return await _optimize(
+            store,
+            runner,
+            model_id,
+            prompt,
+            train,
+            dev,
+            test,
+            settings,
+            proposer=proposer,
+            run_id=handle.id,
+            on_progress=on_progress,
+        )
+
+
+async def _optimize(
+    store: Store,
+    runner: Runner,
+    model_id: str,
+    prompt: Prompt,
+    train: list[Case],
+    dev: list[Case],
+    test: list[Case],
+    settings: Settings,
+    *,
+    proposer: Model | None,
+    run_id: str,
+    on_progress: Callable[[Budget], None] | None,
+) -> Outcome:
+    layout = decompose(prompt)
+    front = front_matter(layout)
+    budget = Budget(settings.budget, settings.proposer_budget if proposer else 0)
     ev = Evaluator(runner, model_id, store, run_id, budget, on_progress)
     ev.load_previous()
     rng = random.Random(settings.seed)
@@ -255,7 +292,6 @@ async def optimize(
     for p in (start_prompt, best.prompt):
         store.save_version(p.name, p.version, p.text, f"optimize:{run_id}")
     store.update_run_plan(run_id, {"history": search.history, "result": outcome.summary()})
-    store.set_run_status(run_id, "done")
     return outcome
 
 

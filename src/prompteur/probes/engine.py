@@ -344,11 +344,38 @@ async def run_probe(
     on_result: Callable[[ResultRecord], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> ProbeRun:
-    """Run the plan into `run_id`, detect, store the findings and the report."""
+    """Run the plan into `run_id`, detect, store the findings and the report; the run ends
+    `done`, `failed` or `interrupted`."""
+    from ..runs import RunHandle
+
+    with RunHandle(store, run_id) as run:
+        run.set_total(plan.total())
+        return await _run_probe(
+            config,
+            store,
+            plan,
+            run_id,
+            use_cache=use_cache,
+            concurrency=concurrency,
+            on_result=on_result,
+            on_phase=on_phase,
+        )
+
+
+async def _run_probe(
+    config: Config,
+    store: Store,
+    plan: ProbePlan,
+    run_id: str,
+    *,
+    use_cache: bool,
+    concurrency: int | None,
+    on_result: Callable[[ResultRecord], None] | None,
+    on_phase: Callable[[str], None] | None,
+) -> ProbeRun:
     from .report import build_report
 
     started = time.monotonic()
-    store.set_run_status(run_id, "running", total=plan.total())
     stats = await execute(
         config,
         store,
@@ -373,7 +400,6 @@ async def run_probe(
     )
     findings = [f for o in outcomes for f in o.findings]
     storage.save_findings(store, run_id, findings, report)
-    store.set_run_status(run_id, "done")
     return ProbeRun(run_id, report, stats)
 
 

@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 
 from ..files import write_atomic
 from ..stats import wilson
+from ..xmltext import tostring
 from ._base import SEVERITIES, Outcome
 from ._text import clip
 from .notes import judge_notes_for
@@ -399,8 +400,7 @@ def to_junit(report: dict[str, Any]) -> str:
                     f"input: {json.dumps(f['inputs'], ensure_ascii=False)}\n"
                     f"output: {f['output']}\nwhy: {f['why']}"
                 )
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+    return tostring(root)
 
 
 def to_html(report: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..config import STATE_DIR
 from ..errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
@@ -87,6 +88,15 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite:///") and ":memory:" not in url:
         folder = Path(url[len("sqlite:///") :].partition("?")[0]).parent
+        # Only the project's own state folder is made here: a store pointed at a folder that
+        # is not there is a typo (or a disk not mounted) to say, not a tree to create.
+        if not folder.is_dir() and folder.name != STATE_DIR:
+            raise UserError(
+                f"the store's folder does not exist: {folder}",
+                field="store",
+                hint="create it, or correct [project] store in prompteur.toml or "
+                "PROMPTEUR_DATABASE_URL",
+            )
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -348,15 +358,21 @@ class RunsMixin:
             s.add(Run(id=run_id, suite=suite, plan=plan, total=total, status="running"))
         return run_id
 
-    def set_run_status(self, run_id: str, status: str, *, total: int | None = None) -> None:
+    def set_run_status(
+        self, run_id: str, status: str, *, total: int | None = None, only_running: bool = False
+    ) -> None:
+        """`only_running`: leave a run that has already ended as it ended (its first end
+        is its end)."""
         with self.session() as s:
             run = s.get(Run, run_id)
             if run is None:
                 raise UserError(f"no run '{run_id}'")
+            if only_running and run.status != "running":
+                return
             run.status = status
             if total is not None:
                 run.total = total
-            run.finished_at = utcnow() if status in {"done", "failed"} else None
+            run.finished_at = utcnow() if status in {"done", "failed", "interrupted"} else None
 
     def update_run_plan(self, run_id: str, changes: dict[str, Any]) -> None:
         """Merge keys into a run's plan (an optimization's history grows as it searches)."""
