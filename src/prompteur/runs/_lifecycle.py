@@ -27,7 +27,7 @@ class RunKind(StrEnum):
     PROBE = "probe"
     OPTIMIZE = "optimize"
     CHAIN = "chain"
-    GATE = "gate"
+    GATE = "promote"  # what gate runs have always recorded
     REGRESS = "regress"
     PLAYGROUND = "playground"
 
