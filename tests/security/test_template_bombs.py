@@ -1,0 +1,198 @@
+"""Template bombs: loops, doubling, paddings, growth filters, recursion and deep nesting in
+a prompt's body. Through `prompteur render`, the playground and the render API: a clear
+user error within BOMB_SECONDS and BOMB_MB (exit 2 and no traceback on the CLI, a 4xx and
+never a 500 on the server)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ._support import (
+    BOMB_MB,
+    BOMB_SECONDS,
+    Project,
+    Server,
+    assert_bounded,
+    assert_refused,
+    assert_user_error,
+    cli,
+    key_markers,
+    listener,
+    make_project,
+)
+
+BOMBS = {
+    "nested-loops": "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}"
+    "{% endfor %}",
+    "triple-loops": "{% for a in range(100000) %}{% for b in range(100000) %}"
+    "{% for c in range(100000) %}{% endfor %}{% endfor %}{% endfor %}done",
+    "tilde-doubling": "{% set s = namespace(v='x') %}{% for i in range(64) %}"
+    "{% set s.v = s.v ~ s.v %}{% endfor %}{{ s.v|length }}",
+    "macro-doubling": "{% macro d(s, n) %}{% if n %}{{ d(s ~ s, n - 1) }}{% else %}"
+    "{{ s|length }}{% endif %}{% endmacro %}{{ d('x', 60) }}",
+    "percent-format": "{{ '%1000000000s'|format(1) }}",
+    "str-format": "{{ '{:>1000000000}'.format(1) }}",
+    "ljust": "{{ 'x'.ljust(10**9) }}",
+    "center": "{{ 'x'|center(1000000000) }}",
+    "indent": "{{ 'a\\nb'|indent(1000000000) }}",
+    "wordwrap": "{{ ('x ' * 400000)|wordwrap(1, wrapstring='y' * 1000000) }}",
+    "replace": "{{ ('x' * 1000000)|replace('x', 'y' * 1000000) }}",
+    "join": "{{ range(100000)|join('z' * 1000000) }}",
+    "map-center": "{{ range(100000)|map('string')|map('center', 1000000)|join }}",
+    "batch-join": "{{ range(100000)|batch(3, 'w' * 1000000)|map('join')|join }}",
+    "recursive-macro": "{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}{{ r(0) }}",
+    "deep-parentheses": "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+    "long-sum": "{{ 1" + " + 1" * 50000 + " }}",
+    "deep-blocks": "{% if true %}" * 3000 + "x" + "{% endif %}" * 3000,
+}
+
+
+def bomb_text(kind: str, name: str) -> str:
+    return (
+        f"---\nname: {name}\nmodel: openai:gpt-4o-mini\ninputs:\n  review:\n    kind: string\n"
+        f"---\nuser:\n{{{{ review }}}} {BOMBS[kind]}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """The model is the project's listener: a render that goes through is answered fast."""
+    with listener() as trusted:
+        project = make_project(tmp_path_factory.mktemp("templates"), trusted)
+        project.keys_env = key_markers()
+        yield project
+
+
+@pytest.fixture(scope="module")
+def root(project: Project) -> Path:
+    root = project.root
+    for kind in BOMBS:
+        (root / "prompts" / f"tb-{kind}.prompty").write_text(
+            bomb_text(kind, f"tb-{kind}"), encoding="utf-8"
+        )
+    return root
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_cli_render_stops_a_bomb(root: Path, kind: str) -> None:
+    baseline = cli("render", "sentiment", "-i", "review=fine", cwd=root)
+    assert baseline.returncode == 0, str(baseline)
+    o = cli("render", f"tb-{kind}", "-i", "review=fine", cwd=root, timeout=15)
+    assert_bounded(o, baseline)
+    assert_user_error(o)
+    assert f"tb-{kind}" in o.stderr, f"the error names the file\n{o}"
+
+
+# ---- through the server ----------------------------------------------------------------------
+
+
+class Respawn:
+    """A dev server restarted when a test left it dead or stuck in a render."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+        self.server = Server(root, dev=True, env=env).start()
+        self._warm()
+
+    def _warm(self) -> None:
+        # The first render of a process loads modules: measure bombs against a warm server.
+        r = httpx.post(
+            self.server.url + "/v1/prompts/sentiment/render",
+            json={"inputs": {"review": "fine"}},
+            timeout=30,
+        )
+        assert r.status_code in (200, 404), r.text
+
+    def get(self) -> Server:
+        if not self.server.alive():
+            self.restart()
+        return self.server
+
+    def restart(self) -> None:
+        self.server.stop()
+        self.server = Server(self.root, dev=True, env=self.env).start()
+        self._warm()
+
+
+def hwm_mb(server: Server) -> float:
+    assert server.proc is not None
+    with open(f"/proc/{server.proc.pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.fixture(scope="module")
+def respawn(root: Path, project: Project) -> Iterator[Respawn]:
+    r = Respawn(root, project.keys_env)
+    yield r
+    r.server.stop()
+
+
+def _bounded_call(respawn: Respawn, send: Callable[[Server], Any]) -> httpx.Response:
+    server = respawn.get()
+    before = hwm_mb(server)
+    start = time.monotonic()
+    try:
+        r = send(server)
+    except httpx.HTTPError as exc:
+        respawn.restart()  # stuck in the render: the next test needs a fresh one
+        pytest.fail(f"no answer within {BOMB_SECONDS * 3:.0f} s: {exc!r}")
+    elapsed = time.monotonic() - start
+    grown = hwm_mb(server) - before if server.alive() else float("inf")
+    if not server.alive():
+        pytest.fail(f"the server died: {server.killed_for}")
+    assert elapsed <= BOMB_SECONDS, f"{elapsed:.2f} s"
+    assert grown <= BOMB_MB, f"the server's peak memory grew by {grown:.0f} MB"
+    return r
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_playground_stops_a_bomb(respawn: Respawn, kind: str) -> None:
+    """Run in the playground as `sentiment` (so its suite's cases render the body)."""
+    text = bomb_text(kind, "sentiment")
+
+    def send(server: Server) -> httpx.Response:
+        return httpx.post(
+            server.url + "/ui/playground",
+            data={"name": "sentiment", "text": text, "action": "run", "cases": "3"},
+            headers=server.same_origin(),
+            timeout=BOMB_SECONDS * 3,
+        )
+
+    r = _bounded_call(respawn, send)
+    assert_refused(r)
+
+
+@pytest.mark.parametrize("kind", BOMBS)
+def test_render_api_stops_a_bomb(respawn: Respawn, kind: str) -> None:
+    """A version saved through the playground, rendered by POST /v1/prompts/NAME/render."""
+    name = f"tb-{kind}"
+    server = respawn.get()
+    saved = httpx.post(
+        server.url + "/ui/playground",
+        data={"name": name, "text": bomb_text(kind, name), "action": "save"},
+        headers=server.same_origin(),
+        timeout=30,
+    )
+    if 400 <= saved.status_code < 500:
+        return  # refused when saved: nothing to render
+    assert saved.status_code == 200, saved.text[:300]
+
+    def send(server: Server) -> httpx.Response:
+        return httpx.post(
+            server.url + f"/v1/prompts/{name}/render",
+            json={"inputs": {"review": "fine"}},
+            timeout=BOMB_SECONDS * 3,
+        )
+
+    r = _bounded_call(respawn, send)
+    assert_refused(r)
