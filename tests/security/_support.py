@@ -29,7 +29,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
 from helpers_http import LoopbackServer, Recorded, Reply
 
 PROMPTEUR = str(Path(sys.executable).with_name("prompteur"))
@@ -105,8 +104,9 @@ class Outcome:
 
     def __str__(self) -> str:
         tail = self.output[-1500:]
+        shown = " ".join(os.fsdecode(a) for a in self.args[1:])[:300]
         return (
-            f"{' '.join(self.args[1:])!r} → exit {self.returncode}, {self.seconds:.2f} s, "
+            f"{shown!r} → exit {self.returncode}, {self.seconds:.2f} s, "
             f"peak {self.peak_mb:.0f} MB, killed={self.killed}\n{tail}"
         )
 
@@ -311,7 +311,9 @@ def make_project(tmp: Path, trusted: LoopbackServer) -> Project:
     text = text.replace('default_model = "local"', f'default_model = "{TRUSTED_MODEL}"')
     text = text.replace('base_url = "https://api.openai.com/v1"', f'base_url = "{trusted.url}/v1"')
     assert TRUSTED_MODEL in text and trusted.url in text, text
-    text = f"# {toml_marker}\n{text}\n[providers.openai-compatible]\nbase_url = \"{trusted.url}/v1\"\n"
+    text = (
+        f'# {toml_marker}\n{text}\n[providers.openai-compatible]\nbase_url = "{trusted.url}/v1"\n'
+    )
     (root / "prompteur.toml").write_text(text, encoding="utf-8")
     (root / "prompts" / "compat-ok.prompty").write_text(
         f"---\nname: compat-ok\nmodel: openai-compatible:served@{trusted.url}/v1\n"
@@ -442,9 +444,7 @@ class Server:
         self.stop()
 
     def client(self, secret: str | None = None, timeout: float = 30, **kw: Any) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers=bearer(secret), timeout=timeout, **kw
-        )
+        return httpx.Client(base_url=self.url, headers=bearer(secret), timeout=timeout, **kw)
 
     def same_origin(self) -> dict[str, str]:
         """What a browser sends with a form of this site."""
@@ -490,8 +490,7 @@ def assert_refused(r: httpx.Response, project: Project | None = None, *, where: 
     """A 4xx that says no: never 200, never 500."""
     assert_clean(r, project, where=where)
     assert r.status_code in STATUS_4XX, (
-        f"{r.request.method} {r.request.url} {where} → {r.status_code}, not a 4xx: "
-        f"{r.text[:400]}"
+        f"{r.request.method} {r.request.url} {where} → {r.status_code}, not a 4xx: {r.text[:400]}"
     )
 
 
@@ -627,3 +626,28 @@ def encodings(name: str) -> list[str]:
     """`name` as it travels in a URL: encoded once, encoded twice."""
     once = quote(name, safe="")
     return [once, quote(once, safe="")]
+
+
+# ---- the app's routes -----------------------------------------------------------------------
+
+_ROUTES_CODE = """
+import json, sys
+from prompteur.server.app import create_app
+app = create_app([sys.argv[1]])
+out = sorted(
+    {(m, r.path) for r in app.routes for m in (getattr(r, "methods", None) or ()) if m != "HEAD"}
+)
+print(json.dumps(out))
+"""
+
+
+def app_routes(root: Path) -> set[tuple[str, str]]:
+    """(method, path template) of every route the server's app has, API and pages."""
+    o = run([sys.executable, "-c", _ROUTES_CODE, str(root)], cwd=root)
+    assert o.returncode == 0, str(o)
+    return {(m, p) for m, p in json.loads(o.stdout)}
+
+
+def concrete(path: str, values: dict[str, str]) -> str:
+    """A route's template with its parameters filled from `values` (else "1")."""
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: values.get(m.group(1), "1"), path)

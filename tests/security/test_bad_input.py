@@ -204,9 +204,7 @@ POST_ROUTES = [
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("path", POST_ROUTES)
 def test_a_40_mb_body_is_refused_with_413(site: Site, path: str, chunked: bool) -> None:
-    ctype = (
-        "application/x-www-form-urlencoded" if path.startswith("/ui/") else "application/json"
-    )
+    ctype = "application/x-www-form-urlencoded" if path.startswith("/ui/") else "application/json"
     headers = {
         "Content-Type": ctype,
         "Origin": site.server.url,

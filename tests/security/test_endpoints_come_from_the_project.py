@@ -39,7 +39,8 @@ def _assert_not_called(evil: Any, site: Site) -> None:
 
 
 def _prompt(model_line: str, body: str = "Sentiment of: {{ review }}") -> str:
-    return f"---\nname: sentiment\n{model_line}\ninputs:\n  review:\n    kind: string\n---\nuser:\n{body}\n"
+    inputs = "inputs:\n  review:\n    kind: string"
+    return f"---\nname: sentiment\n{model_line}\n{inputs}\n---\nuser:\n{body}\n"
 
 
 def _play(site: Site, text: str, *, name: str = "sentiment", action: str = "run") -> httpx.Response:
@@ -93,9 +94,7 @@ def test_counter_the_cli_sends_the_compatible_key_to_the_configured_url(site: Si
     assert o.returncode == 0, str(o)
     key = site.project.keys_env["OPENAI_COMPATIBLE_API_KEY"]
     calls = trusted.requests[seen:]
-    assert len(calls) == 2 and all(
-        c.headers.get("authorization") == f"Bearer {key}" for c in calls
-    )
+    assert len(calls) == 2 and all(c.headers.get("authorization") == f"Bearer {key}" for c in calls)
 
 
 # ---- attacks ---------------------------------------------------------------------------------

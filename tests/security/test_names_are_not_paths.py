@@ -206,7 +206,9 @@ def test_playground_suite_named_in_the_text_stays_in_the_project(site: Site) -> 
     canary = site.project.canary
     with site.server.client(site.keys["write"]) as c:
         for ref in (str(canary.suite), "../outside/canary-suite.yaml", str(canary.text)):
-            text = f"---\nname: sentiment\nmetadata:\n  suite: {ref}\n---\nuser:\n{{{{ review }}}}\n"
+            text = (
+                f"---\nname: sentiment\nmetadata:\n  suite: {ref}\n---\nuser:\n{{{{ review }}}}\n"
+            )
             r = c.post(
                 "/ui/playground",
                 data={"name": "sentiment", "text": text, "action": "run", "cases": "3"},
