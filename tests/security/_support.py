@@ -235,10 +235,19 @@ class Canary:
         return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in self.watched}
 
     def assert_untouched(self) -> None:
+        """Fails if a watched file changed or a file appeared, after putting things back
+        (so that one hole does not fail every test after it)."""
         after = self._snapshot()
-        changed = [str(p) for p in self.watched if after[p] != self._before[p]]
-        assert not changed, f"written by a request: {changed}"
+        changed = [p for p in self.watched if after[p] != self._before[p]]
+        for p in changed:
+            data, mtime = self._before[p]
+            p.write_bytes(data)
+            os.utime(p, ns=(mtime, mtime))
         added = sorted(set(self.dir.iterdir()) - set(self._listing))
+        for p in added:
+            if p.is_file() or p.is_symlink():
+                p.unlink()
+        assert not changed, f"written by a request: {[str(p) for p in changed]}"
         assert not added, f"created by a request: {added}"
 
     def assert_absent(self, text: str, where: str = "") -> None:
@@ -476,22 +485,35 @@ def served_project(
 # ---- responses ------------------------------------------------------------------------------
 
 
+def send(c: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response | str:
+    """The response, or what went wrong on the wire (a reset connection is an answer too:
+    the server crashed or refused to parse the request)."""
+    try:
+        return c.request(method, url, **kw)
+    except httpx.HTTPError as exc:
+        return f"{method} {url[:200]} → no answer: {exc!r}"
+
+
+def _said(r: httpx.Response, where: str) -> str:
+    url = str(r.request.url)
+    url = url if len(url) <= 160 else url[:150] + f"…({len(url)} chars)"
+    body = " ".join(r.text[:300].split())
+    return f"{r.status_code} ← {r.request.method} {url} {where}: {body[:160]}"
+
+
 def assert_clean(r: httpx.Response, project: Project | None = None, *, where: str = "") -> None:
     """No server error, no traceback, no canary, no prompteur.toml in a response."""
-    what = f"{r.request.method} {r.request.url} {where} → {r.status_code}: {r.text[:400]}"
-    assert r.status_code < 500, what
-    assert "Traceback (most recent call last)" not in r.text, what
+    assert r.status_code < 500, f"server error: {_said(r, where)}"
+    assert "Traceback (most recent call last)" not in r.text, f"traceback: {_said(r, where)}"
     if project is not None:
-        project.canary.assert_absent(r.text, what)
-        assert project.toml_marker not in r.text, f"prompteur.toml leaked: {what}"
+        assert project.canary.marker not in r.text, f"canary leaked: {_said(r, where)}"
+        assert project.toml_marker not in r.text, f"prompteur.toml leaked: {_said(r, where)}"
 
 
 def assert_refused(r: httpx.Response, project: Project | None = None, *, where: str = "") -> None:
     """A 4xx that says no: never 200, never 500."""
     assert_clean(r, project, where=where)
-    assert r.status_code in STATUS_4XX, (
-        f"{r.request.method} {r.request.url} {where} → {r.status_code}, not a 4xx: {r.text[:400]}"
-    )
+    assert r.status_code in STATUS_4XX, f"not a 4xx: {_said(r, where)}"
 
 
 def nested_json(depth: int) -> bytes:
@@ -591,13 +613,16 @@ def raw_post(
 # ---- names that are paths -------------------------------------------------------------------
 
 
-def path_names(project: Project) -> list[str]:
+def path_names(project: Project, *, for_writes: bool = False) -> list[str]:
     """Prompt names that are really paths to files outside the library: absolute, relative
-    to the server's folder or to prompts/, with `..`, backslashes, a NUL, look-alikes, 2 kB."""
+    to the server's folder or to prompts/, with `..`, backslashes, a NUL, look-alikes, 2 kB.
+
+    `for_writes`: only files this test made. A request that may write (a playground save)
+    must never name a file of the machine: on an unfixed server, as root, it overwrites it.
+    """
     c = project.canary
     root = project.root
-    plain = [
-        "/etc/passwd",
+    names = [
         str(c.prompt),
         str(c.text),
         str(c.python),
@@ -616,10 +641,23 @@ def path_names(project: Project) -> list[str]:
         "\uff0e\uff0e\uff0fprompteur.toml",  # fullwidth ../ (NFKC folds it to ASCII)
         "\u2025/prompteur.toml",  # two dot leader
         "..\u2215prompteur.toml",  # division slash
-        "~/.bashrc",
         "a" * 2048,
     ]
-    return plain
+    if not for_writes:
+        names += ["/etc/passwd", "/proc/self/environ", "~/.bashrc"]
+    else:
+        for name in names:
+            assert_inside(name, project)
+    return names
+
+
+def assert_inside(name: str, project: Project) -> None:
+    """A tripwire: a name a write test sends resolves inside this test's folder, from the
+    server's folder and from its prompts/ folder alike."""
+    base = project.root.parents[1].resolve()  # the test session's own temporary folder
+    for start in (project.root, project.root / "prompts"):
+        target = (start / name.replace("\x00", "")).resolve()
+        assert target == base or base in target.parents, f"{name!r} leaves the test's folder"
 
 
 def encodings(name: str) -> list[str]:
@@ -633,11 +671,20 @@ def encodings(name: str) -> list[str]:
 _ROUTES_CODE = """
 import json, sys
 from prompteur.server.app import create_app
-app = create_app([sys.argv[1]])
-out = sorted(
-    {(m, r.path) for r in app.routes for m in (getattr(r, "methods", None) or ()) if m != "HEAD"}
-)
-print(json.dumps(out))
+
+def walk(routes, prefix=""):
+    for r in routes:
+        inner = getattr(r, "original_router", None)  # FastAPI >= 0.16x keeps included routers
+        if inner is not None:
+            context = getattr(r, "include_context", None)
+            yield from walk(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif getattr(r, "methods", None):
+            for m in r.methods - {"HEAD"}:
+                yield m, prefix + r.path
+        elif getattr(r, "routes", None):  # a Mount
+            yield from walk(r.routes, prefix + r.path)
+
+print(json.dumps(sorted(set(walk(create_app([sys.argv[1]]).routes)))))
 """
 
 

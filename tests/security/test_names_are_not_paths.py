@@ -21,6 +21,7 @@ from ._support import (
     make_project,
     marker,
     path_names,
+    send,
 )
 from .conftest import Site
 
@@ -72,7 +73,10 @@ def _walk(site: Site, templates: list[str], secret: str, *, lookup: bool) -> lis
         for template in templates:
             for name in path_names(site.project):
                 for url in _urls(template, name, site.run_id):
-                    r = c.get(url)
+                    r = send(c, "GET", url)
+                    if isinstance(r, str):
+                        failures.append(r)
+                        continue
                     try:
                         if lookup:
                             assert_refused(r, site.project)
@@ -130,7 +134,7 @@ def test_write_routes_take_no_path(site: Site) -> None:
     """Gateway, labels, rollback, promotion and lessons with a write key: a 4xx each."""
     failures = []
     with site.server.client(site.keys["write"]) as c:
-        for name in path_names(site.project):
+        for name in path_names(site.project, for_writes=True):
             for seg in encodings(name)[:1]:
                 calls = [
                     ("POST", f"/v1/prompts/{seg}/complete", {"json": {"inputs": {}}}),
@@ -160,7 +164,10 @@ def test_write_routes_take_no_path(site: Site) -> None:
                     ),
                 ]
                 for method, url, kw in calls:
-                    r = c.request(method, url, **kw)
+                    r = send(c, method, url, **kw)
+                    if isinstance(r, str):
+                        failures.append(r)
+                        continue
                     try:
                         assert_refused(r, site.project)
                     except AssertionError as exc:
@@ -176,7 +183,7 @@ def test_playground_neither_reads_nor_writes_a_path(site: Site, action: str) -> 
     pwned = marker("PWNED")
     failures = []
     with site.server.client(site.keys["write"]) as c:
-        for name in path_names(site.project):
+        for name in path_names(site.project, for_writes=True):
             form = {
                 "name": name,
                 "text": f"user:\nSay {pwned}\n",
@@ -185,7 +192,10 @@ def test_playground_neither_reads_nor_writes_a_path(site: Site, action: str) -> 
             }
             if action == "save":
                 form["write_file"] = "on"
-            r = c.post("/ui/playground", data=form, headers=site.server.same_origin())
+            r = send(c, "POST", "/ui/playground", data=form, headers=site.server.same_origin())
+            if isinstance(r, str):
+                failures.append(r)
+                continue
             try:
                 assert_refused(r, site.project)
             except AssertionError as exc:
