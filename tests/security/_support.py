@@ -193,6 +193,11 @@ def assert_bounded(o: Outcome, baseline: Outcome) -> None:
     )
 
 
+def late(baseline: Outcome) -> float:
+    """When to stop waiting for a bomb: past its bound already, with a margin."""
+    return baseline.seconds + BOMB_SECONDS + 5
+
+
 def runs_json(root: Path, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
     o = cli("runs", "--json", "--limit", "100", cwd=root, env=env)
     assert o.returncode == 0, str(o)

@@ -7,7 +7,6 @@ back with the standard library."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -139,9 +138,11 @@ def test_json_jsonl_csv_parse_back(hostile: tuple[Outcome, Path]) -> None:
     _, out = hostile
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert data
-    lines = (out / "report.jsonl").read_text(encoding="utf-8").splitlines()
+    # JSON Lines are separated by \n only (splitlines would also cut at \x0b, U+2028…).
+    lines = (out / "report.jsonl").read_text(encoding="utf-8").split("\n")
     assert len([json.loads(line) for line in lines if line.strip()]) == len(OUTPUTS)
-    rows = list(csv.DictReader(io.StringIO((out / "report.csv").read_text(encoding="utf-8"))))
+    with open(out / "report.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == len(OUTPUTS)
 
 
