@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -266,7 +266,7 @@ class Project:
     canary: Canary
     toml_marker: str
     trusted: LoopbackServer
-    keys_env: dict[str, str] = field(default_factory=dict)
+    keys_env: dict[str, str]  # the provider keys (markers) of its server and CLI runs
 
     @property
     def toml(self) -> Path:
@@ -351,7 +351,7 @@ def make_project(tmp: Path, trusted: LoopbackServer) -> Project:
         outside,
         watched=[root / "prompteur.toml", root / "suites" / "sentiment.yaml"],
     )
-    return Project(root, outside, canary, toml_marker, trusted)
+    return Project(root, outside, canary, toml_marker, trusted, key_markers())
 
 
 def make_key(root: Path, scope: str) -> str:
@@ -474,17 +474,12 @@ def key_markers() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def served_project(
-    tmp: Path, *, dev: bool = False, keys: tuple[str, ...] = ("read", "write", "admin")
-) -> Iterator[tuple[Project, Server, dict[str, str]]]:
-    """A project, its trusted listener, its server (with provider keys set to markers) and
-    a key per scope."""
-    with listener() as trusted:
-        project = make_project(tmp, trusted)
-        made = {scope: make_key(project.root, scope) for scope in keys}
-        project.keys_env = key_markers()
-        with Server(project.root, dev=dev, env=project.keys_env) as server:
-            yield project, server, made
+def listening_project(
+    tmp: Path, outputs: Callable[[Recorded], str] | None = None
+) -> Iterator[Project]:
+    """make_project with its own trusted listener, answering `outputs`."""
+    with listener(outputs) as trusted:
+        yield make_project(tmp, trusted)
 
 
 # ---- responses ------------------------------------------------------------------------------
@@ -497,6 +492,20 @@ def send(c: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response | 
         return c.request(method, url, **kw)
     except httpx.HTTPError as exc:
         return f"{method} {url[:200]} → no answer: {exc!r}"
+
+
+def expect(
+    failures: list[str], r: httpx.Response | str, check: Callable[[httpx.Response], None]
+) -> None:
+    """Run `check` on an answer of `send`, adding what is wrong to `failures`: a test that
+    walks many names reports them all, not the first."""
+    if isinstance(r, str):
+        failures.append(r)
+        return
+    try:
+        check(r)
+    except AssertionError as exc:
+        failures.append(str(exc).splitlines()[0][:300])
 
 
 def _said(r: httpx.Response, where: str) -> str:

@@ -14,10 +14,8 @@ from ._support import (
     Server,
     base_env,
     cli,
-    key_markers,
-    listener,
+    listening_project,
     make_key,
-    make_project,
     runs_json,
 )
 
@@ -43,9 +41,7 @@ class Site:
 @pytest.fixture(scope="session")
 def _site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
-    with listener() as trusted:
-        project = make_project(tmp, trusted)
-        project.keys_env = key_markers()
+    with listening_project(tmp) as project:
         keys = {s: make_key(project.root, s) for s in ("read", "write", "admin")}
         seeded = cli("eval", "suites/tiny.yaml", cwd=project.root, env=base_env(**project.keys_env))
         assert seeded.returncode == 0, str(seeded)

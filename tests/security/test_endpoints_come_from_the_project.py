@@ -55,16 +55,20 @@ def _play(site: Site, text: str, *, name: str = "sentiment", action: str = "run"
 # ---- counter-tests: the project's own endpoint is called, with its key ----------------------
 
 
+def _assert_called_with(site: Site, seen: int, env: str) -> None:
+    calls = site.project.trusted.requests[seen:]
+    assert calls, "the project's configured endpoint was not called"
+    key = site.project.keys_env[env]
+    assert all(c.headers.get("authorization") == f"Bearer {key}" for c in calls)
+
+
 def test_counter_the_configured_openai_endpoint_gets_the_key(site: Site) -> None:
     trusted = site.project.trusted
     seen = len(trusted.requests)
     unique = marker("fresh")  # a new request text: no cached answer
     r = _play(site, _prompt("model: openai:gpt-4o-mini", f"{unique} {{{{ review }}}}"))
     assert r.status_code == 200, r.text[:500]
-    calls = trusted.requests[seen:]
-    assert calls, "the playground did not call the project's configured endpoint"
-    key = site.project.keys_env["OPENAI_API_KEY"]
-    assert all(c.headers.get("authorization") == f"Bearer {key}" for c in calls)
+    _assert_called_with(site, seen, "OPENAI_API_KEY")
 
 
 def test_counter_the_configured_compatible_endpoint_gets_the_key(site: Site) -> None:
@@ -75,10 +79,7 @@ def test_counter_the_configured_compatible_endpoint_gets_the_key(site: Site) -> 
     text = (site.root / "prompts" / "compat-ok.prompty").read_text(encoding="utf-8")
     r = _play(site, text, name="compat-ok")
     assert r.status_code == 200, r.text[:500]
-    calls = trusted.requests[seen:]
-    assert calls, "the project's own openai-compatible endpoint was not called"
-    key = site.project.keys_env["OPENAI_COMPATIBLE_API_KEY"]
-    assert all(c.headers.get("authorization") == f"Bearer {key}" for c in calls)
+    _assert_called_with(site, seen, "OPENAI_COMPATIBLE_API_KEY")
 
 
 def test_counter_the_cli_sends_the_compatible_key_to_the_configured_url(site: Site) -> None:

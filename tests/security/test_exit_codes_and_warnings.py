@@ -21,18 +21,14 @@ from ._support import (
     cli,
     free_port,
     init_project,
-    key_markers,
-    listener,
+    listening_project,
     make_key,
-    make_project,
 )
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    with listener() as model:
-        p = make_project(tmp_path_factory.mktemp("exits"), model)
-        p.keys_env = key_markers()
+    with listening_project(tmp_path_factory.mktemp("exits")) as p:
         yield p
 
 

@@ -17,8 +17,8 @@ from ._support import (
     assert_clean,
     assert_refused,
     encodings,
-    listener,
-    make_project,
+    expect,
+    listening_project,
     marker,
     path_names,
     send,
@@ -68,22 +68,16 @@ def _urls(template: str, name: str, run_id: str) -> list[str]:
 
 
 def _walk(site: Site, templates: list[str], secret: str, *, lookup: bool) -> list[str]:
-    failures = []
+    failures: list[str] = []
+
+    def check(r: httpx.Response) -> None:
+        (assert_refused if lookup else assert_clean)(r, site.project)
+
     with site.server.client(site.keys[secret]) as c:
         for template in templates:
             for name in path_names(site.project):
                 for url in _urls(template, name, site.run_id):
-                    r = send(c, "GET", url)
-                    if isinstance(r, str):
-                        failures.append(r)
-                        continue
-                    try:
-                        if lookup:
-                            assert_refused(r, site.project)
-                        else:
-                            assert_clean(r, site.project)
-                    except AssertionError as exc:
-                        failures.append(str(exc).splitlines()[0][:300])
+                    expect(failures, send(c, "GET", url), check)
     site.project.canary.assert_untouched()
     return failures
 
@@ -113,20 +107,18 @@ def test_the_issue_examples(site: Site) -> None:
 
 
 def test_render_api_takes_no_path(site: Site) -> None:
-    failures = []
+    failures: list[str] = []
+
+    def refused(r: httpx.Response) -> None:
+        assert_refused(r, site.project)
+
     with site.server.client(site.keys["read"]) as c:
         for name in path_names(site.project):
             for seg in encodings(name):
-                r = c.post(f"/v1/prompts/{seg}/render", json={"inputs": {"review": "x"}})
-                try:
-                    assert_refused(r, site.project)
-                except AssertionError as exc:
-                    failures.append(str(exc)[:300])
-            r = c.post("/v1/prompts/sentiment/render", json={"ref": name, "inputs": {}})
-            try:
-                assert_refused(r, site.project)
-            except AssertionError as exc:
-                failures.append(str(exc)[:300])
+                r = send(c, "POST", f"/v1/prompts/{seg}/render", json={"inputs": {}})
+                expect(failures, r, refused)
+            r = send(c, "POST", "/v1/prompts/sentiment/render", json={"ref": name, "inputs": {}})
+            expect(failures, r, refused)
     assert not failures, "\n".join(failures[:12])
 
 
@@ -165,13 +157,7 @@ def test_write_routes_take_no_path(site: Site) -> None:
                 ]
                 for method, url, kw in calls:
                     r = send(c, method, url, **kw)
-                    if isinstance(r, str):
-                        failures.append(r)
-                        continue
-                    try:
-                        assert_refused(r, site.project)
-                    except AssertionError as exc:
-                        failures.append(str(exc).splitlines()[0][:300])
+                    expect(failures, r, lambda r: assert_refused(r, site.project))
     site.project.canary.assert_untouched()
     assert not failures, f"{len(failures)} answers:\n" + "\n".join(failures[:12])
 
@@ -193,13 +179,7 @@ def test_playground_neither_reads_nor_writes_a_path(site: Site, action: str) -> 
             if action == "save":
                 form["write_file"] = "on"
             r = send(c, "POST", "/ui/playground", data=form, headers=site.server.same_origin())
-            if isinstance(r, str):
-                failures.append(r)
-                continue
-            try:
-                assert_refused(r, site.project)
-            except AssertionError as exc:
-                failures.append(str(exc).splitlines()[0][:300])
+            expect(failures, r, lambda r: assert_refused(r, site.project))
     site.project.canary.assert_untouched()
     written = [
         str(p)
@@ -246,8 +226,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
     (elsewhere / "folder" / "deep.prompty").write_text(
         f"---\nname: deep\ndescription: {secret}\n---\nuser:\n{secret}\n", encoding="utf-8"
     )
-    with listener() as trusted:
-        project = make_project(tmp, trusted)
+    with listening_project(tmp) as project:
         (project.root / "prompts" / "escape.prompty").symlink_to(target)
         (project.root / "prompts" / "folder").symlink_to(elsewhere / "folder")
         with Server(project.root, dev=True) as server:

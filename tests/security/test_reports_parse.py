@@ -21,9 +21,7 @@ from ._support import (
     Project,
     base_env,
     cli,
-    key_markers,
-    listener,
-    make_project,
+    listening_project,
     marker,
 )
 
@@ -50,9 +48,7 @@ def _answer(req: Any) -> str:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    with listener(_answer) as model:
-        p = make_project(tmp_path_factory.mktemp("reports"), model)
-        p.keys_env = key_markers()
+    with listening_project(tmp_path_factory.mktemp("reports"), _answer) as p:
         yield p
 
 
@@ -152,9 +148,7 @@ def test_a_lone_surrogate_in_an_output(tmp_path: Path) -> None:
     def surrogate(_req: Any) -> str:
         return "before \ud800 after"
 
-    with listener(surrogate) as model:
-        p = make_project(tmp_path, model)
-        p.keys_env = key_markers()
+    with listening_project(tmp_path, surrogate) as p:
         o, out = _eval(p, [{"review": "x", "expected": "positive"}], "surrogate")
     assert o.killed is None and "Traceback" not in o.output, str(o)
     if o.returncode == 0:

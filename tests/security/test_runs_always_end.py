@@ -22,9 +22,7 @@ from ._support import (
     assert_user_error,
     base_env,
     cli,
-    key_markers,
-    listener,
-    make_project,
+    listening_project,
     runs_json,
 )
 
@@ -33,9 +31,7 @@ ENDED = {"failed", "interrupted"}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Iterator[Project]:
-    with listener() as trusted:
-        p = make_project(tmp_path, trusted)
-        p.keys_env = key_markers()
+    with listening_project(tmp_path) as p:
         yield p
 
 

@@ -22,10 +22,8 @@ from ._support import (
     assert_refused,
     assert_user_error,
     cli,
-    key_markers,
     late,
-    listener,
-    make_project,
+    listening_project,
 )
 
 HARMLESS = "{% for a in range(3) %}{{ a }}{% endfor %}"
@@ -66,9 +64,7 @@ def bomb_text(kind: str, name: str) -> str:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
     """The model is the project's listener: a render that goes through is answered fast."""
-    with listener() as trusted:
-        project = make_project(tmp_path_factory.mktemp("templates"), trusted)
-        project.keys_env = key_markers()
+    with listening_project(tmp_path_factory.mktemp("templates")) as project:
         yield project
 
 

@@ -38,22 +38,24 @@ def laughs(indent: str = "  ") -> str:
     return "\n".join(lines)
 
 
-def mappings(indent: str = "  ") -> str:
-    """The same growth through mappings of mappings."""
-    lines = [f"{indent}m0: &m0 {{a: lol, b: lol, c: lol, d: lol, e: lol, f: lol, g: lol}}"]
+def _mappings(letter: str, *, merge: bool, indent: str = "  ") -> str:
+    """Each level a mapping of nine aliases of the level below; with `merge`, it also merges
+    the level below through a merge key `<<`."""
+    lines = [f"{indent}{letter}0: &{letter}0 {{a: lol, b: lol, c: lol, d: lol, e: lol, f: lol}}"]
     for i in range(1, LEVELS):
-        refs = ", ".join(f"k{j}: *m{i - 1}" for j in range(9))
-        lines.append(f"{indent}m{i}: &m{i} {{{refs}}}")
+        refs = ", ".join(f"k{j}: *{letter}{i - 1}" for j in range(9))
+        if merge:
+            refs = f"<<: *{letter}{i - 1}, {refs}"
+        lines.append(f"{indent}{letter}{i}: &{letter}{i} {{{refs}}}")
     return "\n".join(lines)
 
 
-def merges(indent: str = "  ") -> str:
-    """Merge keys: each level merges the one below and holds it nine times more."""
-    lines = [f"{indent}g0: &g0 {{a: lol, b: lol, c: lol, d: lol, e: lol, f: lol, g: lol}}"]
-    for i in range(1, LEVELS):
-        refs = ", ".join(f"k{j}: *g{i - 1}" for j in range(9))
-        lines.append(f"{indent}g{i}: &g{i} {{<<: *g{i - 1}, {refs}}}")
-    return "\n".join(lines)
+def mappings() -> str:
+    return _mappings("m", merge=False)
+
+
+def merges() -> str:
+    return _mappings("g", merge=True)
 
 
 def nested_sequences(indent: str = "  ") -> str:
