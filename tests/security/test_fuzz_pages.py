@@ -80,7 +80,8 @@ ANY = st.one_of(
 
 
 def _check(r: httpx.Response, project: Project) -> None:
-    assert_clean(r, project)
+    sent = r.request.content.decode("utf-8", "replace")
+    assert_clean(r, project, where=f"body {sent[:200]!r}" if sent else "")
     project.canary.assert_untouched()
 
 

@@ -70,19 +70,21 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
 
 @pytest.fixture(scope="module")
 def root(project: Project) -> Path:
-    root = project.root
-    for kind in BOMBS:
-        (root / "prompts" / f"tb-{kind}.prompty").write_text(
-            bomb_text(kind, f"tb-{kind}"), encoding="utf-8"
-        )
-    return root
+    return project.root
 
 
 @pytest.mark.parametrize("kind", BOMBS)
 def test_cli_render_stops_a_bomb(root: Path, kind: str) -> None:
     baseline = cli("render", "sentiment", "-i", "review=fine", cwd=root)
     assert baseline.returncode == 0, str(baseline)
-    o = cli("render", f"tb-{kind}", "-i", "review=fine", cwd=root, timeout=late(baseline))
+    # One bomb in the library at a time: on an unbounded parser a bomb file breaks every
+    # command that scans the library, the baseline included.
+    path = root / "prompts" / f"tb-{kind}.prompty"
+    path.write_text(bomb_text(kind, f"tb-{kind}"), encoding="utf-8")
+    try:
+        o = cli("render", f"tb-{kind}", "-i", "review=fine", cwd=root, timeout=late(baseline))
+    finally:
+        path.unlink()
     assert_bounded(o, baseline)
     assert_user_error(o)
     assert f"tb-{kind}" in o.stderr, f"the error names the file\n{o}"
