@@ -100,16 +100,6 @@ class Respawn:
         self.root = root
         self.env = env
         self.server = Server(root, dev=True, env=env).start()
-        self._warm()
-
-    def _warm(self) -> None:
-        # The first render of a process loads modules: measure bombs against a warm server.
-        r = httpx.post(
-            self.server.url + "/v1/prompts/sentiment/render",
-            json={"inputs": {"review": "fine"}},
-            timeout=30,
-        )
-        assert r.status_code in (200, 404), r.text
 
     def get(self) -> Server:
         if not self.server.alive():
@@ -119,7 +109,6 @@ class Respawn:
     def restart(self) -> None:
         self.server.stop()
         self.server = Server(self.root, dev=True, env=self.env).start()
-        self._warm()
 
 
 def hwm_mb(server: Server) -> float:
