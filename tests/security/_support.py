@@ -255,9 +255,6 @@ class Canary:
         assert not changed, f"written by a request: {[str(p) for p in changed]}"
         assert not added, f"created by a request: {added}"
 
-    def assert_absent(self, text: str, where: str = "") -> None:
-        assert self.marker not in text, f"the canary's content leaked {where}"
-
 
 @dataclass
 class Project:
