@@ -121,7 +121,7 @@ GARBAGE = [
     b"\x0a\xff\xff\xff\xff\x0f",  # field 1, a length far past the end
     b"\x0a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01",  # a varint longer than 64 bits
     b"\x0a\x05\x0a\x03\x0a\x01",  # truncated nested messages
-    b"\x08" * 10_000,  # unterminated varints
+    b"\x08" * 10_001,  # (tag, value) pairs of an unknown varint field, then a lone tag
     bytes((i * 37 + 11) % 256 for i in range(4096)),
 ]
 # Well-formed but empty: a 200 that records nothing is right, a 500 is not.
