@@ -810,8 +810,8 @@ def eval_(
         _fail(exc)
     if stats.done and stats.errors == stats.done:
         _console(stderr=True).print(
-            f"[red]every one of the {stats.done} calls failed: see the errors above "
-            f"(prompteur show {run_id})[/]",
+            f"[bold red]error:[/] every one of the {stats.done} calls failed: see the errors "
+            f"above (prompteur show {run_id})",
             markup=True,
         )
         raise typer.Exit(1)

@@ -19,6 +19,7 @@ Waiting calls are served first come, first served, one wake-up per free slot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import deque
@@ -60,7 +61,9 @@ class AdaptiveLimiter:
                 self.in_flight -= 1
                 self._wake()
             else:
-                self._waiters.remove(fut)
+                # `_wake` may have dropped it already (it skips cancelled waiters).
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
             raise
         return self.epoch
 

@@ -40,6 +40,11 @@ _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
 
 
+class TemplateBoundError(UserError):
+    """A render crossed a bound (time, steps, size, recursion): the template's doing, whatever
+    the inputs, so a run stops rendering it instead of paying the bound case after case."""
+
+
 # ---- front matter schema -----------------------------------------------------------------
 
 
@@ -547,7 +552,7 @@ def _render(prompt: Prompt, context: dict[str, Any]) -> list[Message]:
     from jinja2 import UndefinedError
     from jinja2.sandbox import SecurityError
 
-    from .sandbox import rendering
+    from .sandbox import BudgetExceeded, rendering
 
     template = _compile(prompt)
     try:
@@ -564,6 +569,13 @@ def _render(prompt: Prompt, context: dict[str, Any]) -> list[Message]:
             field="body",
             hint=hint,
         ) from None
+    except BudgetExceeded as exc:
+        raise TemplateBoundError(
+            f"refused by the sandbox: {exc}",
+            file=prompt.source,
+            line=_template_line(prompt, exc.__traceback__),
+            field="body",
+        ) from None
     except SecurityError as exc:
         raise UserError(
             f"refused by the sandbox: {exc}",
@@ -579,14 +591,14 @@ def _render(prompt: Prompt, context: dict[str, Any]) -> list[Message]:
             field="body",
         ) from None
     except RecursionError as exc:
-        raise UserError(
+        raise TemplateBoundError(
             "template recursion too deep (a macro or loop calling itself without end?)",
             file=prompt.source,
             line=_template_line(prompt, exc.__traceback__),
             field="body",
         ) from None
     except MemoryError:
-        raise UserError(
+        raise TemplateBoundError(
             "template needs more memory than there is", file=prompt.source, field="body"
         ) from None
     return split_roles(rendered)
@@ -634,7 +646,14 @@ def _from_string(value: str, kind: str, source: str, name: str) -> Any:
                 return False
             raise ValueError(value)
         if kind in {"array", "object"}:
-            return json.loads(value)
+            from .yamlfile import load_json
+
+            try:
+                return load_json(value)
+            except UserError as exc:
+                raise UserError(
+                    f"expected {kind}: {exc.message}", file=source, field=f"inputs.{name}"
+                ) from None
     except (ValueError, json.JSONDecodeError):
         raise UserError(
             f"expected {kind}, got {value!r}", file=source, field=f"inputs.{name}"

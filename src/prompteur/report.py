@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 from . import stats
 from .run import ResultRecord
-from .xmltext import tostring
+from .xmltext import html_environment, tostring
 
 Variant = tuple[str, str, str]  # (prompt, version, model)
 
@@ -327,8 +327,6 @@ def to_html(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
     comparison in words and the matrix of cases × variants, filterable."""
     from importlib.resources import files
 
-    from jinja2 import Environment
-
     summaries = summarise(records)
     by_variant = group(records)
     variants = list(by_variant)
@@ -359,7 +357,7 @@ def to_html(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
         states = {c["state"] for c in row["cells"] if c}
         row["any_fail"] = bool(states - {"pass"})
         row["changed"] = len(states) > 1
-    env = Environment(autoescape=True)
+    env = html_environment()
     template = env.from_string(
         files("prompteur").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     )

@@ -25,7 +25,7 @@ from .checks import Check, CheckContext, build
 from .errors import UserError
 from .limiter import AdaptiveLimiter, RetryPolicy
 from .models.base import Model, ModelError, Params, RateLimitError, Request, Response, Usage
-from .prompt import Prompt
+from .prompt import Prompt, TemplateBoundError
 from .suite import Case
 
 Key = tuple[str, str, str, int]  # (prompt version, model, case id, repeat)
@@ -183,6 +183,9 @@ class _Job:
 # Work is rendered and looked up in the cache this many items at a time: one query and one
 # thread hop per chunk instead of per case.
 CHUNK = 128
+# A template that crossed a render bound (up to a second each) on this many cases is not
+# rendered for the others: they are recorded with its error at once.
+BOUND_ERRORS_BEFORE_SKIPPING = 2
 
 
 class Runner:
@@ -220,6 +223,8 @@ class Runner:
         self._versions: dict[int, tuple[Prompt, str]] = {}
         # Answers waiting to be written to the cache with the next batch of results.
         self._cache_puts: list[tuple[str, dict[str, Any]]] = []
+        # Per prompt version: renders that crossed a bound (time, size…), and the last error.
+        self._bound_errors: dict[str, tuple[int, str]] = {}
 
     def _version(self, prompt: Prompt) -> str:
         known = self._versions.get(id(prompt))
@@ -276,8 +281,17 @@ class Runner:
 
     def _prepare(self, item: WorkItem) -> _Job:
         job = _Job(item, self._version(item.prompt))
+        bound = self._bound_errors.get(job.version)
+        if bound is not None and bound[0] >= BOUND_ERRORS_BEFORE_SKIPPING:
+            job.error = f"render: not tried, the template crossed a bound before: {bound[1]}"
+            return job
         try:
             job.request = item.prompt.request(item.case.inputs, params=self.params)
+        except TemplateBoundError as exc:
+            count = bound[0] if bound else 0
+            self._bound_errors[job.version] = (count + 1, exc.render())
+            job.error = f"render: {exc.render()}"
+            return job
         except UserError as exc:
             job.error = f"render: {exc.render()}"
             return job

@@ -339,6 +339,8 @@ def _read_csv(path: Path, fh: Any) -> Iterator[tuple[int, Case]]:
             lineno = reader.line_num
             if None in row:
                 raise UserError("more cells than header columns", file=path, line=lineno)
+            if None in row.values():
+                raise UserError("fewer cells than header columns", file=path, line=lineno)
             try:
                 yield lineno, _row_to_case(dict(row), f"{path}:{lineno}")
             except UserError as exc:

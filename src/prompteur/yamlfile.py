@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -147,6 +148,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str | Path, line_offset: int)
     return UserError(f"malformed YAML: {problem}", file=file, line=line)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def load_json(
     text: str | bytes, file: str | Path | None = None, *, field: str | None = None
 ) -> Any:
@@ -156,13 +160,24 @@ def load_json(
     except ValueError as exc:
         raise UserError(f"malformed JSON: {exc}", file=file, field=field) from None
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"malformed JSON: {exc.msg}", file=file, line=exc.lineno, field=field
         ) from None
     except RecursionError:
         raise UserError("malformed JSON: nested too deeply", file=file, field=field) from None
+    if _SURROGATE_ESCAPE.search(text if isinstance(text, str) else text.decode("utf-8", "replace")):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # "\ud800" alone is valid JSON but not text: nothing could print or store it.
+            raise UserError(
+                "malformed JSON: a lone surrogate (\\ud800-\\udfff) is not a character",
+                file=file,
+                field=field,
+            ) from None
+    return data
 
 
 def dotted(loc: Iterable[str | int]) -> str:

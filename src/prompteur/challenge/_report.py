@@ -176,7 +176,7 @@ else ('del' if line.startswith('-') else '') }}">{{ line }}</span>
 
 
 def to_html(rep: ChallengeReport) -> str:
-    from jinja2 import Environment
+    from ..xmltext import html_environment
 
-    env = Environment(autoescape=True)
+    env = html_environment()
     return env.from_string(_HTML).render(r=rep, lang=rep.lang, t=lambda k: t(k, rep.lang))

@@ -70,9 +70,15 @@ class Check:
     negate: bool = False
 
     async def __call__(self, ctx: CheckContext) -> CheckResult:
-        out = self.fn(ctx)
-        if inspect.isawaitable(out):
-            out = await out
+        try:
+            out = self.fn(ctx)
+            if inspect.isawaitable(out):
+                out = await out
+        except Exception as exc:  # a check that cannot run on this case fails it, said why
+            # Never negated: a `not-` check that could not run has not shown the opposite.
+            return CheckResult(
+                self.name, False, 0.0, f"the check could not run: {exc}", self.weight
+            )
         assert isinstance(out, CheckResult)
         if self.negate:
             out = CheckResult(

@@ -64,10 +64,9 @@ def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
 def to_html(store: Store, run_id: str) -> str:
     from importlib.resources import files
 
-    from jinja2 import Environment
-
     from ..library import unified_diff
     from ..prompt import parse_prompt
+    from ..xmltext import html_environment
 
     info = store.get_run(run_id)
     plan = info.plan
@@ -83,7 +82,7 @@ def to_html(store: Store, run_id: str) -> str:
                 f"start {a.version[:12]}",
                 f"optimized {b.version[:12]}",
             ).splitlines()
-    env = Environment(autoescape=True)
+    env = html_environment()
     template = env.from_string(
         files("prompteur").joinpath("templates/optimize.html.j2").read_text(encoding="utf-8")
     )

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 
 from ..files import write_atomic
 from ..stats import wilson
-from ..xmltext import tostring
+from ..xmltext import html_environment, tostring
 from ._base import SEVERITIES, Outcome
 from ._text import clip
 from .notes import judge_notes_for
@@ -407,9 +407,7 @@ def to_html(report: dict[str, Any]) -> str:
     """One self-contained page: no network, styles and script inline."""
     from importlib.resources import files
 
-    from jinja2 import Environment
-
-    env = Environment(autoescape=True)
+    env = html_environment()
     template = env.from_string(
         files("prompteur.probes").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     )

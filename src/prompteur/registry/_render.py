@@ -32,9 +32,9 @@ def to_json(reg: Regression) -> str:
 def to_html(reg: Regression) -> str:
     from importlib.resources import files
 
-    from jinja2 import Environment
+    from ..xmltext import html_environment
 
-    template = Environment(autoescape=True).from_string(
+    template = html_environment().from_string(
         files("prompteur.registry").joinpath("regress.html.j2").read_text(encoding="utf-8")
     )
     return template.render(r=reg.to_dict(), pct=_pct, pts=_pts, js=_js)

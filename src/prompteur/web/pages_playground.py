@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse
 from ..errors import PrompteurError, UserError
 from . import PREFIX
 from .auth import read_form
-from .common import READ, WRITE
+from .common import READ, WRITE, error_page
 from .render import page
 
 if TYPE_CHECKING:
@@ -59,6 +59,12 @@ def playground(request: Request, prompt: str = "", principal: Principal = READ) 
     if not name:
         first = principal.library.prompts()
         name = first[0].name if first else ""
+    elif prompt:
+        # A name the library does not hold (a path, a typo): said, as a 404.
+        try:
+            principal.library.get(prompt)
+        except UserError as exc:
+            return error_page(request, principal, exc, status=404, section="playground")
     if name:
         with contextlib.suppress(UserError):
             found = principal.library.get(name)

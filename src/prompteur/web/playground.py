@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import UserError
 from ..evaluate import EvalPlan, execute_new_run
 from ..models.registry import check_endpoint
-from ..prompt import Prompt, parse_prompt
+from ..prompt import Prompt, TemplateBoundError, parse_prompt
 from ..registry import find_suite
 from ..run import WorkItem, plan
 from ..suite import Case
@@ -47,8 +47,11 @@ class FirstCases(EvalPlan):
 def edited(text: str, library: Library, name: str) -> tuple[Prompt, Path | None]:
     """The edited prompt (a UserError names the line), and the library file it replaces.
     `name` is a prompt of the library or nothing: never a path."""
+    from ..library import check_name
+
     original = None
     if name:
+        check_name(name)  # a path, a NUL, 2 kB: a 400, not a lookup
         try:
             original = library.get(name)
         except UserError:
@@ -68,6 +71,14 @@ def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -
         or config.data.project.default_model
     )
     work = FirstCases(suite, [prompt], {prompt.version: [model]}, 1, limit=limit)
+    first = next(iter(work._cases()), None)
+    if first is not None:
+        try:
+            prompt.render(first.inputs)
+        except TemplateBoundError:
+            raise  # the template itself is at fault: said at once (a 400), no run
+        except UserError:
+            pass  # a case's own problem: recorded with that case's result
     return asyncio.run(execute_new_run(config, store, work, {"kind": "playground", "limit": limit}))
 
 

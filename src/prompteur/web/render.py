@@ -39,11 +39,12 @@ NAV = [
 
 @functools.cache
 def environment() -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined
 
-    env = Environment(
+    from ..xmltext import html_environment
+
+    env = html_environment(
         loader=FileSystemLoader(str(TEMPLATES)),
-        autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
