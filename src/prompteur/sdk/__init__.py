@@ -5,8 +5,9 @@ local project. See docs/sdk.md.
 """
 
 from ._backends import Unavailable
-from ._client import AsyncClient, Client, ClientStats
+from ._client import AsyncClient, Client, ClientStats, clear_spool, drain_spool
 from ._handle import Completion, PromptHandle
+from ._spool import SpoolInfo, default_root, find_spools
 from ._tracing import Trace, current_trace
 
 __all__ = [
@@ -15,7 +16,12 @@ __all__ = [
     "ClientStats",
     "Completion",
     "PromptHandle",
+    "SpoolInfo",
     "Trace",
     "Unavailable",
+    "clear_spool",
     "current_trace",
+    "default_root",
+    "drain_spool",
+    "find_spools",
 ]
