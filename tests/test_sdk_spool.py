@@ -630,6 +630,97 @@ def test_a_store_that_cannot_write_answers_503_with_retry_after(
     assert len(stored_ids(store)) == 6
 
 
+@pytest.mark.postgres
+def test_a_postgresql_store_that_is_down_answers_503_then_gets_the_spool(
+    project: Path, away, spool_dir, fresh_postgres: str, postgres_url: str, monkeypatch
+) -> None:
+    import sqlalchemy as sa
+
+    from prompteur.server.app import create_app
+    from prompteur.server.keys import create_key
+    from prompteur.server.projects import open_project
+
+    monkeypatch.setenv("PROMPTEUR_DATABASE_URL", fresh_postgres)
+    opened = open_project(project)
+    key = create_key(opened.store, opened.name, ("write",), "pg").secret
+    name = sa.make_url(fresh_postgres).database
+    admin = sa.create_engine(
+        sa.make_url(postgres_url).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.NullPool,
+    )
+
+    def database(up: bool) -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(up).lower()}')
+            if not up:  # the server's pooled connections die with it
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+
+    headers = {"Authorization": f"Bearer {key}"}
+    one = {"traces": [{"prompt": "p", "trace_id": "f" * 32, "span_id": "e" * 16}]}
+    try:
+        with (
+            Loopback(create_app([opened])) as server,
+            Client(server.url, api_key=key, spool=spool_dir, **FAST) as client,
+        ):
+            assert httpx.post(f"{server.url}/v1/traces", json=one, headers=headers).is_success
+            database(up=False)
+            r = httpx.post(f"{server.url}/v1/traces", json=one, headers=headers)
+            assert r.status_code == 503 and r.headers["retry-after"] == "2"
+            time.sleep(1.1)  # the key cache has expired: the key lookup itself cannot run
+            r = httpx.post(f"{server.url}/v1/traces", json=one, headers=headers)
+            assert r.status_code == 503 and "psycopg" not in r.text and name not in r.text
+            record(client, 5)
+            assert not client.flush(1.0)
+            assert client.stats().spool_pending == 5
+            database(up=True)
+            assert client.flush(20)
+            assert client.stats().from_spool == 5
+    finally:
+        database(up=True)
+        admin.dispose()
+    assert len(stored_ids(opened.store)) == 6
+    opened.store.close()
+
+
+def test_an_otel_exporter_rides_out_a_store_outage(served_real) -> None:
+    """OTLP/HTTP exporters retry 503 (not 500) and honour Retry-After: a short store outage
+    costs them nothing."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    url, key, store = served_real
+    quick_busy_timeout(store)
+    exporter = OTLPSpanExporter(
+        endpoint=f"{url}/otlp/v1/traces", headers={"Authorization": f"Bearer {key}"}, timeout=20
+    )
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("t")
+    with sqlite_write_locked(store):
+        done = threading.Event()
+
+        def export() -> None:
+            with tracer.start_as_current_span("chat m") as span:
+                span.set_attribute("gen_ai.operation.name", "chat")
+                span.set_attribute("gen_ai.request.model", "otel-model")
+            done.set()
+
+        worker = threading.Thread(target=export)
+        worker.start()
+        time.sleep(1.0)  # the first attempt got 503 + Retry-After: 2
+        assert not done.is_set()
+    worker.join(30)
+    provider.shutdown()
+    from prompteur.traces import iter_traces
+
+    assert [t.model for t in iter_traces(store)] == ["otel-model"]
+
+
 def otlp_body() -> dict[str, Any]:
     return {
         "resourceSpans": [
