@@ -162,6 +162,34 @@ def test_a_spool_made_with_another_key_is_not_sent_with_this_one(stub, away, spo
     assert sorted(seqs(state.traces)) == [0, 1, 2, 100, 101]
 
 
+def test_secrets_never_reach_the_disk(stub, away, spool_dir) -> None:
+    state, url = stub
+    state.fail = True
+    secret = "sk-" + "a1B2" * 8
+    client = Client(url, api_key=KEY, spool=spool_dir, **FAST)
+    with client.trace(
+        "greet", {"who": f"key {secret}"}, metadata={"api_key": "hunter2", "seq": 0}
+    ) as t:
+        t.output = f"echo {secret}"
+    client.close(0.3)
+    assert client.stats().spooled == 1
+    files = [p for p in spool_dir.iterdir() if p.is_file()]
+    on_disk = b"".join(p.read_bytes() for p in files)
+    assert b"greet" in on_disk
+    for text in (secret, "hunter2", KEY):
+        assert text.encode() not in on_disk
+    if os.name == "posix":  # the application's data: for its user only
+        assert spool_dir.stat().st_mode & 0o077 == 0
+        assert all(p.stat().st_mode & 0o077 == 0 for p in files), [
+            (p.name, oct(p.stat().st_mode)) for p in files
+        ]
+    state.fail = False
+    with Client(url, api_key=KEY, spool=spool_dir, **FAST) as again:
+        assert again.flush(10)
+    (sent,) = state.traces
+    assert sent["metadata"]["api_key"] == "[redacted]" and secret not in json.dumps(sent)
+
+
 # ---- bounds ---------------------------------------------------------------------------------
 
 

@@ -205,10 +205,16 @@ class Spool:
         if self._conn is not None:
             return self._conn
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Traces hold the application's inputs and outputs: for this user's eyes only.
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise SpoolError(f"cannot create the spool folder {self.path.parent}: {exc}") from None
         for attempt in range(2):
+            try:
+                if not self.path.exists():  # SQLite gives its journals the file's mode
+                    os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            except OSError as exc:
+                raise SpoolError(f"cannot create the spool {self.path}: {exc}") from None
             try:
                 conn = self._connect()
             except sqlite3.DatabaseError as exc:
@@ -325,9 +331,7 @@ class Spool:
             dropped, count, size = self._enforce_caps(conn, count, size)
             _set_totals(conn, count, size)
             if too_big:
-                conn.execute(
-                    "UPDATE meta SET value = value + ? WHERE name = 'dropped'", (too_big,)
-                )
+                conn.execute("UPDATE meta SET value = value + ? WHERE name = 'dropped'", (too_big,))
         return Appended(len(rows) + too_big, dropped + too_big, count, size)
 
     def _enforce_caps(
@@ -513,7 +517,7 @@ def open_spool(
     )
     if explicit:
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.close(os.open(spool.lock.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
             raise UserError(

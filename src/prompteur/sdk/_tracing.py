@@ -1,9 +1,12 @@
 """Tracing in the caller's thread costs a clock read and a queue append; everything else
-(building the record, batching, HTTP or the store, retries) happens in one background worker.
+(building the record, batching, HTTP or the store, the spool, retries) happens in one
+background worker.
 
 The queue is bounded: when it is full a trace is dropped and counted, never waited for, so a
-slow or dead server can cost the application traces but never time. Every loss is counted
-(`dropped`: never sent; `failed`: sent and lost after the retries) and logged once per
+slow server can cost the application traces but never time. What the server cannot take goes
+to the spool on disk (`_spool.py`) and is delivered when it answers again. Every loss is
+counted (`dropped`: never sent nor kept; `failed`: refused, or lost after the retries when
+there is no spool; `dropped_by_cap`: pushed out of a full spool) and logged once per
 `warn_every` losses.
 """
 
@@ -458,8 +461,11 @@ class TraceSender:
         spool = self.spool
         if spool is None:
             return False
+        from ..traces.scrub import scrub_payload
+
         try:
-            added = spool.append(payloads)
+            # Secrets never reach the disk: masked as the server's store would mask them.
+            added = spool.append([scrub_payload(p) for p in payloads])
         except SpoolError as exc:
             self._spool_problem(str(exc))
             return False
@@ -494,7 +500,12 @@ class TraceSender:
         while self._seen_aside < len(spool.set_aside):
             where, held = spool.set_aside[self._seen_aside]
             self._seen_aside += 1
-            self._lost("dropped", held or 0, f"the spool was corrupt; kept as {where}")
+            why = f"the spool was corrupt; kept as {where}"
+            if held:
+                self._lost("dropped", held, why)
+            else:  # none, or how many cannot be read: the spool's own warning says which
+                with self._lock:
+                    self._last_error = why
 
     def _spool_problem(self, why: str) -> None:
         with self._lock:
