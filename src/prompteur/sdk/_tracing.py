@@ -412,6 +412,8 @@ class TraceSender:
             if error is None:
                 return
             why = _describe(error)
+            with self._lock:
+                self._last_error = why
             left = [payloads[i] for i in rest]
             if self._to_spool(left, why, error):
                 return
