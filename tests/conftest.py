@@ -37,6 +37,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture
+def away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with no prompteur project (no library fallback unless a test adds
+    one), and no server in the environment."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
+    monkeypatch.delenv("PROMPTEUR_API_KEY", raising=False)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """A PostgreSQL URL for tests. scripts/test.sh starts a server on loopback and sets it.

@@ -145,12 +145,19 @@ class Loopback:
         self.sock.close()
 
 
-@pytest.fixture
-def stub() -> Iterator[tuple[StubState, str]]:
+@contextlib.contextmanager
+def stub_server() -> Iterator[tuple[StubState, str]]:
+    """The stub app on loopback, its `greet` prompt labelled production: (state, url)."""
     state = StubState()
     state.publish("production", "Hello")
     with Loopback(make_app(state)) as server:
         yield state, server.url
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[StubState, str]]:
+    with stub_server() as served:
+        yield served
 
 
 def dead_url() -> str:
@@ -167,17 +174,6 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
-
-
-@pytest.fixture
-def away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder with no prompteur project: no library fallback unless a test adds one."""
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
-    monkeypatch.delenv("PROMPTEUR_API_KEY", raising=False)
-    return folder
 
 
 VERSION_PATH = "/v1/prompts/greet/versions/production"

@@ -28,7 +28,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from test_sdk import KEY, Loopback, StubState, dead_url, make_app
+from test_sdk import KEY, Loopback, StubState, dead_url, make_app, stub_server
+from test_sdk_server import serve_project
 
 from prompteur.errors import UserError
 from prompteur.sdk import Client, ClientStats, find_spools
@@ -38,26 +39,14 @@ FAST = {"backoff": 0.02, "backoff_max": 0.2, "linger": 0.02}
 
 
 @pytest.fixture
-def away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
-    monkeypatch.delenv("PROMPTEUR_API_KEY", raising=False)
-    return folder
-
-
-@pytest.fixture
 def spool_dir(tmp_path: Path) -> Path:
     return tmp_path / "spool"
 
 
 @pytest.fixture
 def stub() -> Iterator[tuple[StubState, str]]:
-    state = StubState()
-    state.publish("production", "Hello")
-    with Loopback(make_app(state)) as server:
-        yield state, server.url
+    with stub_server() as served:
+        yield served
 
 
 def record(client: Client, n: int, start: int = 0, **extra: Any) -> None:
@@ -68,6 +57,15 @@ def record(client: Client, n: int, start: int = 0, **extra: Any) -> None:
 
 def seqs(traces: list[dict[str, Any]]) -> list[int]:
     return [t["metadata"]["seq"] for t in traces]
+
+
+def left_behind(url: str, spool_dir: Path, n: int, key: str | None = KEY) -> Client:
+    """A client that recorded `n` traces while its server failed, closed: its traces are
+    left in the spool."""
+    client = Client(url, api_key=key, spool=spool_dir, **FAST)
+    record(client, n)
+    client.close(0.2)
+    return client
 
 
 def spooled(client: Client, n: int, timeout: float = 60.0) -> ClientStats:
@@ -154,9 +152,7 @@ def test_close_leaves_the_spool_to_the_next_process(stub, away, spool_dir) -> No
 def test_a_spool_made_with_another_key_is_not_sent_with_this_one(stub, away, spool_dir) -> None:
     state, url = stub
     state.fail = True
-    first = Client(url, api_key=KEY, spool=spool_dir, **FAST)
-    record(first, 3)
-    first.close(0.2)
+    left_behind(url, spool_dir, 3)
     state.fail = False
     with Client(url, api_key="pk_other_project_key", spool=spool_dir, **FAST) as other:
         record(other, 2, start=100)
@@ -461,10 +457,7 @@ def test_a_full_disk_is_counted_never_silent(away, spool_dir) -> None:
 def test_a_corrupt_spool_file_is_set_aside_and_reported(stub, away, spool_dir, caplog) -> None:
     state, url = stub
     state.fail = True
-    client = Client(url, spool=spool_dir, **FAST)
-    record(client, 3)
-    client.close(0.2)
-    path = client.spool.path  # type: ignore[union-attr]
+    path = left_behind(url, spool_dir, 3, key=None).spool.path  # type: ignore[union-attr]
     for extra in ("-wal", "-shm"):
         Path(str(path) + extra).unlink(missing_ok=True)
     path.write_bytes(b"\x00garbage" * 512)
@@ -806,45 +799,25 @@ def otlp_body() -> dict[str, Any]:
 
 
 def test_the_gateway_returns_its_trace_when_the_store_cannot_write(
-    project: Path, away, spool_dir, monkeypatch
+    project: Path, away, spool_dir
 ) -> None:
     """The model answered but the store could not record the call: the answer still comes
     back, with the trace, and the SDK delivers that trace once the store is back."""
-    from prompteur.config import load_config
-    from prompteur.library import Library
-    from prompteur.registry import move_label
-    from prompteur.server.app import create_app
-    from prompteur.server.keys import create_key
-    from prompteur.server.projects import open_project
+    from prompteur.traces import iter_traces
 
-    opened = open_project(project)
-    prompt = Library.from_config(load_config(project)).get("sentiment")
-    Library(project / "prompts").save(opened.store, prompt)
-    move_label(
-        opened.store,
-        "sentiment",
-        "production",
-        prompt.version,
-        actor="t",
-        reason="r",
-        evidence=None,
-    )
-    key = create_key(opened.store, opened.name, ("write",), "gw").secret
-    quick_busy_timeout(opened.store)
     with (
-        Loopback(create_app([opened])) as server,
-        Client(server.url, api_key=key, spool=spool_dir, **FAST) as client,
+        serve_project(project) as served,
+        Client(served.url, api_key=served.key, spool=spool_dir, **FAST) as client,
     ):
+        quick_busy_timeout(served.store)
         client.get_prompt("sentiment")  # the key is checked (and cached) before the lock
-        with sqlite_write_locked(opened.store):
+        with sqlite_write_locked(served.store):
             done = client.complete("sentiment", {"review": "Great value."})
             assert done.output and done.trace_id
             assert done.raw["trace"]["trace_id"] == done.trace_id
             assert spooled(client, 1).spool_pending == 1
         assert client.flush(15)
-    from prompteur.traces import iter_traces
-
-    (row,) = list(iter_traces(opened.store))
+    (row,) = list(iter_traces(served.store))
     assert row.trace_id == done.trace_id and row.source == "gateway"
     assert row.inputs == {"review": "Great value."} and row.output == done.output
 
@@ -866,9 +839,7 @@ def prompteur(*args: str, env: dict[str, str] | None = None, cwd: Path | None = 
 def test_the_spool_command_shows_drains_and_clears(stub, away, spool_dir) -> None:
     state, url = stub
     state.fail = True
-    client = Client(url, api_key=KEY, spool=spool_dir, **FAST)
-    record(client, 7)
-    client.close(0.2)
+    left_behind(url, spool_dir, 7)
     env = {"PROMPTEUR_URL": url, "PROMPTEUR_API_KEY": KEY}
     shown = prompteur("traces", "spool", "--dir", str(spool_dir), "--json")
     assert shown.returncode == 0, shown.stderr
@@ -888,9 +859,7 @@ def test_the_spool_command_shows_drains_and_clears(stub, away, spool_dir) -> Non
     assert seqs(state.traces) == list(range(7))
     # clear: refused without --yes, then deletes and says how many.
     state.fail = True
-    client = Client(url, api_key=KEY, spool=spool_dir, **FAST)
-    record(client, 4)
-    client.close(0.2)
+    left_behind(url, spool_dir, 4)
     refused = prompteur("traces", "spool", "clear", "--dir", str(spool_dir), env=env)
     assert refused.returncode == 2 and "--yes" in refused.stderr
     cleared = prompteur("traces", "spool", "clear", "--dir", str(spool_dir), "--yes", env=env)
