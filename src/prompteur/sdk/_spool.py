@@ -189,6 +189,7 @@ class Spool:
         self.max_bytes = max_bytes
         self.lock = _DrainLock(self.path.with_name(self.path.name + ".lock"))
         self._conn: sqlite3.Connection | None = None
+        self._inode: int | None = None  # of the file the connection has open
         self._mutex = threading.RLock()
         # Corrupt files moved away: (where, how many traces they held if that was readable).
         self.set_aside: list[tuple[Path, int | None]] = []
@@ -223,6 +224,7 @@ class Spool:
                 self._set_aside(str(exc))
                 continue
             self._conn = conn
+            self._inode = _inode(self.path)
             return conn
         raise AssertionError("unreachable")
 
@@ -295,8 +297,10 @@ class Spool:
     def _fail(self, exc: sqlite3.DatabaseError) -> None:
         if _is_corrupt(exc):
             self._close_conn()
-            with contextlib.suppress(SpoolError):
-                self._set_aside(str(exc))
+            # Unless another process already moved it and started a new one there.
+            if _inode(self.path) == self._inode:
+                with contextlib.suppress(SpoolError):
+                    self._set_aside(str(exc))
         raise SpoolError(f"the spool {self.path}: {exc}") from None
 
     def _close_conn(self) -> None:
@@ -414,6 +418,13 @@ class Spool:
     def info(self) -> SpoolInfo:
         with self._mutex:
             return inspect(self.path)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
