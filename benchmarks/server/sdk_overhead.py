@@ -125,7 +125,11 @@ def main() -> int:
     # The same client against a server that does not answer: every trace is spooled.
     spool = Path(tempfile.mkdtemp(prefix="sdk-bench-spool-"))
     down = Client(
-        f"http://127.0.0.1:{free_port()}", api_key="unused", spool=spool, max_queue=args.calls * 2
+        f"http://127.0.0.1:{free_port()}",
+        api_key="unused",
+        spool=spool,
+        max_queue=args.calls * 2,
+        spool_max_traces=args.calls * (args.rounds + 1),  # spooling only: no cap reached
     )
     try:
         return _bench(client, down, args, where)

@@ -255,7 +255,7 @@ class TraceSender:
         self._by_cap = 0
         self._pending = 0
         self._last_error: str | None = None
-        self._in_flight: list[str] | None = None  # the memory batch being sent now
+        self._in_flight: list[dict[str, Any]] | None = None  # the memory batch being sent
         # An outage: batches go to the spool until it is seen empty. A spool file left by an
         # earlier process is delivered first.
         self._spooling = spool is not None and spool.exists()
@@ -377,53 +377,101 @@ class TraceSender:
                 continue
         return batch
 
-    def _serialise(self, batch: list[Trace | Prebuilt]) -> list[str]:
-        """Each trace as one JSON object (what is sent and spooled); a trace that cannot be
-        serialised is counted and skipped, never the batch."""
+    def _records(self, batch: list[Trace | Prebuilt]) -> list[dict[str, Any]]:
         out = []
         for trace in batch:
             try:
-                record = trace.to_dict()
+                out.append(trace.to_dict())
             except Exception as exc:  # a broken attribute loses one trace, not the batch
                 self._lost("failed", 1, f"cannot record a trace: {exc}")
-                continue
-            try:
-                out.append(_dumps(record))
-            except (TypeError, ValueError, RecursionError) as exc:
-                self._lost("failed", 1, f"cannot serialise a trace: {exc}")
         return out
 
+    def _payloads(self, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+        """Each record as one JSON object (what the spool keeps, and what is split when the
+        server refuses a batch): (the records kept, their JSON). A record that cannot be
+        serialised is counted and skipped, never the batch."""
+        kept, payloads = [], []
+        for record in records:
+            try:
+                payloads.append(_dumps(record))
+            except (TypeError, ValueError, RecursionError) as exc:
+                self._lost("failed", 1, f"cannot serialise a trace: {exc}")
+            else:
+                kept.append(record)
+        return kept, payloads
+
     def _handle(self, batch: list[Trace | Prebuilt]) -> None:
-        payloads = self._serialise(batch)
+        records = self._records(batch)
+        if not records:
+            return
+        error: Exception | None = None
+        if not self._spooling:
+            done, error = self._send_whole(records)
+            if done:
+                return
+        kept, payloads = self._payloads(records)
         if not payloads:
             return
         if self._spooling and self._to_spool(payloads, "earlier traces are still spooled"):
             return
         with self._lock:
-            self._in_flight = payloads
+            self._in_flight = kept
         for attempt in range(self.retries + 1):
-            delivered, refused, error, rest = self._send_all(payloads)
-            with self._lock:
-                if self._in_flight is None:
-                    return  # close() gave up waiting and took this batch
-                self._in_flight = None
-                self._sent += len(delivered)
-            self._refused(refused)
             if error is None:
-                return
+                delivered, refused, error, rest = self._send_all(payloads)
+                with self._lock:
+                    if self._in_flight is None:
+                        return  # close() gave up waiting and took this batch
+                    self._in_flight = None
+                    self._sent += len(delivered)
+                self._refused(refused)
+                if error is None:
+                    return
+                kept = [kept[i] for i in rest]
+                payloads = [payloads[i] for i in rest]
             why = _describe(error)
             with self._lock:
                 self._last_error = why
-            left = [payloads[i] for i in rest]
-            if self._to_spool(left, why, error):
+            if self._to_spool(payloads, why, error):
                 return
             if attempt == self.retries or self._stop.is_set():
-                self._lost("failed", len(left), why)
+                self._lost("failed", len(payloads), why)
                 return
             with self._lock:
-                self._in_flight = payloads = left
+                self._in_flight = kept
+            error = None
             # Waits on the stop event so close() never waits a whole backoff.
             self._stop.wait(min(self.backoff * 2**attempt, 5.0))
+
+    def _send_whole(self, records: list[dict[str, Any]]) -> tuple[bool, Exception | None]:
+        """The usual case, made cheap: the batch as one json.dumps (half the worker's time of
+        one per trace; the worker's time is the caller's, through the GIL). Returns (settled,
+        the error that stopped it): not settled with no error when a trace cannot be
+        serialised or the server refused the batch's content, to be split by the caller."""
+        try:
+            whole = _dumps(records)
+        except (TypeError, ValueError, RecursionError):
+            return False, None
+        with self._lock:
+            self._in_flight = records
+        error: Exception | None = None
+        try:
+            self._send(whole)
+        except Rejected:
+            pass
+        except Exception as exc:  # server down, store locked, key refused: not the traces
+            error = exc
+        else:
+            with self._lock:
+                if self._in_flight is not None:  # else close() took it
+                    self._in_flight = None
+                    self._sent += len(records)
+            return True, None
+        with self._lock:
+            if self._in_flight is None:
+                return True, None  # close() gave up waiting and took this batch
+            self._in_flight = None
+        return False, error
 
     def _send_all(
         self, payloads: list[str]
@@ -632,11 +680,11 @@ class TraceSender:
         if worker is not None:
             worker.join(timeout=max(1.0, self.linger * 4))
             stuck = worker.is_alive()  # in a slow request: its batch is kept below
-        left: list[str] = []
+        records: list[dict[str, Any]] = []
         if stuck:
             with self._lock:
                 taken, self._in_flight = self._in_flight, None
-            left += taken or []
+            records += taken or []
         batch: list[Trace | Prebuilt] = []
         while True:
             try:
@@ -644,7 +692,7 @@ class TraceSender:
             except queue.Empty:
                 break
             self._queue.task_done()
-        left += self._serialise(batch)
+        _, left = self._payloads(records + self._records(batch))
         if left and not self._to_spool(left, "the client closed before delivering them"):
             self._lost("dropped", len(left), "still queued when the client closed")
         if not stuck and self.spool is not None:
