@@ -501,9 +501,9 @@ def spool_main(ctx: typer.Context, folder: DirOpt = None, as_json: JsonOpt = Fal
     if ctx.invoked_subcommand is not None:
         return
     cli = _cli()
-    from .sdk import default_root, find_spools
+    from .sdk import default_spool_folder, find_spools
 
-    root = folder or default_root()
+    root = folder or default_spool_folder()
     found = find_spools(root)
     if as_json:
         cli._print_json({"folder": str(root), "spools": [s.to_dict() for s in found]})

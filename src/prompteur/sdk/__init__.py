@@ -7,7 +7,8 @@ local project. See docs/sdk.md.
 from ._backends import Unavailable
 from ._client import AsyncClient, Client, ClientStats, clear_spool, drain_spool
 from ._handle import Completion, PromptHandle
-from ._spool import SpoolInfo, default_root, find_spools
+from ._spool import SpoolInfo, find_spools
+from ._spool import default_root as default_spool_folder
 from ._tracing import Trace, current_trace
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
     "Unavailable",
     "clear_spool",
     "current_trace",
-    "default_root",
+    "default_spool_folder",
     "drain_spool",
     "find_spools",
 ]
