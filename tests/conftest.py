@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 POSTGRES_ENV = "PROMPTEUR_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(autouse=True)
+def _own_spool_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test's SDK spools traces in a folder of its own, never in the user's cache."""
+    monkeypatch.setenv("PROMPTEUR_SPOOL_DIR", str(tmp_path_factory.mktemp("spool")))
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh `prompteur init` project, made the working folder."""
@@ -27,6 +35,18 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     monkeypatch.delenv("PROMPTEUR_DATABASE_URL", raising=False)
     return root
+
+
+@pytest.fixture
+def away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with no prompteur project (no library fallback unless a test adds
+    one), and no server in the environment."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
+    monkeypatch.delenv("PROMPTEUR_API_KEY", raising=False)
+    return folder
 
 
 @pytest.fixture(scope="session")

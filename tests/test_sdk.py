@@ -145,12 +145,19 @@ class Loopback:
         self.sock.close()
 
 
-@pytest.fixture
-def stub() -> Iterator[tuple[StubState, str]]:
+@contextlib.contextmanager
+def stub_server() -> Iterator[tuple[StubState, str]]:
+    """The stub app on loopback, its `greet` prompt labelled production: (state, url)."""
     state = StubState()
     state.publish("production", "Hello")
     with Loopback(make_app(state)) as server:
         yield state, server.url
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[StubState, str]]:
+    with stub_server() as served:
+        yield served
 
 
 def dead_url() -> str:
@@ -167,17 +174,6 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
-
-
-@pytest.fixture
-def away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder with no prompteur project: no library fallback unless a test adds one."""
-    folder = tmp_path / "elsewhere"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
-    monkeypatch.delenv("PROMPTEUR_API_KEY", raising=False)
-    return folder
 
 
 VERSION_PATH = "/v1/prompts/greet/versions/production"
@@ -357,9 +353,12 @@ def test_the_key_never_shows(stub, away, caplog: pytest.LogCaptureFixture) -> No
     state.fail = True
     with client.trace("greet", {"who": "x"}):
         pass
-    client.flush(5)
-    client.close()
-    assert client.stats().failed == 1
+    client.flush(0.5)
+    client.close(0.2)
+    assert client.stats().spooled == 1  # kept for later, under a hash of the URL and key
+    assert client.spool is not None and KEY not in str(client.spool.path)
+    spooled = b"".join(p.read_bytes() for p in client.spool.path.parent.iterdir())
+    assert b"who" in spooled and KEY.encode() not in spooled
     assert KEY not in caplog.text
     assert KEY not in json.dumps(state.traces)
 
@@ -463,11 +462,12 @@ def test_a_slow_server_never_blocks_the_caller_and_drops_are_counted(
     client.close(timeout=0.5)
     assert time.perf_counter() - started < 5
     final = client.stats()
-    assert final.sent + final.dropped + final.failed == calls
+    # The batch still being sent when the client closed is spooled (sent again later).
+    assert final.sent + final.dropped + final.failed + final.spooled == calls
 
 
-def test_a_dead_server_is_retried_then_counted_as_failed(away) -> None:
-    client = Client(dead_url(), retries=2, backoff=0.05)
+def test_without_a_spool_a_dead_server_is_retried_then_counted_as_failed(away) -> None:
+    client = Client(dead_url(), retries=2, backoff=0.05, spool=False)
     started = time.perf_counter()
     for i in range(10):
         with client.trace("greet", {"i": i}):

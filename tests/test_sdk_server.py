@@ -40,10 +40,20 @@ class Served:
     root: Path
     app: Counting
     server: Loopback
+    store: Any  # the server's own
 
 
 @pytest.fixture
 def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
+    with serve_project(project) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_project(project: Path) -> Iterator[Served]:
+    """The real app over `project` on loopback, its sentiment prompt labelled production, and
+    a write key."""
     from prompteur.config import load_config
     from prompteur.library import Library
     from prompteur.registry import move_label
@@ -51,7 +61,6 @@ def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     from prompteur.server.keys import create_key
     from prompteur.server.projects import open_project
 
-    monkeypatch.delenv("PROMPTEUR_URL", raising=False)
     opened = open_project(project)
     prompt = Library.from_config(load_config(project)).get("sentiment")
     Library(project / "prompts").save(opened.store, prompt)
@@ -67,7 +76,7 @@ def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     key = create_key(opened.store, opened.name, ("write",), "sdk-test").secret
     app = Counting(create_app([opened]))
     with Loopback(app) as server:
-        yield Served(server.url, key, prompt.version, project, app, server)
+        yield Served(server.url, key, prompt.version, project, app, server, opened.store)
 
 
 def test_get_prompt_matches_the_server_and_is_cached(served: Served) -> None:

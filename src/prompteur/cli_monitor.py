@@ -437,3 +437,154 @@ def traces_to_cases(
     )
     if result.added and expected is None:
         console.print("fill in their expected values before the next eval", markup=False)
+
+
+spool_app = typer.Typer(
+    help="The SDK's trace spool: traces an application could not deliver while the server "
+    "was away, kept on disk. `prompteur traces spool` lists the spools.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
+)
+traces_app.add_typer(spool_app, name="spool")
+
+DirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="The spool folder (default: $PROMPTEUR_SPOOL_DIR, else the user's cache folder).",
+    ),
+]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="PROMPTEUR_URL",
+        help="The server the traces go to ($PROMPTEUR_URL); none: the local project's store.",
+    ),
+]
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key",
+        envvar="PROMPTEUR_API_KEY",
+        show_envvar=True,
+        help="The API key they are sent with ($PROMPTEUR_API_KEY; better than this option, "
+        "which other users may see in the process list).",
+    ),
+]
+FileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="One spool file (from `spool show`), sent with this URL and key whatever key it "
+        "was made with: after a key was replaced.",
+    ),
+]
+
+
+def _age(when: float | None) -> str:
+    import time
+
+    if when is None:
+        return "—"
+    seconds = max(0.0, time.time() - when)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+@spool_app.callback()
+def spool_main(ctx: typer.Context, folder: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """List the spools: where their traces go, how many wait, the oldest, and how many the
+    caps dropped. Then `spool drain` delivers one, `spool clear` deletes one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    cli = _cli()
+    from .sdk import default_spool_folder, find_spools
+
+    root = folder or default_spool_folder()
+    found = find_spools(root)
+    if as_json:
+        cli._print_json({"folder": str(root), "spools": [s.to_dict() for s in found]})
+        return
+    console = cli._console()
+    if not found:
+        console.print(f"no spool in {root}", markup=False)
+        return
+    console.print(f"trace spools in {root}:", markup=False)
+    for s in found:
+        console.print(f"  {s.path.name}", markup=False)
+        if s.corrupt:
+            console.print("    corrupt, set aside (kept for a human; never read again)")
+        elif s.error:
+            console.print(f"    cannot be read: {s.error}", markup=False)
+        else:
+            console.print(
+                f"    traces go to {s.target or '?'}: {s.traces} waiting ({s.bytes} bytes), "
+                f"oldest {_age(s.oldest)} ago; {s.dropped} dropped by the caps",
+                markup=False,
+            )
+
+
+@spool_app.command("drain")
+def spool_drain(
+    url: UrlOpt = None,
+    key: KeyOpt = None,
+    folder: DirOpt = None,
+    file: FileOpt = None,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to keep trying while the server does not answer.")
+    ] = 30.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deliver the spool of this server and key (or of the local project) now. Exit code 1
+    when traces are left (the server still does not take them)."""
+    cli = _cli()
+    from .errors import PrompteurError
+
+    try:
+        from .sdk import drain_spool
+
+        stats = drain_spool(url, key, spool=file or folder, timeout=timeout)
+    except PrompteurError as exc:
+        cli._fail(exc)
+    if as_json:
+        cli._print_json(stats.to_dict())
+    else:
+        line = f"delivered {stats.from_spool} trace(s) from the spool; {stats.spool_pending} left"
+        if stats.failed:
+            line += f"; {stats.failed} refused by the server"
+        if stats.spool_pending and stats.last_error:
+            line += f" ({stats.last_error})"
+        cli._console().print(line, markup=False)
+    if stats.spool_pending:
+        raise typer.Exit(1)
+
+
+@spool_app.command("clear")
+def spool_clear(
+    url: UrlOpt = None,
+    key: KeyOpt = None,
+    folder: DirOpt = None,
+    file: FileOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete them.")] = False,
+) -> None:
+    """Delete the spooled traces of this server and key (or of the local project) without
+    delivering them."""
+    cli = _cli()
+    from .errors import PrompteurError, UserError
+
+    try:
+        if not yes:
+            raise UserError(
+                "this deletes traces that were never delivered",
+                field="--yes",
+                hint="add --yes to delete them, or deliver them: prompteur traces spool drain",
+            )
+        from .sdk import clear_spool
+
+        n = clear_spool(url, key, spool=file or folder)
+    except PrompteurError as exc:
+        cli._fail(exc)
+    cli._console().print(f"deleted {n} spooled trace(s)", markup=False)

@@ -23,9 +23,33 @@ class Unavailable(PrompteurError):
     """The server or the store could not answer (down, timed out, 5xx): worth a fallback or
     a retry, unlike a UserError (unknown prompt, bad key), which is final."""
 
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds, when the server said (Retry-After)
+
 
 class Rejected(PrompteurError):
-    """The server refused a batch for good (4xx): retrying would not help."""
+    """The server refused a request for good (4xx): retrying would not help."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# What a server answers when the traces themselves are wrong (invalid, too large): the only
+# refusals that drop a trace. Any other 4xx (a wrong URL, a refused key) is the setup's fault,
+# and the traces wait in the spool until it is fixed.
+CONTENT_REFUSALS = (400, 413, 422)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds; an HTTP date is ignored (the backoff applies)."""
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds < 86_400 else None
 
 
 class Backend(Protocol):
@@ -109,7 +133,9 @@ class HttpBackend:
         except httpx.TransportError as exc:  # connect, read, timeouts, protocol
             raise Unavailable(f"{self.url}: {type(exc).__name__}: {exc}") from None
         if response.status_code in (408, 429) or response.status_code >= 500:
-            raise Unavailable(f"{self.url}{path}: HTTP {response.status_code}")
+            raise Unavailable(
+                f"{self.url}{path}: HTTP {response.status_code}", _retry_after(response)
+            )
         if response.status_code >= 400:
             what = _error_text(response)
             if response.status_code in (401, 403):
@@ -118,7 +144,7 @@ class HttpBackend:
                     field="api_key",
                     hint="check PROMPTEUR_API_KEY and its scope",
                 )
-            raise Rejected(f"HTTP {response.status_code}: {what}")
+            raise Rejected(f"HTTP {response.status_code}: {what}", response.status_code)
         try:
             return response.json()
         except ValueError:
@@ -182,7 +208,16 @@ class HttpBackend:
 
     def send_traces(self, payload: str) -> None:
         body = ('{"traces": ' + payload + "}").encode("utf-8")
-        self._call("POST", "/v1/traces", content=body, headers={"Content-Type": "application/json"})
+        try:
+            self._call(
+                "POST", "/v1/traces", content=body, headers={"Content-Type": "application/json"}
+            )
+        except Rejected as exc:
+            if exc.status in CONTENT_REFUSALS:
+                raise
+            raise Unavailable(f"{self.url}/v1/traces: {exc}") from None
+        except UserError as exc:  # the key was refused: the traces are not at fault
+            raise Unavailable(exc.message) from None
 
     def close(self) -> None:
         self._http.close()

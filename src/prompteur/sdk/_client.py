@@ -28,7 +28,8 @@ from ._backends import (
 )
 from ._handle import Completion, PromptHandle
 from ._snapshot import Snapshot, read_snapshot, write_snapshot
-from ._tracing import Trace, TraceSender, current_trace
+from ._spool import DEFAULT_MAX_BYTES, DEFAULT_MAX_TRACES, SpoolError, open_spool
+from ._tracing import Prebuilt, Trace, TraceSender, current_trace
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -69,10 +70,14 @@ class _Entry:
 
 @dataclass(frozen=True)
 class ClientStats:
-    sent: int  # traces delivered
-    dropped: int  # traces never sent (queue full, or queued at close)
-    failed: int  # traces sent and lost (retries exhausted, or refused)
-    queued: int  # traces waiting now
+    sent: int  # traces delivered (directly or from the spool)
+    dropped: int  # traces never sent and not kept (queue full; no spool to keep them)
+    failed: int  # traces lost for good (refused by the server, not serialisable)
+    queued: int  # traces waiting in memory now
+    spooled: int  # traces written to the spool (the server could not take them then)
+    from_spool: int  # traces delivered from the spool (counted in `sent` too)
+    dropped_by_cap: int  # spooled traces dropped, oldest first, to stay within the caps
+    spool_pending: int  # traces in the spool, as this client last saw it
     fetches: int  # prompt fetches from the server or store (cache misses and refreshes)
     fallbacks: int  # answers served by a fallback (last good, library file, snapshot)
     last_error: str | None = None
@@ -93,6 +98,10 @@ class Client:
     once while one background thread refreshes it (0 turns the cache off). When the server
     cannot answer, `get_prompt` serves the last good copy, else the local library's file, else
     the `snapshot` file, and `handle.source` says which.
+
+    Traces the server (or store) cannot take are kept in a spool on disk and delivered when it
+    answers again: `spool` is its folder (default: $PROMPTEUR_SPOOL_DIR, else the user's cache
+    folder), False for none; bounded by `spool_max_traces` and `spool_max_bytes`.
     """
 
     def __init__(
@@ -111,8 +120,12 @@ class Client:
         linger: float = 0.25,
         retries: int = 3,
         backoff: float = 0.2,
+        backoff_max: float = 30.0,
         warn_every: int = 1000,
         flush_at_exit: float = 2.0,
+        spool: str | Path | bool | None = None,
+        spool_max_traces: int = DEFAULT_MAX_TRACES,
+        spool_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if cache_ttl < 0:
             raise UserError("must be 0 (no cache) or more", field="cache_ttl")
@@ -129,14 +142,12 @@ class Client:
             with contextlib.suppress(UserError):
                 self._project = find_project(None)
         self._backend: Backend
+        key = api_key or os.environ.get(KEY_ENV) or None
         if self.url is not None:
             if not self.url.startswith(("http://", "https://")):
                 raise UserError(f"not an http(s) URL: {self.url!r}", field="url")
             self._backend = HttpBackend(
-                self.url,
-                api_key or os.environ.get(KEY_ENV) or None,
-                timeout=timeout,
-                complete_timeout=complete_timeout,
+                self.url, key, timeout=timeout, complete_timeout=complete_timeout
             )
         else:
             if self._project is None:
@@ -151,6 +162,12 @@ class Client:
                         "a prompteur.toml",
                     )
             self._backend = LocalBackend(self._project)
+        self.spool = open_spool(
+            spool,
+            *_spool_target(self.url, key, self._project),
+            max_traces=spool_max_traces,
+            max_bytes=spool_max_bytes,
+        )
         self._snapshot_path = Path(snapshot) if snapshot is not None else None
         self._snapshot: Snapshot | None = None
         if self._snapshot_path is not None and self._snapshot_path.exists():
@@ -167,7 +184,9 @@ class Client:
             linger=linger,
             retries=retries,
             backoff=backoff,
+            backoff_max=backoff_max,
             warn_every=warn_every,
+            spool=self.spool,
         )
         self._closed = False
         # Bound to this sender, not to the client, so a forgotten client can still be
@@ -337,7 +356,13 @@ class Client:
             raise UserError("give a label or a version, not both", field="version")
         values = dict(inputs or {})
         if self.url is not None:
-            return self._backend.complete(name, values, label, version, model)
+            done = self._backend.complete(name, values, label, version, model)
+            unstored = (done.raw or {}).get("trace")
+            if isinstance(unstored, dict):
+                # The server answered but could not store its trace: delivered from here, like
+                # any trace (spooled if need be; the server stores it once).
+                self._sender.submit(Prebuilt(unstored))
+            return done
         trace = Trace(self._sender, name, values, label=label)
         with trace:
             done = self._backend.complete(name, values, label, version, model)
@@ -463,14 +488,29 @@ class Client:
         s = self._sender.stats()
         with self._lock:
             fetches, fallbacks = self._fetches, self._fallbacks
-        return ClientStats(s.sent, s.dropped, s.failed, s.queued, fetches, fallbacks, s.last_error)
+        return ClientStats(
+            s.sent,
+            s.dropped,
+            s.failed,
+            s.queued,
+            s.spooled,
+            s.from_spool,
+            s.dropped_by_cap,
+            s.spool_pending,
+            fetches,
+            fallbacks,
+            s.last_error,
+        )
 
     def flush(self, timeout: float | None = 5.0) -> bool:
-        """Send the queued traces; True when all were settled within `timeout` seconds."""
+        """Send the queued traces and the spooled ones; True when all were delivered (or
+        counted lost) within `timeout` seconds."""
         return self._sender.flush(timeout)
 
     def close(self, timeout: float | None = 5.0) -> bool:
-        """Flush (up to `timeout`), stop the worker and release connections and the store."""
+        """Flush (up to `timeout`), stop the worker and release connections and the store.
+        What is not delivered by then stays in the spool for the next process; True when
+        nothing was left."""
         if self._closed:
             return True
         with self._lock:
@@ -485,6 +525,58 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _spool_target(
+    url: str | None, key: str | None, project: Config | None
+) -> tuple[str, str | None]:
+    """Whom a spool's traces are for: the server and the key they are sent with, or the
+    local project's store."""
+    if url is not None:
+        return url, key
+    return (project.database_url if project is not None else ""), None
+
+
+def drain_spool(
+    url: str | None = None,
+    api_key: str | None = None,
+    *,
+    spool: str | Path | None = None,
+    project: str | Path | None = None,
+    timeout: float = 30.0,
+) -> ClientStats:
+    """Deliver a spool now (`prompteur traces spool drain`): the one of `url` and `api_key`
+    (or of the local project) in the folder `spool` (default: the usual one), or the spool
+    file `spool` names. Returns the client's stats: `from_spool` delivered, `spool_pending`
+    left."""
+    client = Client(url, api_key, project, spool=spool if spool is not None else True)
+    client.close(timeout)
+    return client.stats()
+
+
+def clear_spool(
+    url: str | None = None,
+    api_key: str | None = None,
+    *,
+    spool: str | Path | None = None,
+    project: str | Path | None = None,
+) -> int:
+    """Delete the traces of a spool without delivering them; returns how many there were."""
+    url = (url or os.environ.get(URL_ENV) or "").rstrip("/") or None
+    key = api_key or os.environ.get(KEY_ENV) or None
+    config = find_project(project) if url is None else None
+    if url is None and config is None:
+        raise UserError("no server URL and no prompteur project here", field="url")
+    opened = open_spool(spool if spool is not None else True, *_spool_target(url, key, config))
+    assert opened is not None
+    if not opened.exists():
+        return 0
+    try:
+        return opened.clear()
+    except SpoolError as exc:
+        raise UserError(str(exc), file=opened.path) from None
+    finally:
+        opened.close()
 
 
 def _take_result(trace: Trace, result: Any) -> None:

@@ -194,6 +194,13 @@ class AuthMiddleware:
             )
             await response(scope, receive, send)
             return
+        except Exception as exc:  # the key lookup needs the store
+            from .errors import store_outage, store_unavailable
+
+            if not store_outage(exc):
+                raise
+            await store_unavailable(exc)(scope, receive, send)
+            return
         scope.setdefault("state", {})[_STATE_KEY] = principal
         # The bounds of the caller's project hold for everything this request parses or
         # renders (a context variable: it follows the request into worker threads).

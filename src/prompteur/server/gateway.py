@@ -3,6 +3,7 @@ record the call as a trace, answer with the output. The client never holds a pro
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from datetime import UTC, datetime
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from .. import traces
 from ..errors import UserError
 from .deps import Principal, require
-from .errors import ApiError, user_error
+from .errors import ApiError, store_outage, user_error
 from .routes_prompts import NOT_FOUND, PromptName
 from .schemas import CompleteIn, CompleteOut, ErrorOut, UsageOut
 from .versions import parsed, resolve_or_404
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from ..prompt import Prompt
     from ..store import VersionInfo
 
+log = logging.getLogger("prompteur.server")
 router = APIRouter(prefix="/v1/prompts", tags=["gateway"])
 DEFAULT_LABEL = "production"
 
@@ -83,8 +86,7 @@ async def complete(
     if error is not None:
         error = _redact(error, principal.config, model_id)
     cost = cost_of(model_id, response.usage, principal.config) if response else None
-    trace_id = await run_in_threadpool(
-        _record,
+    trace = _trace(
         principal,
         info.name,
         info.version,
@@ -97,6 +99,16 @@ async def complete(
         cost,
         started,
     )
+    unstored = None
+    try:
+        await run_in_threadpool(traces.record, principal.store, [trace])
+    except Exception as exc:
+        if not store_outage(exc):
+            raise
+        # The call happened and its answer is worth more than the store's hiccup: the trace
+        # goes back with it, for the client to deliver later (the SDK does).
+        log.warning("gateway: trace %s not stored: %s", trace.trace_id, type(exc).__name__)
+        unstored = trace.model_dump(mode="json", exclude_none=True)
     if response is None:
         raise ApiError(502, error or "the model provider failed", field="model")
     return CompleteOut(
@@ -111,7 +123,8 @@ async def complete(
         ),
         latency_ms=round(latency_ms, 2),
         cost_usd=cost,
-        trace_id=trace_id,
+        trace_id=str(trace.trace_id),
+        trace=unstored,
     )
 
 
@@ -140,7 +153,7 @@ def _redact(text: str, config: Config, model_id: str) -> str:
     return redact(text, os.environ.get(env) if env else None)
 
 
-def _record(
+def _trace(
     principal: Principal,
     name: str,
     version: str,
@@ -152,34 +165,26 @@ def _record(
     latency_ms: float,
     cost: float | None,
     started: datetime,
-) -> str:
-    from .. import traces
+) -> traces.TraceIn:
     from ..traces.model import new_span_id, new_trace_id
 
-    trace_id = new_trace_id()
     usage = response.usage if response else None
-    traces.record(
-        principal.store,
-        [
-            traces.TraceIn(
-                prompt=name,
-                version=version,
-                label=label,
-                model=model_id,
-                operation="chat",
-                inputs=dict(inputs),
-                output=response.text if response else None,
-                error=error,
-                latency_ms=round(latency_ms, 3),
-                tokens_in=usage.input_tokens if usage else None,
-                tokens_out=usage.output_tokens if usage else None,
-                cost=cost,
-                started_at=started,
-                trace_id=trace_id,
-                span_id=new_span_id(),
-                metadata={"project": principal.project, "key_id": principal.key_id},
-                source="gateway",
-            )
-        ],
+    return traces.TraceIn(
+        prompt=name,
+        version=version,
+        label=label,
+        model=model_id,
+        operation="chat",
+        inputs=dict(inputs),
+        output=response.text if response else None,
+        error=error,
+        latency_ms=round(latency_ms, 3),
+        tokens_in=usage.input_tokens if usage else None,
+        tokens_out=usage.output_tokens if usage else None,
+        cost=cost,
+        started_at=started,
+        trace_id=new_trace_id(),
+        span_id=new_span_id(),
+        metadata={"project": principal.project, "key_id": principal.key_id},
+        source="gateway",
     )
-    return trace_id

@@ -167,6 +167,11 @@ class CompleteOut(BaseModel):
     latency_ms: float
     cost_usd: float | None
     trace_id: str
+    trace: dict[str, Any] | None = Field(
+        default=None,
+        description="Only when the store could not record the call: its trace, to send to "
+        "POST /v1/traces once the store is back (the SDK does; a trace is stored once).",
+    )
 
 
 class RunOut(BaseModel):

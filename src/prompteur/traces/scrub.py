@@ -92,3 +92,27 @@ def _is_header_pair(value: Any) -> bool:
 def _scrub_header_pair(value: Any) -> list[Any]:
     # Headers often travel as [name, value] pairs rather than a mapping.
     return [value[0], REDACTED]
+
+
+def scrub_payload(payload: str) -> str:
+    """One trace as JSON (TraceIn's fields) without its secrets, as the store would keep it:
+    for a client that must write traces to disk before the server sees them. Most traces
+    hold nothing secret-shaped and come back unchanged without being parsed."""
+    if not (_MAYBE.search(payload) or _SECRET_NAME.search(payload)):
+        return payload
+    import json
+
+    try:
+        record = json.loads(payload)
+    except ValueError:
+        return scrub_text(payload)
+    if not isinstance(record, dict):
+        return scrub_text(payload)
+    for name in ("output", "error"):
+        if isinstance(record.get(name), str):
+            record[name] = scrub_text(record[name])
+    if "inputs" in record:
+        record["inputs"] = scrub_value(record["inputs"])
+    if "metadata" in record:
+        record["metadata"] = scrub_value(record["metadata"], by_name=True)
+    return json.dumps(record, ensure_ascii=False)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Select, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..errors import UserError
 from ..store.tables import utcnow
@@ -98,9 +99,24 @@ def record(store: Store, traces: list[TraceIn]) -> int:
         return 0
     now = utcnow()
     rows = [to_row(t, now) for t in traces]
-    with store.engine.begin() as conn:
-        conn.execute(_insert_ignore(store.engine.dialect.name), rows)
-    return len(rows)
+    statement = _insert_ignore(store.engine.dialect.name)
+    for attempt in range(_DEADLOCK_RETRIES + 1):
+        try:
+            with store.engine.begin() as conn:
+                conn.execute(statement, rows)
+        except OperationalError as exc:
+            # Two requests carrying the same spans in different orders (a batch retried while
+            # its first try still runs) can each wait on the other's row: PostgreSQL aborts one
+            # transaction whole, and trying it again skips what the other stored.
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if attempt == _DEADLOCK_RETRIES or sqlstate not in ("40P01", "40001"):
+                raise
+            continue
+        return len(rows)
+    raise AssertionError("unreachable")
+
+
+_DEADLOCK_RETRIES = 3
 
 
 # ---- reading --------------------------------------------------------------------------------
