@@ -277,7 +277,7 @@ class Runner:
     def _prepare(self, item: WorkItem) -> _Job:
         job = _Job(item, self._version(item.prompt))
         try:
-            job.request = item.prompt.request(item.case.inputs, params=self.params)
+            job.request = item.prompt.request(item.case.inputs, params=self.params, strict=True)
         except UserError as exc:
             job.error = f"render: {exc.render()}"
             return job

@@ -41,6 +41,14 @@ def providers() -> list[Provider]:
     return list(_PROVIDERS.values())
 
 
+def provider_names() -> list[str]:
+    return list(_PROVIDERS)
+
+
+def known_provider(name: str) -> bool:
+    return name in _PROVIDERS
+
+
 for _p in (
     Provider(
         "local",
