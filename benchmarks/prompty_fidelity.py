@@ -198,7 +198,9 @@ def run(dirs: list[Path]) -> list[Outcome]:
     paths = files(dirs)
     os.environ.update(_placeholders(paths))
     _register_nunjucks()
-    return [compare(p, str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)) for p in paths]
+    return [
+        compare(p, str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)) for p in paths
+    ]
 
 
 def main() -> None:

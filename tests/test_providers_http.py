@@ -830,3 +830,122 @@ def test_key_absent_from_cli_json_and_store(
     stored = b"".join(p.read_bytes() for p in (project / ".prompteur").rglob("*") if p.is_file())
     assert stored, "the run was recorded"
     assert_no_key(ok.output, refused.output, stored.decode("utf-8", "replace"))
+
+
+# ---- tools and content parts (Prompty's tools:, image/file inputs) -----------------------
+
+
+def _tools_prompt(provider: str, model: str, extra: str = "{user: u1}") -> Request:
+    from prompteur.prompt import parse_prompt
+
+    text = f"""---
+model: {{id: {model}, provider: {provider}, options: {{topK: 5, additionalProperties: {extra}}}}}
+inputs:
+  - {{name: picture, kind: image}}
+tools:
+  - name: get_weather
+    kind: function
+    description: Weather of a city
+    parameters:
+      - {{name: city, kind: string, required: true}}
+---
+system:
+Use tools.
+user:
+What is in the picture?
+{{{{picture}}}}
+"""
+    return parse_prompt(text).request({"picture": "https://img.test/cat.png"})
+
+
+def test_openai_tools_and_image_parts_on_the_wire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    call = {"id": "call_1", "type": "function"}
+    call["function"] = {"name": "get_weather", "arguments": '{"city": "Paris"}'}  # type: ignore[assignment]
+    reply = {
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 3},
+    }
+    with LoopbackServer(lambda req: Reply(200, reply)) as server:
+        config = config_with(tmp_path, openai=ProviderSection(base_url=server.url + "/v1"))
+        r = generate(get_model("openai:gpt-4o", config), _tools_prompt("openai", "gpt-4o"))
+    (sent,) = server.requests
+    body = sent.json
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather of a city",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
+            },
+        }
+    ]
+    assert body["messages"][1] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is in the picture?"},
+            {"type": "image_url", "image_url": {"url": "https://img.test/cat.png"}},
+        ],
+    }
+    assert body["user"] == "u1" and "top_k" not in body  # OpenAI refuses top_k
+    assert r.finish_reason == "tool_calls"
+    assert r.tool_calls == (
+        {"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
+    )
+
+
+def test_anthropic_tools_and_image_blocks(
+    tmp_path: Path, fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    config = config_with(tmp_path, anthropic=ProviderSection(base_url=fake_anthropic.url))
+    model = get_model("anthropic:claude-test-1", config)
+    r = generate(model, _tools_prompt("anthropic", "claude-test-1", "{metadata: {user_id: u1}}"))
+    body = fake_anthropic.requests[-1].json
+    assert body["tools"] == [
+        {
+            "name": "get_weather",
+            "description": "Weather of a city",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        }
+    ]
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in the picture?"},
+                {"type": "image", "source": {"type": "url", "url": "https://img.test/cat.png"}},
+            ],
+        }
+    ]
+    assert body["top_k"] == 5 and body["metadata"] == {"user_id": "u1"}
+    assert r.finish_reason == "tool_calls"
+    assert r.tool_calls == ({"id": "toolu_01", "name": "get_weather", "arguments": "{}"},)
+
+
+def test_embedded_model_refuses_tools_and_media() -> None:
+    from prompteur.models.local import LocalModel
+
+    model = LocalModel("local", Path("/nonexistent.gguf"))
+    with_tools = _tools_prompt("openai", "gpt-4o")
+    with pytest.raises(BadRequestError, match="cannot call tools"):
+        model._prepare(None, with_tools)
+    media = Request(with_tools.messages, Params())
+    with pytest.raises(BadRequestError, match="text only"):
+        model._prepare(None, media)

@@ -191,9 +191,7 @@ def resolve_references(data: Any, ctx: Context, loc: Loc = ()) -> Any:
                         "read one",
                         here,
                         hint="a secret placed in a prompt would reach the model, the store and "
-                        "the logs; put it under model.connection (apiKey: ${env:"
-                        + name
-                        + "})",
+                        "the logs; put it under model.connection (apiKey: ${env:" + name + "})",
                     )
                 value = resolve_env(value, ctx, here)
                 if looks_secret(name, value):
@@ -304,7 +302,9 @@ def _named(data: Any, ctx: Context, loc: Loc, scalar_key: str) -> list[tuple[Loc
                     here,
                     hint=f"write the list form ({dotted(loc)}: - name: {k} …) or a mapping",
                 )
-            out.append((here, {"name": k, **v} if isinstance(v, dict) else {"name": k, scalar_key: v}))
+            out.append(
+                (here, {"name": k, **v} if isinstance(v, dict) else {"name": k, scalar_key: v})
+            )
         return out
     if isinstance(data, list):
         return [((*loc, i), item) for i, item in enumerate(data)]
@@ -338,8 +338,7 @@ def _property(item: Any, ctx: Context, loc: Loc, *, top: bool) -> dict[str, Any]
     if not isinstance(kind, str) or not kind.strip():
         if "type" in item and "kind" not in item:
             raise ctx.error(
-                "`type:` is Prompty v1; Prompty 2 reads `kind:` and refuses a property without "
-                "it",
+                "`type:` is Prompty v1; Prompty 2 reads `kind:` and refuses a property without it",
                 (*loc, "type"),
                 hint=f"write kind: {item['type']}",
             )
@@ -588,7 +587,9 @@ def normalise(data: Any, ctx: Context) -> dict[str, Any]:
             ref = reference(conn)
             if ref is not None and ref[0] == "file":
                 conn = read_file_reference(ref[1], ctx, ("model", "connection"))
-            _check_trust(_connection(conn, ctx, ("model", "connection")), ctx, ("model", "connection"))
+            _check_trust(
+                _connection(conn, ctx, ("model", "connection")), ctx, ("model", "connection")
+            )
         if "options" in model and not isinstance(model["options"], dict):
             raise ctx.error("model.options must be a mapping", ("model", "options"))
         out["model"] = model

@@ -585,9 +585,7 @@ def _mustache_check(prompt: Prompt) -> None:
     try:
         list(chevron.tokenizer.tokenize(prompt.body))
     except chevron.ChevronError as exc:
-        raise UserError(
-            f"template syntax error: {exc}", file=prompt.source, field="body"
-        ) from None
+        raise UserError(f"template syntax error: {exc}", file=prompt.source, field="body") from None
 
 
 def _template_line(prompt: Prompt, tb: Any) -> int | None:
