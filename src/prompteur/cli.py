@@ -375,7 +375,7 @@ def _prompt_row(p: Prompt) -> dict[str, Any]:
         "description": p.meta.description,
         "tags": p.meta.tags,
         "domain": p.meta.domain,
-        "model": p.model_id,
+        "model": p.model_id or p.model_name,
         "targets": p.meta.targets,
         "path": str(p.path) if p.path else None,
         "inputs": list(p.meta.inputs),
@@ -397,7 +397,7 @@ def _print_prompts(prompts: list[Prompt], as_json: bool, title: str) -> None:
             p.short_version,
             ", ".join(p.meta.tags),
             p.meta.domain or "",
-            p.model_id or "",
+            p.model_id or p.model_name or "",
             p.meta.description or "",
         )
     _console().print(table)
