@@ -131,7 +131,7 @@ def test_our_starter_prompts_render_the_same_in_prompty(
 def test_v1_file_model_parameters_and_sample(tmp_path: Path) -> None:
     p = load_prompt(OURS / "v1_sample.prompty")
     assert p.name == "Basic Prompt" and p.meta.authors == ["sethjuarez", "jietong"]
-    assert p.model_name == "gpt-35-turbo" and p.model_id == "openai:gpt-35-turbo"
+    assert p.model_name == "gpt-35-turbo" and p.model_id == "azure_openai:gpt-35-turbo"
     assert p.params.max_tokens == 3000 and p.params.stop == ["###"]
     assert p.meta.sample["firstName"] == "Jane"
     # the connection keeps its `${env:}` text: read when a model is called, never before

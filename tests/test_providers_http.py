@@ -949,3 +949,122 @@ def test_embedded_model_refuses_tools_and_media() -> None:
     media = Request(with_tools.messages, Params())
     with pytest.raises(BadRequestError, match="text only"):
         model._prepare(None, media)
+
+
+# ---- Azure OpenAI (Prompty's home) -------------------------------------------------------
+
+AZURE_KEY = "azureSECRETkey0123456789"
+AZURE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.entraSECRETtoken"
+
+
+def _azure(deployments: set[str], version: str = "2024-10-21") -> Callable[[Recorded], Reply]:
+    """Azure OpenAI's chat completions as documented: deployment in the path, api-version in
+    the query, `api-key` (or an Entra ID bearer token); 401 and 404 bodies in its format."""
+
+    def handle(req: Recorded) -> Reply:
+        from urllib.parse import parse_qs, urlsplit
+
+        url = urlsplit(req.path)
+        parts = url.path.split("/")
+        if parts[:3] != ["", "openai", "deployments"] or parts[4:] != ["chat", "completions"]:
+            return Reply(404, {"error": {"code": "404", "message": "Resource not found"}})
+        if parse_qs(url.query).get("api-version") != [version]:
+            return Reply(400, {"error": {"code": "BadRequest", "message": "bad api-version"}})
+        auth = req.headers.get("api-key") == AZURE_KEY or (
+            req.headers.get("authorization") == f"Bearer {AZURE_TOKEN}"
+        )
+        if not auth:
+            return Reply(401, {"error": {"code": "401", "message": "Access denied: bad key"}})
+        if parts[3] not in deployments:
+            return Reply(
+                404, {"error": {"code": "DeploymentNotFound", "message": "no such deployment"}}
+            )
+        return Reply(200, _chat_completion("Bonjour"))
+
+    return handle
+
+
+def test_azure_openai_deployment_key_and_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
+    with LoopbackServer(_azure({"gpt-4o-prod"})) as server:
+        config = config_with(tmp_path, azure_openai=ProviderSection(base_url=server.url))
+        r = generate(get_model("azure_openai:gpt-4o-prod", config), chat(("user", "Salut")))
+        # the endpoint from the environment, as Azure's own SDK reads it
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", server.url)
+        generate(get_model("azure_openai:gpt-4o-prod"), chat(("user", "Salut"), max_tokens=3))
+        missing = raises(get_model("azure_openai:nope", config), chat(("user", "x")))
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", "wrong")
+        denied = raises(get_model("azure_openai:gpt-4o-prod", config), chat(("user", "x")))
+    first, second, *_ = server.requests
+    assert first.path == "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
+    assert first.headers["api-key"] == AZURE_KEY and "authorization" not in first.headers
+    assert first.json == {"messages": [{"role": "user", "content": "Salut"}]}
+    assert second.json["max_tokens"] == 3
+    assert r.text == "Bonjour" and r.model == "azure_openai:gpt-4o-prod"
+    assert (
+        isinstance(missing, BadRequestError)
+        and "DeploymentNotFound" not in str(missing)
+        or ("no such deployment" in str(missing))
+    )
+    assert isinstance(denied, AuthError)
+    assert_no_key(str(missing), str(denied))
+
+
+def test_azure_openai_entra_token_and_api_version_from_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", AZURE_TOKEN)
+    with LoopbackServer(_azure({"d1"}, version="2025-01-01-preview")) as server:
+        section = ProviderSection(base_url=server.url, api_version="2025-01-01-preview")
+        config = config_with(tmp_path, azure_openai=section)
+        r = generate(get_model("azure_openai:d1", config), chat(("user", "x")))
+    (sent,) = server.requests
+    assert (
+        sent.headers["authorization"] == f"Bearer {AZURE_TOKEN}" and "api-key" not in sent.headers
+    )
+    assert r.text == "Bonjour"
+    monkeypatch.delenv("AZURE_OPENAI_AD_TOKEN")
+    with pytest.raises(UserError, match="no API key") as e:
+        get_model("azure_openai:d1", config)
+    assert "AZURE_OPENAI_API_KEY" in (e.value.hint or "")
+
+
+def test_prompty_azure_connection_maps_to_the_provider_and_its_endpoint_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Prompty file's connection names the endpoint and the key's variable: both travel in
+    the model id; the key goes to that endpoint only when the project allows it."""
+    from prompteur.ask import choose_model
+    from prompteur.prompt import load_prompt
+
+    monkeypatch.setenv("MY_AZURE_KEY", AZURE_KEY)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", "http://127.0.0.1:*")
+    with LoopbackServer(_azure({"chat-deploy"})) as server:
+        path = tmp_path / "azure.prompty"
+        path.write_text(
+            "---\nname: azure\nmodel:\n  id: chat-deploy\n  provider: azure\n  connection:\n"
+            f"    kind: key\n    endpoint: {server.url}\n    apiKey: ${{env:MY_AZURE_KEY}}\n"
+            "inputs:\n  - name: q\n    kind: string\n    default: Salut\n---\nuser:\n{{q}}\n",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", server.url)  # Prompty's own rule
+        prompt = load_prompt(path)
+        assert prompt.model_id == f"azure_openai:chat-deploy@{server.url}#MY_AZURE_KEY"
+        bare = config_with(tmp_path)
+        model_id = choose_model(bare, prompt, None)
+        with pytest.raises(UserError, match="names its own endpoint") as e:
+            get_model(model_id, bare)  # not the project's endpoint: the key stays here
+        assert "allowed_endpoints" in (e.value.hint or "")
+        allowed = config_with(
+            tmp_path, azure_openai=ProviderSection(allowed_endpoints=[server.url])
+        )
+        r = generate(get_model(model_id, allowed), prompt.request())
+    (sent,) = server.requests
+    assert sent.headers["api-key"] == AZURE_KEY
+    assert sent.path.startswith("/openai/deployments/chat-deploy/chat/completions?")
+    assert r.text == "Bonjour"

@@ -84,7 +84,13 @@ _FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
 _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
 _MAX_REPEAT = 1_000_000
-_MODEL_ALIASES = {"azure": "openai", "azure_openai": "openai", "foundry": "openai"}
+# Prompty's provider names → ours. Foundry's and Azure's executors both call Azure OpenAI.
+_MODEL_ALIASES = {
+    "azure": "azure_openai",
+    "foundry": "azure_openai",
+    "serverless": "openai-compatible",
+}
+_AZURE_HOSTS = (".openai.azure.com", ".services.ai.azure.com", ".cognitiveservices.azure.com")
 
 
 @dataclass(frozen=True)
@@ -130,18 +136,21 @@ class Prompt:
 
     @property
     def model_id(self) -> str | None:
-        """`provider:model` when the file says which provider, else None (a bare model name is
-        resolved at call time: see `resolved_model_id`)."""
+        """`provider:model` when the file says which provider (or its connection's endpoint
+        does), else None: a bare model name is resolved at call time (`resolved_model_id`)."""
         spec = self.meta.model
         if spec is None or not spec.id:
             return None
-        return qualify(spec.id, spec.provider)
+        return connection_model_id(spec, resolve=False)
 
     def resolved_model_id(self, config: Config | None) -> str | None:
-        """The model to call for this prompt: its own, else a bare model name through the
+        """The model to call for this prompt: its own (with its connection's endpoint, read
+        now from the environment when the file says so), else a bare model name through the
         project's default provider (the embedded model when that is `local`), else None."""
-        if self.model_id:
-            return self.model_id
+        spec = self.meta.model
+        own = connection_model_id(spec, resolve=True) if spec and spec.id else None
+        if own:
+            return own
         name = self.model_name
         if not name:
             return None
@@ -262,6 +271,59 @@ class Prompt:
             params=self.params.merged(params),
             tools=self.tools,
         )
+
+
+def connection_model_id(spec: ModelSpec, *, resolve: bool) -> str | None:
+    """Our model id for a file's `model:` and its connection (Prompty's `connection` or v1's
+    `configuration`): the provider, and for Azure or an OpenAI-compatible server the endpoint
+    and the key's variable, in the id — so that the rule on endpoints sees them.
+
+    `resolve`: read `${env:}` endpoints now (call time); at load they are left out.
+    """
+    import os
+
+    from .frontmatter import env_reference
+
+    assert spec.id
+    conn = spec.connection or {}
+    if conn.get("kind") == "reference":
+        conn = {}  # a client registered in code, in Prompty: nothing here to map
+    url: str | None = None
+    raw = conn.get("endpoint") or conn.get("azure_endpoint") or conn.get("base_url")
+    ambient = False
+    if isinstance(raw, str):
+        env = env_reference(raw)
+        if env is None:
+            url = raw
+        elif env[0] == "AZURE_OPENAI_ENDPOINT":
+            ambient = True  # what the Azure provider reads itself
+        elif resolve:
+            url = os.environ.get(env[0]) or env[1] or None
+    key = conn.get("apiKey") or conn.get("api_key")
+    key_var = env_reference(key)[0] if isinstance(key, str) and env_reference(key) else None
+    provider = spec.provider if spec.provider not in (None, "", "*") else None
+    provider = _MODEL_ALIASES.get(provider, provider) if provider else None
+    if provider is None and url:
+        host = (url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]).lower()
+        if host.endswith(_AZURE_HOSTS):
+            provider = "azure_openai"
+        elif host != "api.openai.com" and host != "api.anthropic.com":
+            provider = "openai-compatible"
+        else:
+            provider = "openai" if host == "api.openai.com" else "anthropic"
+    if provider is None and ambient:
+        provider = "azure_openai"
+    if provider == "azure_openai":
+        name = spec.id.removeprefix("azure_openai:")
+        own_key = f"#{key_var}" if key_var and key_var != "AZURE_OPENAI_API_KEY" else ""
+        return f"azure_openai:{name}{'@' + url if url else ''}{own_key}"
+    if provider == "openai-compatible" or (provider == "openai" and url and not _is_openai(url)):
+        return f"openai-compatible:{spec.id}@{url}" if url else None
+    return qualify(spec.id, provider)
+
+
+def _is_openai(url: str) -> bool:
+    return url.rstrip("/") in ("https://api.openai.com/v1", "https://api.openai.com")
 
 
 def qualify(model_id: str, provider: str | None) -> str | None:

@@ -67,7 +67,7 @@ class OpenAICompatModel(HTTPModel):
             "stop": "stop",
             "seed": "random_seed" if self.provider == "mistral" else "seed",
         }
-        if self.provider != "openai":
+        if self.provider not in ("openai", "azure_openai"):
             names["top_k"] = "top_k"  # vLLM, llama.cpp and Ollama read it; OpenAI refuses it
         names |= {
             "frequency_penalty": "frequency_penalty",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,15 @@ for _p in (
         description="Ollama on this machine",
     ),
     Provider(
+        "azure_openai",
+        "prompteur.models.azure_openai:make",
+        None,  # the resource's endpoint: prompteur.toml, else AZURE_OPENAI_ENDPOINT
+        "AZURE_OPENAI_API_KEY",
+        key_required=False,  # or an Entra ID token: checked when the model is made
+        description="Azure OpenAI deployments: DEPLOYMENT, DEPLOYMENT@https://RESOURCE.openai"
+        ".azure.com",
+    ),
+    Provider(
         "openai-compatible",
         "prompteur.models.openai_compat:make",
         None,
@@ -110,6 +120,13 @@ class ModelRef:
     name: str  # provider-side model name ("" for the embedded default)
     base_url: str | None
     id: str
+    # The endpoint came with the id (a prompt file's connection), not from the project.
+    inline: bool = False
+    # The variable a prompt file's connection names for the key (`apiKey: ${env:NAME}`).
+    key_env: str | None = None
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 MAX_MODEL_ID = 2048
@@ -143,7 +160,26 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
         )
     name = rest
     url: str | None = None
-    if provider.name == "openai-compatible":
+    named_key: str | None = None
+    if provider.name == "azure_openai":
+        # DEPLOYMENT[@ENDPOINT][#KEY_VARIABLE]: what a Prompty connection names, in the id so
+        # that whoever calls the model sees which endpoint the key would go to.
+        name, _, named_key = rest.partition("#")
+        name, at, url = name.partition("@")
+        if (
+            (at and not url.startswith(("http://", "https://")))
+            or not name
+            or (named_key and not _ENV_NAME.match(named_key))
+        ):
+            raise UserError(
+                f"unknown model id '{model_id}'",
+                field="model",
+                hint="write azure_openai:DEPLOYMENT or azure_openai:DEPLOYMENT@https://RESOURCE"
+                ".openai.azure.com",
+            )
+        url = url or None
+        named_key = named_key or None
+    elif provider.name == "openai-compatible":
         name, at, url = rest.rpartition("@")
         if not at or not name or not url.startswith(("http://", "https://")):
             raise UserError(
@@ -157,9 +193,44 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
             field="model",
             hint=f"write {provider.name}:MODEL",
         )
+    inline = url is not None and provider.name != "openai-compatible"
     if url is None:
         url = base_url(provider, config)
-    return ModelRef(provider=provider, name=name, base_url=url, id=model_id)
+    return ModelRef(provider, name, url, model_id, inline=inline, key_env=named_key)
+
+
+def endpoint_allowed(provider: Provider, url: str, config: Config | None) -> bool:
+    """Whether a provider's key may go to `url`, an endpoint that came with a model id (a
+    prompt file's connection) rather than from the project: only when it is the endpoint the
+    project configures for that provider, its built-in one, or one of the project's
+    `allowed_endpoints` for it (`https://*.example.com` for a domain's hosts).
+
+    The one place that decides it; the server's stricter rule (no inline endpoint from a
+    request at all) builds on it.
+    """
+    from urllib.parse import urlsplit
+
+    def origin(u: str) -> tuple[str, str, int | None] | None:
+        try:
+            parts = urlsplit(u.strip())
+            return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+        except ValueError:
+            return None
+
+    target = origin(url)
+    if target is None or target[0] not in ("http", "https") or not target[1] or "\\" in url:
+        return False
+    known = [base_url(provider, config)]
+    if config is not None:
+        known += config.provider(provider.name).allowed_endpoints
+    for entry in filter(None, known):
+        allowed = origin(entry)
+        if allowed is None or (allowed[0], allowed[2]) != (target[0], target[2]):
+            continue
+        host = allowed[1]
+        if host == target[1] or (host.startswith("*.") and target[1].endswith(host[1:])):
+            return True
+    return False
 
 
 def base_url(provider: Provider, config: Config | None) -> str | None:
@@ -248,22 +319,16 @@ def key_allowed(ref: ModelRef, config: Config | None) -> bool:
 def check_endpoint(model_id: str, config: Config | None) -> ModelRef:
     """The parsed id, or a UserError when a server may not call the endpoint it names."""
     ref = parse_model_id(model_id, config)
-    if not endpoint_allowed(ref, config):
+    if ref.inline and ref.base_url and not endpoint_allowed(ref.provider, ref.base_url, config):
         raise UserError(
-            f"'{model_id}' names an endpoint this project does not: refused",
+            f"'{model_id}' names its own endpoint: prompteur sends the {ref.provider.name} key "
+            "only to the endpoint the project configures",
             field="model",
-            hint="a server calls only the endpoints of the project's files; list it under "
-            "[security] endpoints in prompteur.toml to allow it",
+            hint=f"allow it in prompteur.toml: [providers.{ref.provider.name}] base_url = "
+            f'"{ref.base_url}" (or allowed_endpoints = ["{ref.base_url}"])',
         )
-    return ref
-
-
-def get_model(model_id: str, config: Config | None = None) -> Model:
-    """Build the model for an id. Raises UserError for an unknown id, a missing key, or an
-    endpoint this context may not call (see `endpoint_allowed`)."""
-    ref = check_endpoint(model_id, config)
-    env = key_env(ref.provider, config)
-    key = os.environ.get(env) if env and key_allowed(ref, config) else None
+    env = ref.key_env or key_env(ref.provider, config)
+    key = os.environ.get(env) if env else None
     if ref.provider.key_required and not key:
         raise UserError(
             f"no API key for '{model_id}'",
