@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
@@ -69,6 +69,8 @@ __all__ = [
 ]
 
 PROMPT_SUFFIXES = (".prompty", ".prompt.md", ".prompt", ".md")
+# The kinds a brief may give an input (`prompteur draft`); a prompt file reads every Prompty kind.
+InputKind = Literal["string", "number", "integer", "boolean", "array", "object"]
 ROLES = ("system", "user", "assistant", "developer")
 
 # Prompty's role boundary: a line that is only `role:` or `role[key=value, …]:`, possibly

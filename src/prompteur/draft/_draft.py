@@ -246,7 +246,7 @@ def prompt_file(
             "parameters": _params(brief, lang, demos),
         },
         "inputs": {
-            n: {"kind": d.kind, "description": " ".join(d.description.split())}
+            n: {"kind": d.kind, "required": True, "description": " ".join(d.description.split())}
             for n, d in spec.inputs.items()
         },
         "sample": dict(cases[0].inputs),
