@@ -21,9 +21,17 @@ class ErrorOut(BaseModel):
     )
 
 
+class PartOut(BaseModel):
+    kind: Literal["text", "image", "file", "audio"]
+    value: str = Field(description="The text, or the media's URL or data: URI.")
+
+
 class MessageOut(BaseModel):
-    role: Literal["system", "user", "assistant"]
-    content: str
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str = Field(description="The message's text.")
+    parts: list[PartOut] = Field(
+        default=[], description="For a message with media: every part in order, text included."
+    )
 
 
 class PromptSummary(BaseModel):
