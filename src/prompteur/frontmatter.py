@@ -840,5 +840,10 @@ class FrontMatter(BaseModel):
     def _any_metadata(cls, value: Any) -> Any:
         return {} if value is None else value
 
+    @property
+    def sample_inputs(self) -> dict[str, Any]:
+        """v1's `sample:` when it is a mapping of input values (it may be anything else)."""
+        return self.sample if isinstance(self.sample, dict) else {}
+
 
 KNOWN_KEYS = ROOT_KEYS

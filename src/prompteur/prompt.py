@@ -284,7 +284,7 @@ def connection_model_id(spec: ModelSpec, *, resolve: bool) -> str | None:
     """
     import os
 
-    from .frontmatter import env_reference
+    from .frontmatter import env_reference, looks_secret
 
     assert spec.id
     conn = spec.connection or {}
@@ -299,8 +299,8 @@ def connection_model_id(spec: ModelSpec, *, resolve: bool) -> str | None:
             url = raw
         elif env[0] == "AZURE_OPENAI_ENDPOINT":
             ambient = True  # what the Azure provider reads itself
-        elif resolve:
-            url = os.environ.get(env[0]) or env[1] or None
+        elif resolve and not looks_secret(env[0]):
+            url = _endpoint(os.environ.get(env[0]) or env[1] or None)
     key = conn.get("apiKey") or conn.get("api_key")
     key_var = env_reference(key)[0] if isinstance(key, str) and env_reference(key) else None
     provider = spec.provider if spec.provider not in (None, "", "*") else None
@@ -322,6 +322,22 @@ def connection_model_id(spec: ModelSpec, *, resolve: bool) -> str | None:
     if provider == "openai-compatible" or (provider == "openai" and url and not _is_openai(url)):
         return f"openai-compatible:{spec.id}@{url}" if url else None
     return qualify(spec.id, provider)
+
+
+def _endpoint(value: str | None) -> str | None:
+    """An endpoint read from the environment, only if it is one: an http(s) URL without
+    credentials (a prompt from the store must not turn any variable into an id, or an error)."""
+    from urllib.parse import urlsplit
+
+    if not value:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        return None
+    return value
 
 
 def _is_openai(url: str) -> bool:

@@ -423,4 +423,4 @@ def _verify(result: Draft) -> None:
     prompt = parse_prompt(result.prompt_text, path=result.prompt_path)
     for example in [*result.cases, *result.demonstrations]:
         prompt.render(example.inputs)
-    prompt.render(prompt.meta.sample)
+    prompt.render(prompt.meta.sample_inputs)
