@@ -246,3 +246,38 @@ def test_secret_looking_env_is_read_only_by_a_connection(
         "apiKey": "${env:MY_API_KEY}",
     }
     assert "sk-live" not in repr(p.meta)
+
+
+def test_connections_map_onto_our_providers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prompteur.config import Config, ConfigFile, ProjectSection
+
+    def model(block: str) -> Any:
+        return parse_prompt(f"---\nmodel:\n{block}\n---\nhi")
+
+    openai_cfg = Config(
+        Path("."), None, ConfigFile(project=ProjectSection(default_model="openai:gpt-4o-mini"))
+    )
+    assert model("  id: gpt-4").resolved_model_id(openai_cfg) == "openai:gpt-4"
+    assert model("  id: gpt-4").resolved_model_id(None) == "local"
+    foundry = "  id: gpt-4o\n  provider: foundry\n  connection:\n    kind: reference\n    name: x"
+    assert model(foundry).model_id == "azure_openai:gpt-4o"
+    ambient = (
+        "  id: chat\n  connection:\n    kind: key\n    endpoint: ${env:AZURE_OPENAI_ENDPOINT}\n"
+        "    apiKey: ${env:AZURE_OPENAI_API_KEY}"
+    )
+    assert model(ambient).model_id == "azure_openai:chat"  # the provider reads the variable
+    custom = (
+        "  id: llama\n  provider: openai\n  connection:\n    kind: key\n"
+        "    endpoint: ${env:MY_ENDPOINT:https://api.openai.com/v1}\n    apiKey: ${env:K}"
+    )
+    monkeypatch.setenv("MY_ENDPOINT", "http://127.0.0.1:8000/v1")
+    p = model(custom)
+    assert p.model_id == "openai:llama"  # at load, no environment is read
+    assert p.resolved_model_id(None) == "openai-compatible:llama@http://127.0.0.1:8000/v1"
+    monkeypatch.setenv("MY_ENDPOINT", "postgres://user:pw@db/x")  # not an endpoint: ignored
+    assert p.resolved_model_id(None) == "openai:llama"
+    v1 = (
+        "  api: chat\n  configuration:\n    type: serverless\n    endpoint: https://m.test\n"
+        "    model: mistral"
+    )
+    assert model(v1).model_id == "openai-compatible:mistral@https://m.test"
