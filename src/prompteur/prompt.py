@@ -435,8 +435,8 @@ def parse_prompt(text: str, *, path: str | Path | None = None, name: str | None 
                 exc.message, file=exc.file, line=exc.line, field=exc.field, hint=exc.hint
             ) from None
     ctx = Context(source, linemap, base_dir=path.parent if path else None)
-    canonical = normalise(data, ctx)
-    canonical = resolve_references(canonical, ctx)
+    # Prompty resolves references first (a whole `outputs: ${file:…}` is then read as outputs).
+    canonical = normalise(resolve_references(data, ctx), ctx)
     try:
         meta = FrontMatter.model_validate(canonical)
     except ValidationError as exc:
