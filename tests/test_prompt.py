@@ -318,3 +318,19 @@ def test_model_without_provider_renders_and_misspelt_provider_is_noted(tmp_path:
     short = load_prompt(write(tmp_path, "---\nmodel: gpt-4\n---\nhi\n", "s.prompty"))
     assert short.model_id is None and short.model_name == "gpt-4" and not short.notes
     assert short.resolved_model_id(None) == "local"  # the default provider, at call time
+
+
+def test_shapes_prompty_never_checks_load_with_notes() -> None:
+    # Prompty loads these; a call could not send them: noted and left out, never a refusal.
+    p = parse_prompt(
+        "---\nexamples: [just, strings]\ntags: {a: 1}\nmodel:\n  id: gpt-4o\n  options:\n"
+        "    temperature: 5\n    additionalProperties: [not, a, mapping]\n---\nhi"
+    )
+    fields = sorted(n.field or "" for n in p.notes)
+    assert fields == [
+        "examples",
+        "model.options",
+        "model.options.temperature",
+        "tags",
+    ]
+    assert p.params.temperature is None and p.meta.examples == [] and p.render()[0].content == "hi"

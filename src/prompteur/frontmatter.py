@@ -532,16 +532,20 @@ def _tools(data: Any, ctx: Context) -> list[dict[str, Any]]:
         _unknown_keys(item, TOOL_KEYS, ctx, here)
         tool = dict(item)
         kind = tool.get("kind")
+        if not isinstance(tool.get("inputSchema"), dict):
+            tool.pop("inputSchema", None)
         if kind == "function":
             if "parameters" in tool:
                 tool["parameters"] = _properties(
                     tool["parameters"], ctx, (*here, "parameters"), None
                 )
-        elif tool.get("connection") is None:
-            raise ctx.error(
-                f"a tool of kind '{kind}' needs a connection: Prompty refuses it without",
-                here,
-            )
+        else:
+            tool.pop("parameters", None)  # the runtime reads no parameters for other kinds
+            if tool.get("connection") is None:
+                raise ctx.error(
+                    f"a tool of kind '{kind}' needs a connection: Prompty refuses it without",
+                    here,
+                )
         if tool.get("connection") is not None:
             tool["connection"] = _connection(tool["connection"], ctx, (*here, "connection"))
         if "bindings" in tool:
@@ -557,6 +561,74 @@ def _tools(data: Any, ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
+# Keys whose shape the runtime never checks: a wrong shape is noted and the key ignored.
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "name": (str, int, float),
+    "displayName": (str, int, float),
+    "description": (str, int, float),
+    "version": (str, int, float),
+    "authors": (list, str),
+    "tags": (list, str),
+    "domain": (str,),
+    "targets": (list, str),
+    "examples": (list,),
+    "output_schema": (dict,),
+}
+
+
+def _lax_shapes(data: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    out = dict(data)
+    for key, types in _SHAPES.items():
+        value = out.get(key)
+        if value is None:
+            continue
+        ok = isinstance(value, types) and not isinstance(value, bool)
+        if ok and key in ("authors", "tags", "targets") and isinstance(value, list):
+            ok = all(isinstance(v, str | int | float) for v in value)
+        if ok and key == "examples":
+            ok = all(isinstance(v, dict) for v in value)
+        if not ok:
+            ctx.note(f"{key} is not in a shape prompteur reads: ignored", (key,))
+            del out[key]
+    return out
+
+
+def _lax_params(model: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Options and v1 parameters: a value our calls could not send is noted and dropped
+    (the runtime loads any value; the provider would be the one to refuse it)."""
+    model = dict(model)
+    for block in ("options", "parameters"):
+        values = model.get(block)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            if block == "options":
+                raise ctx.error("model.options must be a mapping", ("model", block))
+            ctx.note("model.parameters is not a mapping: ignored", ("model", block))
+            del model[block]
+            continue
+        values = dict(values)
+        extra = values.get("additionalProperties")
+        if extra is not None and not isinstance(extra, dict):
+            ctx.note("additionalProperties is not a mapping: ignored", ("model", block))
+            del values["additionalProperties"]
+        for key, value in list(values.items()):
+            name = OPTION_NAMES.get(key, key)
+            if name == "extra" or name not in Params.model_fields or value is None:
+                continue
+            if name == "stop" and isinstance(value, str):
+                value = [value]
+            try:
+                Params.model_validate({name: value})
+            except ValueError:
+                ctx.note(
+                    f"{key}: {value!r} cannot be sent to a model: ignored", ("model", block, key)
+                )
+                del values[key]
+        model[block] = values
+    return model
+
+
 def normalise(data: Any, ctx: Context) -> dict[str, Any]:
     """The front matter in canonical form (see the module docstring), or a UserError."""
     if data is None:
@@ -568,7 +640,7 @@ def normalise(data: Any, ctx: Context) -> dict[str, Any]:
             line=ctx.lines.line(()),
         )
     _unknown_keys(data, ROOT_KEYS, ctx, ())
-    out = dict(data)
+    out = _lax_shapes(data, ctx)
     out.pop("instructions", None)  # the body is the instructions
     if "template" in data:
         out["template"] = _template(data["template"], ctx)
@@ -590,9 +662,7 @@ def normalise(data: Any, ctx: Context) -> dict[str, Any]:
             _check_trust(
                 _connection(conn, ctx, ("model", "connection")), ctx, ("model", "connection")
             )
-        if "options" in model and not isinstance(model["options"], dict):
-            raise ctx.error("model.options must be a mapping", ("model", "options"))
-        out["model"] = model
+        out["model"] = _lax_params(model, ctx)
     if "tools" in data:
         out["tools"] = _tools(data["tools"], ctx)
     return out
@@ -629,7 +699,17 @@ class InputSpec(BaseModel):
     @field_validator("description", mode="before")
     @classmethod
     def _lax_text(cls, value: Any) -> Any:
-        return _text(value)
+        return _text(value) if isinstance(value, str | int | float) else None
+
+    @field_validator("required", "nullable", mode="before")
+    @classmethod
+    def _truthy(cls, value: Any) -> Any:
+        return None if value is None else bool(value)  # the runtime tests truthiness
+
+    @field_validator("enum", mode="before")
+    @classmethod
+    def _list_or_none(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else None
 
     @property
     def is_required(self) -> bool:
@@ -700,10 +780,11 @@ class ModelSpec(BaseModel):
         params: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         options = dict(data.pop("options", None) or {})
-        extra.update(options.pop("additionalProperties", None) or {})
+        more = options.pop("additionalProperties", None)
+        extra.update(more if isinstance(more, dict) else {})
         # v1 `parameters` are the provider's own (snake_case) names, v2 `options` camelCase.
         for key, value in {**(data.pop("parameters", None) or {}), **options}.items():
-            name = _OPTION_NAMES.get(key, key)
+            name = OPTION_NAMES.get(key, key)
             if name in Params.model_fields and name != "extra":
                 params.setdefault(name, value)
             else:
@@ -718,7 +799,7 @@ class ModelSpec(BaseModel):
         return out
 
 
-_OPTION_NAMES = {
+OPTION_NAMES = {
     "maxOutputTokens": "max_tokens",
     "topP": "top_p",
     "topK": "top_k",

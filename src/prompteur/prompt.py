@@ -207,7 +207,8 @@ class Prompt:
         declared = self.meta.inputs
         values: dict[str, Any] = {}
         if declared:
-            unknown = sorted(set(given) - set(declared) - self.variables())
+            extra = set(given) - set(declared)
+            unknown = sorted(extra - self.variables()) if extra else []
             if unknown:
                 raise UserError(
                     f"unknown input '{unknown[0]}'",

@@ -95,6 +95,8 @@ def cache_key(model_id: str, request: Request, repeat: int) -> str:
             "messages": [m.to_dict() for m in request.messages],
             "prompt_text": request.prompt_text,
             "repeat": repeat,
+            # only when offered, so that every key made before tools existed stays the same
+            **({"tools": [t.to_openai() for t in request.tools]} if request.tools else {}),
         },
         sort_keys=True,
         ensure_ascii=False,
