@@ -22,7 +22,6 @@ from .schemas import (
     LabelPut,
     LabelsOut,
     MessageOut,
-    PartOut,
     PromptDetail,
     PromptList,
     PromptSummary,
@@ -166,14 +165,7 @@ def render(name: PromptName, body: RenderIn, principal: Principal = READ) -> Ren
     return RenderOut(
         name=info.name,
         version=info.version,
-        messages=[
-            MessageOut(
-                role=m.role,
-                content=m.content,
-                parts=[PartOut(kind=p.kind, value=p.value) for p in m.parts if m.has_media],
-            )
-            for m in messages
-        ],
+        messages=[MessageOut.model_validate(m.to_dict()) for m in messages],
     )
 
 

@@ -21,16 +21,15 @@ class ErrorOut(BaseModel):
     )
 
 
-class PartOut(BaseModel):
-    kind: Literal["text", "image", "file", "audio"]
-    value: str = Field(description="The text, or the media's URL or data: URI.")
-
-
 class MessageOut(BaseModel):
+    """A message as `prompteur render --json` and the SDK give it (OpenAI's chat shape)."""
+
+    model_config = ConfigDict(extra="allow")
+
     role: Literal["system", "user", "assistant", "developer", "tool"]
-    content: str = Field(description="The message's text.")
-    parts: list[PartOut] = Field(
-        default=[], description="For a message with media: every part in order, text included."
+    content: str | list[dict[str, Any]] = Field(
+        description="The text; for a message with media, its parts in order (text, image_url, "
+        "file, input_audio)."
     )
 
 
