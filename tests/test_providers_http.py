@@ -1052,12 +1052,11 @@ def test_prompty_azure_connection_maps_to_the_provider_and_its_endpoint_rule(
         assert prompt.model_id == f"azure_openai:chat-deploy@{server.url}#MY_AZURE_KEY"
         bare = config_with(tmp_path)
         model_id = choose_model(bare, prompt, None)
-        with pytest.raises(UserError, match="names its own endpoint") as e:
-            get_model(model_id, bare)  # not the project's endpoint: the key stays here
-        assert "allowed_endpoints" in (e.value.hint or "")
-        allowed = config_with(
-            tmp_path, azure_openai=ProviderSection(allowed_endpoints=[server.url])
-        )
+        with pytest.raises(UserError, match="no API key"):
+            get_model(model_id, bare)  # not an endpoint the project lists: the key stays here
+        assert server.requests == []
+        allowed = config_with(tmp_path)
+        allowed.data.security.endpoints.append(server.url)
         r = generate(get_model(model_id, allowed), prompt.request())
     (sent,) = server.requests
     assert sent.headers["api-key"] == AZURE_KEY

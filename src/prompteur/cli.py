@@ -168,7 +168,7 @@ def _load_prompt(config: Config, ref: str) -> Prompt:
     """The prompt, its notes (what loads but is probably a mistake) printed on stderr."""
     from .library import Library
 
-    prompt = Library.from_config(config).get(ref)
+    prompt = Library.from_config(config).get_local(ref)
     if prompt.notes:
         err = _console(stderr=True)
         for note in prompt.notes:

@@ -53,11 +53,6 @@ class ProviderSection(BaseModel):
     timeout: float = Field(default=120.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
     api_version: str | None = Field(default=None, description="Azure OpenAI's api-version")
-    allowed_endpoints: list[str] = Field(
-        default_factory=list,
-        description="endpoints a prompt file may name for this provider (its key goes there "
-        "too); `https://*.example.com` allows a domain's hosts",
-    )
 
 
 class Price(BaseModel):

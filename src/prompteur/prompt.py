@@ -85,7 +85,6 @@ _MARKER = re.compile(r"^\s*#?\s*([A-Za-z_][\w-]*)\s*:\s*$")
 _FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
 _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
-_MAX_REPEAT = 1_000_000
 # Prompty's provider names → ours. Foundry's and Azure's executors both call Azure OpenAI.
 _MODEL_ALIASES = {
     "azure": "azure_openai",
@@ -558,22 +557,10 @@ def _environment(strict: bool = False) -> Any:
     from jinja2 import Undefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-    class _Env(ImmutableSandboxedEnvironment):
-        # `'x' * 10**12` would exhaust memory before any output limit could act.
-        intercepted_binops = frozenset({"*", "**"})
+    from .sandbox import CountingSandbox, budget
 
-        def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
-            if op == "**" and isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            if op == "*":
-                for a, b in ((left, right), (right, left)):
-                    if (
-                        isinstance(a, str | list | tuple)
-                        and isinstance(b, int)
-                        and len(a) * b > _MAX_REPEAT
-                    ):
-                        raise SecurityError("repetition too large")
-            return super().call_binop(context, op, left, right)
+    class _Env(CountingSandbox, ImmutableSandboxedEnvironment):
+        """Our bounded sandbox, immutable as Prompty's (no list.append from a template)."""
 
     class _Lenient(Undefined):
         """Prompty's undefined (prints as nothing), except what the sandbox refused: that
@@ -606,6 +593,7 @@ def _environment(strict: bool = False) -> Any:
 
     def _mark_data(value: Any) -> str:
         text = str(value)  # as Jinja prints it: None is "None", as in Prompty
+        budget().tick()
         return f"{_DATA_OPEN}{_clean(text)}{_DATA_CLOSE}"
 
     env = _Env(
@@ -615,7 +603,6 @@ def _environment(strict: bool = False) -> Any:
         finalize=_mark_data,
     )
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
-    env.binop_table = {**env.binop_table, "*": operator.mul, "**": operator.pow}
     _ENVS[strict] = env
     return env
 
@@ -726,13 +713,19 @@ def _render_text(prompt: Prompt, context: dict[str, Any], strict: bool) -> str:
         import chevron
 
         body = _tag_markers(prompt.body) if prompt.meta.template.strict else prompt.body
-        return chevron.render(body, _mark_values(context))
+        try:
+            return chevron.render(body, _mark_values(context))
+        except (chevron.ChevronError, RecursionError) as exc:
+            raise UserError(f"template failed: {exc}", file=prompt.source, field="body") from None
     from jinja2 import UndefinedError
     from jinja2.sandbox import SecurityError
 
+    from .sandbox import rendering
+
     template = _compile(prompt, strict)
     try:
-        return template.render(context)
+        with rendering():
+            return template.render(context)
     except UndefinedError as exc:
         m = re.search(r"'([^']+)' is undefined", str(exc))
         what = f"undefined variable '{m.group(1)}'" if m else f"undefined value: {exc}"
@@ -757,6 +750,17 @@ def _render_text(prompt: Prompt, context: dict[str, Any], strict: bool) -> str:
             file=prompt.source,
             line=_template_line(prompt, exc.__traceback__),
             field="body",
+        ) from None
+    except RecursionError as exc:
+        raise UserError(
+            "template recursion too deep (a macro or loop calling itself without end?)",
+            file=prompt.source,
+            line=_template_line(prompt, exc.__traceback__),
+            field="body",
+        ) from None
+    except MemoryError:
+        raise UserError(
+            "template needs more memory than there is", file=prompt.source, field="body"
         ) from None
 
 

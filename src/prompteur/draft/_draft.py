@@ -246,7 +246,13 @@ def prompt_file(
             "parameters": _params(brief, lang, demos),
         },
         "inputs": {
-            n: {"kind": d.kind, "required": True, "description": " ".join(d.description.split())}
+            n: {
+                "kind": d.kind,
+                "required": True,
+                # Prompty requires the kind of an array's elements
+                **({"items": {"kind": "string"}} if d.kind == "array" else {}),
+                "description": " ".join(d.description.split()),
+            }
             for n, d in spec.inputs.items()
         },
         "sample": dict(cases[0].inputs),

@@ -5,7 +5,8 @@
 The endpoint is the project's (`[providers.azure_openai] base_url`), else the environment's
 `AZURE_OPENAI_ENDPOINT`, else the one a prompt file's connection names — in the model id
 (`azure_openai:DEPLOYMENT@https://RESOURCE.openai.azure.com`), where the registry's endpoint
-rule sees it. Authentication: an API key in the `api-key` header (`AZURE_OPENAI_API_KEY`, the
+rules see it (`key_allowed`: the key goes there only when prompteur.toml lists it).
+Authentication: an API key in the `api-key` header (`AZURE_OPENAI_API_KEY`, the
 project's `api_key_env`, or the variable the file's connection names), else a Microsoft Entra
 ID bearer token from `AZURE_OPENAI_AD_TOKEN`. The api-version: the project's `api_version`,
 else `AZURE_OPENAI_API_VERSION`, else `DEFAULT_API_VERSION`.
@@ -62,7 +63,10 @@ def make(ref: ModelRef, key: str | None, config: Config | None) -> AzureOpenAIMo
             field="model",
             hint=f"set {ENDPOINT_ENV}, or [providers.azure_openai] base_url in prompteur.toml",
         )
-    token = None if key else os.environ.get(TOKEN_ENV)
+    from .registry import key_allowed
+
+    # The token is a credential too: it goes only where a key may (registry.key_allowed).
+    token = None if key or not key_allowed(ref, config) else os.environ.get(TOKEN_ENV)
     if not key and not token:
         raise UserError(
             f"no API key for '{ref.id}'",

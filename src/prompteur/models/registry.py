@@ -120,7 +120,7 @@ class ModelRef:
     name: str  # provider-side model name ("" for the embedded default)
     base_url: str | None
     id: str
-    # The endpoint came with the id (a prompt file's connection), not from the project.
+    # The endpoint came with the id (a Prompty connection's), not from the project.
     inline: bool = False
     # The variable a prompt file's connection names for the key (`apiKey: ${env:NAME}`).
     key_env: str | None = None
@@ -163,23 +163,23 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
     named_key: str | None = None
     if provider.name == "azure_openai":
         # DEPLOYMENT[@ENDPOINT][#KEY_VARIABLE]: what a Prompty connection names, in the id so
-        # that whoever calls the model sees which endpoint the key would go to.
+        # that the endpoint rules below see where the key would go.
         name, _, named_key = rest.partition("#")
         name, at, url = name.partition("@")
-        if (
-            (at and not url.startswith(("http://", "https://")))
-            or not name
-            or (named_key and not _ENV_NAME.match(named_key))
-        ):
+        bad_url = bool(at) and not url.startswith(("http://", "https://"))
+        if bad_url or not name or (named_key and not _ENV_NAME.match(named_key)):
             raise UserError(
                 f"unknown model id '{model_id}'",
                 field="model",
                 hint="write azure_openai:DEPLOYMENT or azure_openai:DEPLOYMENT@https://RESOURCE"
                 ".openai.azure.com",
             )
-        url = url or None
-        named_key = named_key or None
-    elif provider.name == "openai-compatible":
+        if url:
+            return ModelRef(provider, name, url, model_id, True, named_key or None)
+        return ModelRef(
+            provider, name, base_url(provider, config), model_id, False, named_key or None
+        )
+    if provider.name == "openai-compatible":
         name, at, url = rest.rpartition("@")
         if not at or not name or not url.startswith(("http://", "https://")):
             raise UserError(
@@ -193,44 +193,9 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
             field="model",
             hint=f"write {provider.name}:MODEL",
         )
-    inline = url is not None and provider.name != "openai-compatible"
     if url is None:
         url = base_url(provider, config)
-    return ModelRef(provider, name, url, model_id, inline=inline, key_env=named_key)
-
-
-def endpoint_allowed(provider: Provider, url: str, config: Config | None) -> bool:
-    """Whether a provider's key may go to `url`, an endpoint that came with a model id (a
-    prompt file's connection) rather than from the project: only when it is the endpoint the
-    project configures for that provider, its built-in one, or one of the project's
-    `allowed_endpoints` for it (`https://*.example.com` for a domain's hosts).
-
-    The one place that decides it; the server's stricter rule (no inline endpoint from a
-    request at all) builds on it.
-    """
-    from urllib.parse import urlsplit
-
-    def origin(u: str) -> tuple[str, str, int | None] | None:
-        try:
-            parts = urlsplit(u.strip())
-            return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-        except ValueError:
-            return None
-
-    target = origin(url)
-    if target is None or target[0] not in ("http", "https") or not target[1] or "\\" in url:
-        return False
-    known = [base_url(provider, config)]
-    if config is not None:
-        known += config.provider(provider.name).allowed_endpoints
-    for entry in filter(None, known):
-        allowed = origin(entry)
-        if allowed is None or (allowed[0], allowed[2]) != (target[0], target[2]):
-            continue
-        host = allowed[1]
-        if host == target[1] or (host.startswith("*.") and target[1].endswith(host[1:])):
-            return True
-    return False
+    return ModelRef(provider=provider, name=name, base_url=url, id=model_id)
 
 
 def base_url(provider: Provider, config: Config | None) -> str | None:
@@ -254,7 +219,7 @@ def key_env(provider: Provider, config: Config | None) -> str | None:
 def inline_endpoint(ref: ModelRef) -> str | None:
     """The URL or model file a model id names itself (`openai-compatible:M@URL`,
     `local:/path.gguf`), normalised; None when the provider's own endpoint applies."""
-    if ref.provider.name == "openai-compatible" and ref.base_url:
+    if (ref.provider.name == "openai-compatible" or ref.inline) and ref.base_url:
         return normalise_endpoint(ref.base_url)
     if ref.provider.name == "local" and ref.name:
         return normalise_endpoint(ref.name)
@@ -319,16 +284,22 @@ def key_allowed(ref: ModelRef, config: Config | None) -> bool:
 def check_endpoint(model_id: str, config: Config | None) -> ModelRef:
     """The parsed id, or a UserError when a server may not call the endpoint it names."""
     ref = parse_model_id(model_id, config)
-    if ref.inline and ref.base_url and not endpoint_allowed(ref.provider, ref.base_url, config):
+    if not endpoint_allowed(ref, config):
         raise UserError(
-            f"'{model_id}' names its own endpoint: prompteur sends the {ref.provider.name} key "
-            "only to the endpoint the project configures",
+            f"'{model_id}' names an endpoint this project does not: refused",
             field="model",
-            hint=f"allow it in prompteur.toml: [providers.{ref.provider.name}] base_url = "
-            f'"{ref.base_url}" (or allowed_endpoints = ["{ref.base_url}"])',
+            hint="a server calls only the endpoints of the project's files; list it under "
+            "[security] endpoints in prompteur.toml to allow it",
         )
+    return ref
+
+
+def get_model(model_id: str, config: Config | None = None) -> Model:
+    """Build the model for an id. Raises UserError for an unknown id, a missing key, or an
+    endpoint this context may not call (see `endpoint_allowed`)."""
+    ref = check_endpoint(model_id, config)
     env = ref.key_env or key_env(ref.provider, config)
-    key = os.environ.get(env) if env else None
+    key = os.environ.get(env) if env and key_allowed(ref, config) else None
     if ref.provider.key_required and not key:
         raise UserError(
             f"no API key for '{model_id}'",
