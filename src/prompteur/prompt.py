@@ -994,6 +994,11 @@ _KIND_CHECK = {
 
 
 def _check_kind(value: Any, spec: InputSpec, prompt: Prompt, name: str) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from JSON: no model or terminal takes it
+            raise prompt.input_error(name, "not valid Unicode text (a lone surrogate)") from None
     check = _KIND_CHECK.get(spec.kind)
     if check is not None and not check(value) and not (value is None and spec.nullable):
         got = type(value).__name__
