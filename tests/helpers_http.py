@@ -165,6 +165,28 @@ def free_port() -> int:
 # ---- Anthropic's Messages API, as documented -------------------------------------------
 
 ANTHROPIC_VERSION = "2023-06-01"
+
+
+def _block_problems(blocks: list[Any]) -> list[tuple[int, str]]:
+    """What the Messages API refuses in a list of content blocks."""
+    out = []
+    for j, b in enumerate(blocks):
+        kind = b.get("type") if isinstance(b, dict) else None
+        if kind == "text":
+            if not isinstance(b.get("text"), str) or not b["text"].strip():
+                out.append((j, "text content blocks must be non-empty"))
+        elif kind in ("image", "document"):
+            source = b.get("source") or {}
+            ok = (source.get("type") == "url" and isinstance(source.get("url"), str)) or (
+                source.get("type") == "base64" and source.get("media_type") and source.get("data")
+            )
+            if not ok:
+                out.append((j, f"{kind}.source: needs type url (url) or base64 (media_type, data)"))
+        else:
+            out.append((j, f"Input tag {kind!r} is not one of text, image, document"))
+    return out
+
+
 _TOP_LEVEL = {
     "model",
     "max_tokens",
@@ -263,6 +285,9 @@ class FakeAnthropic:
                 out.append("messages: roles must alternate between user and assistant")
             previous = m["role"]
             content = m["content"]
+            if isinstance(content, list):
+                out += [f"messages.{i}.content.{j}: {p}" for j, p in _block_problems(content)]
+                content = "x"  # blocks checked; no prefill rule applies to them here
             if not isinstance(content, str) or not content.strip():
                 out.append(f"messages.{i}.content: text content blocks must be non-empty")
             elif (
@@ -282,11 +307,19 @@ class FakeAnthropic:
                 out.append("stop_sequences: must be a list of non-empty strings")
         if "stream" in body and not isinstance(body["stream"], bool):
             out.append("stream: must be a boolean")
+        for j, tool in enumerate(body.get("tools") or []):
+            schema = tool.get("input_schema") if isinstance(tool, dict) else None
+            if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+                out.append(f"tools.{j}.name: Field required")
+            elif not isinstance(schema, dict) or schema.get("type") != "object":
+                out.append(f"tools.{j}.input_schema: must be a JSON Schema of type object")
         return out
 
     def answer(self, body: dict[str, Any]) -> tuple[str, str, str | None, int, int]:
         """(text, stop_reason, stop_sequence, input_tokens, output_tokens)."""
         last_user = next(m["content"] for m in reversed(body["messages"]) if m["role"] == "user")
+        if isinstance(last_user, list):
+            last_user = " ".join(b.get("text", f"<{b['type']}>") for b in last_user)
         text = f"Echo: {last_user}"
         stop_reason, stop_sequence = "end_turn", None
         for seq in body.get("stop_sequences") or []:
@@ -298,7 +331,7 @@ class FakeAnthropic:
         if len(words) > body["max_tokens"]:
             words = words[: body["max_tokens"]]
             text, stop_reason, stop_sequence = " ".join(words), "max_tokens", None
-        prompt = " ".join([body.get("system", "")] + [m["content"] for m in body["messages"]])
+        prompt = " ".join([body.get("system", "")] + [str(m["content"]) for m in body["messages"]])
         return text, stop_reason, stop_sequence, len(prompt.split()), len(words)
 
     def handle(self, req: Recorded) -> Reply:
@@ -307,11 +340,16 @@ class FakeAnthropic:
             return refusal
         body = req.json
         text, stop_reason, stop_sequence, n_in, n_out = self.answer(body)
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if body.get("tools"):  # a model that always calls the first tool it is offered
+            tool = body["tools"][0]["name"]
+            content.append({"type": "tool_use", "id": "toolu_01", "name": tool, "input": {}})
+            stop_reason, stop_sequence = "tool_use", None
         message = {
             "id": f"msg_{len(self.requests):04d}",
             "type": "message",
             "role": "assistant",
-            "content": [{"type": "text", "text": text}],
+            "content": content,
             "model": body["model"],
             "stop_reason": stop_reason,
             "stop_sequence": stop_sequence,

@@ -48,7 +48,7 @@ def _provider(record: Recorded) -> Reply:
 def _prompt(project: Path, name: str, model_id: str) -> None:
     (project / "prompts" / f"{name}.prompty").write_text(
         f"---\nname: {name}\nmodel:\n  id: {model_id}\ninputs:\n  text:\n    kind: string\n"
-        "---\nuser:\n{{ text }}\n",
+        "    required: true\n---\nuser:\n{{ text }}\n",
         encoding="utf-8",
     )
 

@@ -173,11 +173,12 @@ def test_user_mistakes_exit_2_without_traceback(
 
 def test_broken_prompt_file_error_names_file_line_and_field(project: Path) -> None:
     bad = project / "prompts" / "bad.prompty"
-    bad.write_text("---\nname: bad\ninputs:\n  a:\n    kind: strng\n---\nuser:\n{{ a }}\n")
+    # Prompty 2 refuses a property without `kind:` (v1's `type:`)
+    bad.write_text("---\nname: bad\ninputs:\n  a:\n    type: string\n---\nuser:\n{{ a }}\n")
     proc = cli("render", "bad", "-i", "a=1", cwd=project)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     # paths are shown relative to where the user stands
-    assert "prompts/bad.prompty:5: inputs.a.kind:" in proc.stderr
+    assert "prompts/bad.prompty:5: inputs.a.type:" in proc.stderr
     # the library still lists the good prompts and says which file it skipped
     proc = cli("library", "list", "--json", cwd=project)
     assert proc.returncode == 0 and "skipped" in proc.stderr and "bad.prompty:5" in proc.stderr

@@ -23,6 +23,7 @@ model:
 inputs:
   person:
     kind: string
+    required: true
   times:
     kind: integer
     default: 1
@@ -63,10 +64,11 @@ def test_version_is_content_hash_and_ignores_line_endings(tmp_path: Path) -> Non
     assert len(a.version) == 64 and a.short_version == a.version[:12]
 
 
-def test_no_front_matter_is_one_user_message(tmp_path: Path) -> None:
+def test_no_marker_is_one_system_message_as_in_prompty(tmp_path: Path) -> None:
+    # Prompty's rule (spec §2.10): text before any role marker is a system turn.
     p = load_prompt(write(tmp_path, "Translate {{ text }} to French.", "t.md"))
     assert p.name == "t"
-    assert [m.role for m in p.render({"text": "cat"})] == ["user"]
+    assert [m.role for m in p.render({"text": "cat"})] == ["system"]
 
 
 def test_text_before_first_marker_is_system(tmp_path: Path) -> None:
@@ -106,6 +108,25 @@ def test_defaults_and_required_inputs() -> None:
     with pytest.raises(UserError) as e:
         p.render({})
     assert e.value.field == "inputs.person" and "missing" in e.value.message
+    assert e.value.line == 13  # where the input is declared
+
+
+def test_optional_input_left_out_renders_as_nothing_as_in_prompty() -> None:
+    p = parse_prompt("---\ninputs:\n  name: {kind: string}\n---\nuser:\nHi {{ name }}!")
+    assert p.render({})[0].content == "Hi !"
+    with pytest.raises(UserError, match="undefined variable 'name'"):
+        p.render({}, strict=True)  # evaluation runs: a case that forgets an input is broken
+
+
+def test_list_form_inputs_errors_name_the_item_and_its_line() -> None:
+    text = "---\ninputs:\n  - name: a\n    kind: string\n  - name: n\n    kind: integer\n---\n{{n}}"
+    p = parse_prompt(text)
+    with pytest.raises(UserError) as e:
+        p.render({"n": "three"})
+    assert (e.value.field, e.value.line) == ("inputs[1]", 5)
+    with pytest.raises(UserError) as e:
+        parse_prompt(text.replace("kind: integer", "kind: array"))
+    assert (e.value.field, e.value.line) == ("inputs[1]", 5) and "items" in e.value.message
 
 
 def test_wrong_input_type_is_refused() -> None:
@@ -201,26 +222,33 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
     assert "malformed YAML" in e.value.message
 
 
-def test_unknown_front_matter_key_suggests_the_right_one(tmp_path: Path) -> None:
+def test_unknown_front_matter_key_is_noted_with_the_right_one(tmp_path: Path) -> None:
+    # The specification forbids refusing an unknown key: it loads, with a note that says where.
     path = write(tmp_path, "---\nname: x\ninptus:\n  a:\n    kind: string\n---\nhi\n")
-    with pytest.raises(UserError) as e:
-        load_prompt(path)
-    assert e.value.line == 3 and e.value.field == "inptus"
-    assert "inputs" in (e.value.hint or "")
+    (note,) = load_prompt(path).notes
+    assert note.line == 3 and note.field == "inptus"
+    assert "inputs" in (note.hint or "")
 
 
 def test_bad_field_value_names_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "---\nname: x\ninputs:\n  a:\n    kind: strng\n---\nhi\n")
+    (note,) = load_prompt(path).notes  # Prompty loads any kind: noted
+    assert note.line == 5 and note.field == "inputs.a.kind" and "string" in (note.hint or "")
+    bad = write(tmp_path, "---\nname: x\ninputs:\n  a:\n    type: string\n---\nhi\n", "b.prompty")
     with pytest.raises(UserError) as e:
-        load_prompt(path)
-    assert e.value.line == 5 and e.value.field == "inputs.a.kind"
+        load_prompt(bad)  # Prompty 2 refuses a property without kind:
+    assert e.value.line == 5 and e.value.field == "inputs.a.type" and "kind" in (e.value.hint or "")
 
 
-def test_unknown_role_marker_is_named(tmp_path: Path) -> None:
+def test_misspelt_role_marker_is_noted_and_stays_text(tmp_path: Path) -> None:
     path = write(tmp_path, "---\nname: x\n---\nsytem:\nBe brief.\nuser:\nhi\n")
-    with pytest.raises(UserError) as e:
-        load_prompt(path)
-    assert e.value.line == 4 and "sytem" in e.value.message and "system" in (e.value.hint or "")
+    p = load_prompt(path)
+    (note,) = p.notes
+    assert note.line == 4 and "sytem" in note.message and "system" in (note.hint or "")
+    assert [(m.role, m.content) for m in p.render()] == [
+        ("system", "sytem:\nBe brief."),
+        ("user", "hi"),
+    ]
 
 
 def test_content_lines_ending_in_colon_are_not_markers() -> None:
@@ -232,8 +260,9 @@ def test_undefined_variable_is_named_with_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "---\nname: x\n---\nsystem:\nok\nuser:\nHello {{ nmae }}\n")
     p = load_prompt(path)
     with pytest.raises(UserError) as e:
-        p.render({})
+        p.render({}, strict=True)
     assert "nmae" in e.value.message and e.value.line == 7 and e.value.file == str(path)
+    assert p.render({})[1].content == "Hello "  # Prompty renders it as nothing
 
 
 def test_template_syntax_error_names_its_line(tmp_path: Path) -> None:
@@ -257,9 +286,16 @@ def test_binary_and_missing_files(tmp_path: Path) -> None:
         load_prompt(tmp_path / "nope.prompty")
 
 
-def test_split_roles_keeps_order_and_drops_empty_turns() -> None:
-    msgs = split_roles("system:\n\nuser:\na\nassistant:\nb\nuser:\nc")
-    assert [(m.role, m.content) for m in msgs] == [("user", "a"), ("assistant", "b"), ("user", "c")]
+def test_split_roles_keeps_order_and_empty_turns_as_prompty() -> None:
+    # A marker followed by a blank line is an (empty) turn in Prompty; two markers in a row
+    # are not.
+    msgs = split_roles("system:\n\nuser:\na\nassistant:\nb\nuser:\nuser:\nc")
+    assert [(m.role, m.content) for m in msgs] == [
+        ("system", ""),
+        ("user", "a"),
+        ("assistant", "b"),
+        ("user", "c"),
+    ]
 
 
 def test_output_schema_from_prompty_outputs() -> None:
@@ -272,13 +308,29 @@ def test_output_schema_from_prompty_outputs() -> None:
     assert parse_prompt("x").output_schema is None
 
 
-def test_unknown_model_id_in_file_names_its_line(tmp_path: Path) -> None:
+def test_model_without_provider_renders_and_misspelt_provider_is_noted(tmp_path: Path) -> None:
     path = write(tmp_path, "---\nname: x\nmodel:\n  id: opnai:gpt-4o\n---\nhi\n")
-    with pytest.raises(UserError) as e:
-        load_prompt(path)
-    assert e.value.line == 4 and e.value.field == "model.id"
-    assert "opnai" in e.value.message and "openai" in (e.value.hint or "")
-    short = write(tmp_path, "---\nmodel: mistral\n---\nhi\n", "s.prompty")
-    with pytest.raises(UserError) as e:
-        load_prompt(short)
-    assert e.value.line == 2 and e.value.field == "model.id"
+    p = load_prompt(path)
+    (note,) = p.notes
+    assert note.line == 4 and note.field == "model.id"
+    assert "opnai" in note.message and "openai" in (note.hint or "")
+    assert p.model_id is None and p.render()[0].content == "hi"
+    short = load_prompt(write(tmp_path, "---\nmodel: gpt-4\n---\nhi\n", "s.prompty"))
+    assert short.model_id is None and short.model_name == "gpt-4" and not short.notes
+    assert short.resolved_model_id(None) == "local"  # the default provider, at call time
+
+
+def test_shapes_prompty_never_checks_load_with_notes() -> None:
+    # Prompty loads these; a call could not send them: noted and left out, never a refusal.
+    p = parse_prompt(
+        "---\nexamples: [just, strings]\ntags: {a: 1}\nmodel:\n  id: gpt-4o\n  options:\n"
+        "    temperature: 5\n    additionalProperties: [not, a, mapping]\n---\nhi"
+    )
+    fields = sorted(n.field or "" for n in p.notes)
+    assert fields == [
+        "examples",
+        "model.options",
+        "model.options.temperature",
+        "tags",
+    ]
+    assert p.params.temperature is None and p.meta.examples == [] and p.render()[0].content == "hi"

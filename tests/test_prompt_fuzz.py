@@ -109,4 +109,7 @@ def test_any_input_value_comes_out_verbatim(value: str) -> None:
     messages = prompt.render({"v": value})
     assert [m.role for m in messages] == ["system", "user"]
     clean = value.replace("\ue000", "").replace("\ue001", "")
-    assert messages[1].content == f"[{clean}]".strip("\n").rstrip()
+    # As in Prompty, the turn is read line by line (str.splitlines: \r, \u2028… end a line too)
+    # and trimmed of blank lines only.
+    expected = "\n".join(f"[{clean}]".splitlines()).strip("\n")
+    assert messages[1].content == expected

@@ -830,3 +830,235 @@ def test_key_absent_from_cli_json_and_store(
     stored = b"".join(p.read_bytes() for p in (project / ".prompteur").rglob("*") if p.is_file())
     assert stored, "the run was recorded"
     assert_no_key(ok.output, refused.output, stored.decode("utf-8", "replace"))
+
+
+# ---- tools and content parts (Prompty's tools:, image/file inputs) -----------------------
+
+
+def _tools_prompt(provider: str, model: str, extra: str = "{user: u1}") -> Request:
+    from prompteur.prompt import parse_prompt
+
+    text = f"""---
+model: {{id: {model}, provider: {provider}, options: {{topK: 5, additionalProperties: {extra}}}}}
+inputs:
+  - {{name: picture, kind: image}}
+tools:
+  - name: get_weather
+    kind: function
+    description: Weather of a city
+    parameters:
+      - {{name: city, kind: string, required: true}}
+---
+system:
+Use tools.
+user:
+What is in the picture?
+{{{{picture}}}}
+"""
+    return parse_prompt(text).request({"picture": "https://img.test/cat.png"})
+
+
+def test_openai_tools_and_image_parts_on_the_wire(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    call = {"id": "call_1", "type": "function"}
+    call["function"] = {"name": "get_weather", "arguments": '{"city": "Paris"}'}  # type: ignore[assignment]
+    reply = {
+        "choices": [
+            {
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 3},
+    }
+    with LoopbackServer(lambda req: Reply(200, reply)) as server:
+        config = config_with(tmp_path, openai=ProviderSection(base_url=server.url + "/v1"))
+        r = generate(get_model("openai:gpt-4o", config), _tools_prompt("openai", "gpt-4o"))
+    (sent,) = server.requests
+    body = sent.json
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather of a city",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
+            },
+        }
+    ]
+    assert body["messages"][1] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is in the picture?"},
+            {"type": "image_url", "image_url": {"url": "https://img.test/cat.png"}},
+        ],
+    }
+    assert body["user"] == "u1" and "top_k" not in body  # OpenAI refuses top_k
+    assert r.finish_reason == "tool_calls"
+    assert r.tool_calls == (
+        {"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'},
+    )
+
+
+def test_anthropic_tools_and_image_blocks(
+    tmp_path: Path, fake_anthropic: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    config = config_with(tmp_path, anthropic=ProviderSection(base_url=fake_anthropic.url))
+    model = get_model("anthropic:claude-test-1", config)
+    r = generate(model, _tools_prompt("anthropic", "claude-test-1", "{metadata: {user_id: u1}}"))
+    body = fake_anthropic.requests[-1].json
+    assert body["tools"] == [
+        {
+            "name": "get_weather",
+            "description": "Weather of a city",
+            "input_schema": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}},
+                "required": ["city"],
+            },
+        }
+    ]
+    assert body["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in the picture?"},
+                {"type": "image", "source": {"type": "url", "url": "https://img.test/cat.png"}},
+            ],
+        }
+    ]
+    assert body["top_k"] == 5 and body["metadata"] == {"user_id": "u1"}
+    assert r.finish_reason == "tool_calls"
+    assert r.tool_calls == ({"id": "toolu_01", "name": "get_weather", "arguments": "{}"},)
+
+
+def test_embedded_model_refuses_tools_and_media() -> None:
+    from prompteur.models.local import LocalModel
+
+    model = LocalModel("local", Path("/nonexistent.gguf"))
+    with_tools = _tools_prompt("openai", "gpt-4o")
+    with pytest.raises(BadRequestError, match="cannot call tools"):
+        model._prepare(None, with_tools)
+    media = Request(with_tools.messages, Params())
+    with pytest.raises(BadRequestError, match="text only"):
+        model._prepare(None, media)
+
+
+# ---- Azure OpenAI (Prompty's home) -------------------------------------------------------
+
+AZURE_KEY = "azureSECRETkey0123456789"
+AZURE_TOKEN = "eyJhbGciOiJSUzI1NiJ9.entraSECRETtoken"
+
+
+def _azure(deployments: set[str], version: str = "2024-10-21") -> Callable[[Recorded], Reply]:
+    """Azure OpenAI's chat completions as documented: deployment in the path, api-version in
+    the query, `api-key` (or an Entra ID bearer token); 401 and 404 bodies in its format."""
+
+    def handle(req: Recorded) -> Reply:
+        from urllib.parse import parse_qs, urlsplit
+
+        url = urlsplit(req.path)
+        parts = url.path.split("/")
+        if parts[:3] != ["", "openai", "deployments"] or parts[4:] != ["chat", "completions"]:
+            return Reply(404, {"error": {"code": "404", "message": "Resource not found"}})
+        if parse_qs(url.query).get("api-version") != [version]:
+            return Reply(400, {"error": {"code": "BadRequest", "message": "bad api-version"}})
+        auth = req.headers.get("api-key") == AZURE_KEY or (
+            req.headers.get("authorization") == f"Bearer {AZURE_TOKEN}"
+        )
+        if not auth:
+            return Reply(401, {"error": {"code": "401", "message": "Access denied: bad key"}})
+        if parts[3] not in deployments:
+            return Reply(
+                404, {"error": {"code": "DeploymentNotFound", "message": "no such deployment"}}
+            )
+        return Reply(200, _chat_completion("Bonjour"))
+
+    return handle
+
+
+def test_azure_openai_deployment_key_and_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
+    with LoopbackServer(_azure({"gpt-4o-prod"})) as server:
+        config = config_with(tmp_path, azure_openai=ProviderSection(base_url=server.url))
+        r = generate(get_model("azure_openai:gpt-4o-prod", config), chat(("user", "Salut")))
+        # the endpoint from the environment, as Azure's own SDK reads it
+        monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", server.url)
+        generate(get_model("azure_openai:gpt-4o-prod"), chat(("user", "Salut"), max_tokens=3))
+        missing = raises(get_model("azure_openai:nope", config), chat(("user", "x")))
+        monkeypatch.setenv("AZURE_OPENAI_API_KEY", "wrong")
+        denied = raises(get_model("azure_openai:gpt-4o-prod", config), chat(("user", "x")))
+    first, second, *_ = server.requests
+    assert first.path == "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
+    assert first.headers["api-key"] == AZURE_KEY and "authorization" not in first.headers
+    assert first.json == {"messages": [{"role": "user", "content": "Salut"}]}
+    assert second.json["max_tokens"] == 3
+    assert r.text == "Bonjour" and r.model == "azure_openai:gpt-4o-prod"
+    assert isinstance(missing, BadRequestError) and "no such deployment" in str(missing)
+    assert isinstance(denied, AuthError)
+    assert_no_key(str(missing), str(denied))
+
+
+def test_azure_openai_entra_token_and_api_version_from_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("AZURE_OPENAI_AD_TOKEN", AZURE_TOKEN)
+    with LoopbackServer(_azure({"d1"}, version="2025-01-01-preview")) as server:
+        section = ProviderSection(base_url=server.url, api_version="2025-01-01-preview")
+        config = config_with(tmp_path, azure_openai=section)
+        r = generate(get_model("azure_openai:d1", config), chat(("user", "x")))
+    (sent,) = server.requests
+    assert (
+        sent.headers["authorization"] == f"Bearer {AZURE_TOKEN}" and "api-key" not in sent.headers
+    )
+    assert r.text == "Bonjour"
+    monkeypatch.delenv("AZURE_OPENAI_AD_TOKEN")
+    with pytest.raises(UserError, match="no API key") as e:
+        get_model("azure_openai:d1", config)
+    assert "AZURE_OPENAI_API_KEY" in (e.value.hint or "")
+
+
+def test_prompty_azure_connection_maps_to_the_provider_and_its_endpoint_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Prompty file's connection names the endpoint and the key's variable: both travel in
+    the model id; the key goes to that endpoint only when the project allows it."""
+    from prompteur.ask import choose_model
+    from prompteur.prompt import load_prompt
+
+    monkeypatch.setenv("MY_AZURE_KEY", AZURE_KEY)
+    monkeypatch.delenv("AZURE_OPENAI_API_KEY", raising=False)
+    with LoopbackServer(_azure({"chat-deploy"})) as server:
+        path = tmp_path / "azure.prompty"
+        path.write_text(
+            "---\nname: azure\nmodel:\n  id: chat-deploy\n  provider: azure\n  connection:\n"
+            f"    kind: key\n    endpoint: {server.url}\n    apiKey: ${{env:MY_AZURE_KEY}}\n"
+            "inputs:\n  - name: q\n    kind: string\n    default: Salut\n---\nuser:\n{{q}}\n",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("PROMPTY_TRUSTED_ENDPOINTS", server.url)  # Prompty's own rule
+        prompt = load_prompt(path)
+        assert prompt.model_id == f"azure_openai:chat-deploy@{server.url}#MY_AZURE_KEY"
+        bare = config_with(tmp_path)
+        model_id = choose_model(bare, prompt, None)
+        with pytest.raises(UserError, match="no API key"):
+            get_model(model_id, bare)  # not an endpoint the project lists: the key stays here
+        assert server.requests == []
+        allowed = config_with(tmp_path)
+        allowed.data.security.endpoints.append(server.url)
+        r = generate(get_model(model_id, allowed), prompt.request())
+    (sent,) = server.requests
+    assert sent.headers["api-key"] == AZURE_KEY
+    assert sent.path.startswith("/openai/deployments/chat-deploy/chat/completions?")
+    assert r.text == "Bonjour"

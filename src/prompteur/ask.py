@@ -44,7 +44,7 @@ class AskOutcome:
 
 def choose_model(config: Config, prompt: Prompt, model_id: str | None) -> str:
     """The command line's choice, else the prompt's, else the project's default."""
-    return model_id or prompt.model_id or config.data.project.default_model
+    return model_id or prompt.resolved_model_id(config) or config.data.project.default_model
 
 
 async def ask(

@@ -165,10 +165,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output."
 
 
 def _load_prompt(config: Config, ref: str) -> Prompt:
-    """A prompt named on the command line: a local user may give a file's path."""
+    """The prompt, its notes (what loads but is probably a mistake) printed on stderr."""
     from .library import Library
 
-    return Library.from_config(config).get_local(ref)
+    prompt = Library.from_config(config).get_local(ref)
+    if prompt.notes:
+        err = _console(stderr=True)
+        for note in prompt.notes:
+            err.print(f"[yellow]note:[/] {note.render()}", markup=True)
+    return prompt
 
 
 def _inputs(pairs: list[str] | None, inputs_file: Path | None) -> tuple[dict[str, Any], set[str]]:
@@ -239,7 +244,12 @@ def render(
     console = _console()
     for m in messages:
         console.rule(f"[bold]{m.role}[/]", align="left")
-        console.print(m.content, markup=False)
+        if not m.has_media:
+            console.print(m.content, markup=False)
+            continue
+        for part in m.parts:
+            text = part.value if part.kind == "text" else f"[{part.kind}: {part.value}]"
+            console.print(text, markup=False)
 
 
 @app.command()
@@ -365,7 +375,7 @@ def _prompt_row(p: Prompt) -> dict[str, Any]:
         "description": p.meta.description,
         "tags": p.meta.tags,
         "domain": p.meta.domain,
-        "model": p.model_id,
+        "model": p.model_id or p.model_name,
         "targets": p.meta.targets,
         "path": str(p.path) if p.path else None,
         "inputs": list(p.meta.inputs),
@@ -387,7 +397,7 @@ def _print_prompts(prompts: list[Prompt], as_json: bool, title: str) -> None:
             p.short_version,
             ", ".join(p.meta.tags),
             p.meta.domain or "",
-            p.model_id or "",
+            p.model_id or p.model_name or "",
             p.meta.description or "",
         )
     _console().print(table)

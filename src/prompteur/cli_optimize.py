@@ -192,7 +192,7 @@ def _run(
         )
         prompt = library.resolve(store, prompt_ref)
         suite = load_suite(suite_path)
-        model_id = model or prompt.model_id or config.data.project.default_model
+        model_id = model or prompt.resolved_model_id(config) or config.data.project.default_model
         train, dev, test = split_cases(list(suite.cases()), seed, settings.split)
     task_model = get_model(model_id, config)
     runner = Runner(

@@ -52,6 +52,7 @@ class ProviderSection(BaseModel):
     api_key_env: str | None = Field(default=None, description="name of the variable with the key")
     timeout: float = Field(default=120.0, gt=0)
     headers: dict[str, str] = Field(default_factory=dict)
+    api_version: str | None = Field(default=None, description="Azure OpenAI's api-version")
 
 
 class Price(BaseModel):

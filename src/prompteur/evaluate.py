@@ -81,7 +81,11 @@ def make_plan(
             ) from None
     chosen: dict[str, list[str]] = {}
     for p in prompts:
-        ids = models or suite.spec.models or [p.model_id or config.data.project.default_model]
+        ids = (
+            models
+            or suite.spec.models
+            or [p.resolved_model_id(config) or config.data.project.default_model]
+        )
         chosen[p.version] = list(dict.fromkeys(ids))
     return EvalPlan(suite, prompts, chosen, repeat or suite.spec.repeat)
 

@@ -168,7 +168,7 @@ class Library:
                 continue
             if domain and p.meta.domain != domain:
                 continue
-            if model and model != p.model_id and model not in p.meta.targets:
+            if model and model not in (p.model_id, p.model_name, *p.meta.targets):
                 continue
             out.append(p)
         return out

@@ -95,6 +95,8 @@ def cache_key(model_id: str, request: Request, repeat: int) -> str:
             "messages": [m.to_dict() for m in request.messages],
             "prompt_text": request.prompt_text,
             "repeat": repeat,
+            # only when offered, so that every key made before tools existed stays the same
+            **({"tools": [t.to_openai() for t in request.tools]} if request.tools else {}),
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -286,7 +288,7 @@ class Runner:
             job.error = f"render: not tried, the template crossed a bound before: {bound[1]}"
             return job
         try:
-            job.request = item.prompt.request(item.case.inputs, params=self.params)
+            job.request = item.prompt.request(item.case.inputs, params=self.params, strict=True)
         except TemplateBoundError as exc:
             count = bound[0] if bound else 0
             self._bound_errors[job.version] = (count + 1, exc.render())

@@ -94,7 +94,8 @@ ORDINARY = [
 @pytest.mark.parametrize(("body", "expected"), ORDINARY)
 def test_ordinary_templates_render_as_before(body: str, expected: str | None) -> None:
     prompt = parse_prompt(
-        "---\nname: ok\ninputs:\n  items: {kind: array}\n  text: {kind: string}\n---\n"
+        "---\nname: ok\ninputs:\n  items: {kind: array, items: {kind: string}}\n"
+        "  text: {kind: string}\n---\n"
         f"user:\n{body}\n",
         name="ok",
     )
@@ -109,7 +110,7 @@ def test_a_role_marker_inside_a_loop_still_opens_a_turn() -> None:
     # The loop's budget tick is a statement, not output: the rendered text is unchanged, so
     # markers produced by a loop still split turns.
     prompt = parse_prompt(
-        "---\nname: t\ninputs:\n  items: {kind: array}\n---\n"
+        "---\nname: t\ninputs:\n  items: {kind: array, items: {kind: string}}\n---\n"
         "system:\nHelp.\n{% for m in items %}\nuser:\n{{ m }}\nassistant:\nok\n{% endfor %}\n",
         name="t",
     )

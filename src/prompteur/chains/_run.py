@@ -100,7 +100,7 @@ def model_for(step: Step, chain: Chain, config: Config, override: str | None) ->
         step.spec.model
         or override
         or chain.spec.model
-        or step.prompt.model_id
+        or step.prompt.resolved_model_id(config)
         or config.data.project.default_model
     )
 

@@ -304,7 +304,9 @@ def load_chain(path: str | Path, library: Library) -> Chain:
                 continue
             if name in spec.inputs:  # same name as a chain input: filled from it
                 refs[name] = Ref("inputs", name)
-            elif ispec.is_required:
+            elif ispec.is_required or (ispec.default is None and name in prompt.variables()):
+                # an optional input renders as nothing (Prompty's rule); in a chain, one the
+                # body uses and no step fills is a wiring mistake
                 raise _step_error(
                     f"nothing fills the input '{name}' of prompt '{prompt.name}'",
                     path,

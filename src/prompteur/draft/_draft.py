@@ -246,7 +246,13 @@ def prompt_file(
             "parameters": _params(brief, lang, demos),
         },
         "inputs": {
-            n: {"kind": d.kind, "description": " ".join(d.description.split())}
+            n: {
+                "kind": d.kind,
+                "required": True,
+                # Prompty requires the kind of an array's elements
+                **({"items": {"kind": "string"}} if d.kind == "array" else {}),
+                "description": " ".join(d.description.split()),
+            }
             for n, d in spec.inputs.items()
         },
         "sample": dict(cases[0].inputs),
@@ -423,4 +429,4 @@ def _verify(result: Draft) -> None:
     prompt = parse_prompt(result.prompt_text, path=result.prompt_path)
     for example in [*result.cases, *result.demonstrations]:
         prompt.render(example.inputs)
-    prompt.render(prompt.meta.sample)
+    prompt.render(prompt.meta.sample_inputs)

@@ -272,7 +272,7 @@ class PromptDoc:
             names = meta.find_undeclared_variables(_environment().parse(self.prompt.body))
         except Exception:  # the file loaded, so this cannot fail; never let lint crash on it
             return {}
-        known = set(self.prompt.meta.inputs) | set(self.prompt.meta.sample) | {"examples"}
+        known = set(self.prompt.meta.inputs) | set(self.prompt.meta.sample_inputs) | {"examples"}
         builtins = {"range", "loop", "lipsum", "dict", "cycler", "joiner", "namespace"}
         out = {}
         for name in sorted(names - known - builtins):

@@ -67,7 +67,7 @@ def undelimited_input(doc: PromptDoc) -> Iterator[Hit]:
 
 
 def _input_names(doc: PromptDoc) -> set[str]:
-    return set(doc.prompt.meta.inputs) | set(doc.prompt.meta.sample) | set(doc.undefined)
+    return set(doc.prompt.meta.inputs) | set(doc.prompt.meta.sample_inputs) | set(doc.undefined)
 
 
 def _delimited(use: VarUse) -> bool:

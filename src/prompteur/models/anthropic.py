@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .base import Request, Response, Usage
+from .base import BadRequestError, Message, Part, Request, Response, Usage
 from .http import HTTPModel
 
 API_VERSION = "2023-06-01"
@@ -32,25 +33,53 @@ class AnthropicModel(HTTPModel):
             headers["x-api-key"] = self._key
         return headers
 
+    def _blocks(self, m: Message) -> list[dict[str, Any]]:
+        if not m.has_media:
+            return [{"type": "text", "text": m.content}]
+        return [self._block(p) for p in m.parts if p.kind != "text" or p.value.strip()]
+
+    def _block(self, part: Part) -> dict[str, Any]:
+        if part.kind == "text":
+            return {"type": "text", "text": part.value}
+        if part.kind == "audio":
+            raise BadRequestError("Anthropic's API reads no audio", model=self.id)
+        kind = "image" if part.kind == "image" else "document"
+        if part.value.startswith("data:") and ";base64," in part.value:
+            media, _, data = part.value[5:].partition(";base64,")
+            source = {"type": "base64", "media_type": part.media_type or media, "data": data}
+        else:
+            source = {"type": "url", "url": part.value}
+        return {"type": kind, "source": source}
+
     def payload(self, request: Request, *, stream: bool = False) -> dict[str, Any]:
         p = request.params
         system = "\n\n".join(
-            m.content for m in request.messages if m.role == "system" and m.content.strip()
+            m.content
+            for m in request.messages
+            if m.role in ("system", "developer") and m.content.strip()
         )
-        turns: list[dict[str, str]] = []
+        turns: list[dict[str, Any]] = []
         for m in request.messages:
-            if m.role == "system" or not m.content.strip():
+            if m.role in ("system", "developer") or not (m.content.strip() or m.has_media):
                 continue  # the API refuses empty text blocks
+            role = "assistant" if m.role == "assistant" else "user"
+            blocks = self._blocks(m)
             # The API wants alternating turns starting with the user: merge neighbours.
-            if turns and turns[-1]["role"] == m.role:
-                turns[-1]["content"] += "\n\n" + m.content
+            if turns and turns[-1]["role"] == role:
+                last = turns[-1]["content"]
+                if isinstance(last, str) and not m.has_media:
+                    turns[-1]["content"] = last + "\n\n" + m.content
+                else:
+                    if isinstance(last, str):
+                        last = [{"type": "text", "text": last}]
+                    turns[-1]["content"] = last + blocks
             else:
-                turns.append({"role": m.role, "content": m.content})
+                turns.append({"role": role, "content": m.content if not m.has_media else blocks})
         if request.prompt_text is not None:
             turns = [{"role": "user", "content": request.prompt_text}]
         if not turns or turns[0]["role"] != "user":
             turns.insert(0, {"role": "user", "content": "(continue)"})
-        if turns[-1]["role"] == "assistant":
+        if turns[-1]["role"] == "assistant" and isinstance(turns[-1]["content"], str):
             # a prefilled answer: the API refuses one that ends with whitespace
             turns[-1]["content"] = turns[-1]["content"].rstrip()
         body: dict[str, Any] = {
@@ -64,18 +93,33 @@ class AnthropicModel(HTTPModel):
             body["temperature"] = min(p.temperature, 1.0)  # Anthropic's range is 0..1
         if p.top_p is not None:
             body["top_p"] = p.top_p
+        if p.top_k is not None:
+            body["top_k"] = p.top_k
         if p.stop:
             body["stop_sequences"] = p.stop
+        if request.tools:
+            body["tools"] = [
+                {
+                    "name": t.name,
+                    **({"description": t.description} if t.description else {}),
+                    "input_schema": t.parameters or {"type": "object", "properties": {}},
+                }
+                for t in request.tools
+            ]
+        for key, value in (p.extra or {}).items():
+            body.setdefault(key, value)
         if stream:
             body["stream"] = True
         return body
 
     async def generate(self, request: Request) -> Response:
         data, latency = await self.post_json(self.messages_path, self.payload(request))
-        text = "".join(
-            block.get("text", "")
-            for block in data.get("content") or []
-            if block.get("type") == "text"
+        blocks = [b for b in data.get("content") or [] if isinstance(b, dict)]
+        text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+        calls = tuple(
+            {"id": b.get("id"), "name": b.get("name"), "arguments": json.dumps(b.get("input"))}
+            for b in blocks
+            if b.get("type") == "tool_use"
         )
         usage = data.get("usage") or {}
         return Response(
@@ -85,6 +129,7 @@ class AnthropicModel(HTTPModel):
             usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)),
             latency_s=latency,
             raw=data,
+            tool_calls=calls,
         )
 
     async def stream(self, request: Request) -> AsyncIterator[str | Response]:

@@ -16,16 +16,55 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import PrompteurError
 
-Role = Literal["system", "user", "assistant"]
+# `developer` is OpenAI's name for system instructions (Prompty reads it as a marker); `tool`
+# turns come only from a conversation history passed as a `thread` input.
+Role = Literal["system", "user", "assistant", "developer", "tool"]
+PartKind = Literal["text", "image", "file", "audio"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a multimodal message: text, or media given by URL or data URI."""
+
+    kind: PartKind
+    value: str  # the text, or the media's source (URL, data: URI)
+    detail: str | None = None
+    media_type: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """OpenAI's content-part form (the most widely spoken one)."""
+        if self.kind == "text":
+            return {"type": "text", "text": self.value}
+        if self.kind == "image":
+            url: dict[str, Any] = {"url": self.value}
+            if self.detail:
+                url["detail"] = self.detail
+            return {"type": "image_url", "image_url": url}
+        if self.kind == "audio":
+            fmt = "mp3" if self.media_type and "mp" in self.media_type else "wav"
+            return {"type": "input_audio", "input_audio": {"data": self.value, "format": fmt}}
+        return {"type": "file", "file": {"url": self.value}}
 
 
 @dataclass(frozen=True)
 class Message:
     role: Role
-    content: str
+    content: str  # the text of the message (its text parts joined)
+    # Set only for a message that carries media: every part in order, text ones included.
+    parts: tuple[Part, ...] = ()
+    # Extra wire fields a conversation history may carry (name, tool_call_id, tool_calls).
+    extra: dict[str, Any] | None = field(default=None, hash=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
+    @property
+    def has_media(self) -> bool:
+        return any(p.kind != "text" for p in self.parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role}
+        out["content"] = [p.to_dict() for p in self.parts] if self.has_media else self.content
+        if self.extra:
+            out.update({k: v for k, v in self.extra.items() if k not in ("role", "content")})
+        return out
 
 
 class Params(BaseModel):
@@ -41,6 +80,14 @@ class Params(BaseModel):
     logprobs: int | None = Field(
         default=None, ge=0, le=20, description="return the top-N alternatives per token"
     )
+    top_k: int | None = Field(default=None, ge=1)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    reasoning_effort: str | None = None
+    parallel_tool_calls: bool | None = None
+    extra: dict[str, Any] | None = Field(
+        default=None, description="provider-specific options sent as they are"
+    )
 
     def merged(self, other: Params | None) -> Params:
         """These parameters overridden by every field set in `other`."""
@@ -53,11 +100,33 @@ class Params(BaseModel):
 
 
 @dataclass(frozen=True)
+class Tool:
+    """A function the model may call: name, description and a JSON Schema of its arguments."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = field(default=None, hash=False)
+    strict: bool = False
+
+    def to_openai(self) -> dict[str, Any]:
+        fn: dict[str, Any] = {"name": self.name}
+        if self.description:
+            fn["description"] = self.description
+        if self.parameters is not None:
+            fn["parameters"] = self.parameters
+        if self.strict:
+            fn["strict"] = True
+        return {"type": "function", "function": fn}
+
+
+@dataclass(frozen=True)
 class Request:
     messages: tuple[Message, ...]
     params: Params = field(default_factory=Params)
     # For completion-style use of a model: the exact text to continue, bypassing chat roles.
     prompt_text: str | None = None
+    # Functions offered to the model (providers without tool calling refuse a request with any).
+    tools: tuple[Tool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +154,8 @@ class Response:
     latency_s: float = 0.0
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     logprobs: tuple[TokenLogprob, ...] | None = None
+    # Calls the model asked for: {"id", "name", "arguments" (a JSON string)} each.
+    tool_calls: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         # JSON allows "\ud800": a lone surrogate that no store, file or report can encode.

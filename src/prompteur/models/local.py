@@ -180,8 +180,10 @@ def to_transcript(messages: tuple[Message, ...] | list[Message]) -> tuple[str, l
       the model starts a new `User:` line.
     - A final assistant message is a prefill: the model continues it.
     """
-    system = "\n\n".join(m.content for m in messages if m.role == "system")
-    turns = [m for m in messages if m.role != "system"]
+    # Prompty keeps empty turns; a transcript has no use for them. `developer` is a system turn.
+    messages = [m for m in messages if m.content.strip()]
+    system = "\n\n".join(m.content for m in messages if m.role in ("system", "developer"))
+    turns = [m for m in messages if m.role not in ("system", "developer")]
     head = system + "\n\n" if system else ""
     if len(turns) == 1 and turns[0].role == "user":
         return head + turns[0].content, []
@@ -253,6 +255,17 @@ class LocalModel(Model):
         """The prompt's tokens, the stop strings and max_tokens; a prompt over the context is
         a bad request."""
         p = request.params
+        if request.tools:
+            raise BadRequestError(
+                "the embedded model cannot call tools: run this prompt on a provider that can "
+                "(-m openai:…, anthropic:…)",
+                model=self.id,
+            )
+        if any(m.has_media for m in request.messages):
+            raise BadRequestError(
+                "the embedded model reads text only: this request has images, files or audio",
+                model=self.id,
+            )
         if request.prompt_text is not None:
             text, stops = request.prompt_text, []
         else:

@@ -67,10 +67,23 @@ class OpenAICompatModel(HTTPModel):
             "stop": "stop",
             "seed": "random_seed" if self.provider == "mistral" else "seed",
         }
+        if self.provider not in ("openai", "azure_openai"):
+            names["top_k"] = "top_k"  # vLLM, llama.cpp and Ollama read it; OpenAI refuses it
+        names |= {
+            "frequency_penalty": "frequency_penalty",
+            "presence_penalty": "presence_penalty",
+            "reasoning_effort": "reasoning_effort",
+        }
         for name, wire in names.items():
             value = getattr(p, name)
             if value is not None and value != []:
                 body[wire] = value
+        if request.tools and path == "/chat/completions":
+            body["tools"] = [t.to_openai() for t in request.tools]
+            if p.parallel_tool_calls is not None:
+                body["parallel_tool_calls"] = p.parallel_tool_calls
+        for key, value in (p.extra or {}).items():
+            body.setdefault(key, value)  # provider options from the file, never over ours
         if stream:
             body["stream"] = True
             if self.provider != "mistral":
@@ -81,8 +94,19 @@ class OpenAICompatModel(HTTPModel):
         path, body = self.payload(request)
         data, latency = await self.post_json(path, body)
         choice = (data.get("choices") or [{}])[0]
+        calls: tuple[dict[str, Any], ...] = ()
         if "message" in choice:
-            text = (choice.get("message") or {}).get("content") or ""
+            message = choice.get("message") or {}
+            text = message.get("content") or ""
+            calls = tuple(
+                {
+                    "id": c.get("id"),
+                    "name": (c.get("function") or {}).get("name"),
+                    "arguments": (c.get("function") or {}).get("arguments") or "{}",
+                }
+                for c in message.get("tool_calls") or []
+                if isinstance(c, dict)
+            )
         else:
             text = choice.get("text") or ""
         usage = data.get("usage") or {}
@@ -96,6 +120,7 @@ class OpenAICompatModel(HTTPModel):
             latency_s=latency,
             raw=data,
             logprobs=_logprobs(choice.get("logprobs")),
+            tool_calls=calls,
         )
 
     async def stream(self, request: Request) -> AsyncIterator[str | Response]:

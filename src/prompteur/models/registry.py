@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,14 @@ def register_provider(provider: Provider) -> None:
 
 def providers() -> list[Provider]:
     return list(_PROVIDERS.values())
+
+
+def provider_names() -> list[str]:
+    return list(_PROVIDERS)
+
+
+def known_provider(name: str) -> bool:
+    return name in _PROVIDERS
 
 
 for _p in (
@@ -85,6 +94,15 @@ for _p in (
         description="Ollama on this machine",
     ),
     Provider(
+        "azure_openai",
+        "prompteur.models.azure_openai:make",
+        None,  # the resource's endpoint: prompteur.toml, else AZURE_OPENAI_ENDPOINT
+        "AZURE_OPENAI_API_KEY",
+        key_required=False,  # or an Entra ID token: checked when the model is made
+        description="Azure OpenAI deployments: DEPLOYMENT, DEPLOYMENT@https://RESOURCE.openai"
+        ".azure.com",
+    ),
+    Provider(
         "openai-compatible",
         "prompteur.models.openai_compat:make",
         None,
@@ -102,6 +120,13 @@ class ModelRef:
     name: str  # provider-side model name ("" for the embedded default)
     base_url: str | None
     id: str
+    # The endpoint came with the id (a Prompty connection's), not from the project.
+    inline: bool = False
+    # The variable a prompt file's connection names for the key (`apiKey: ${env:NAME}`).
+    key_env: str | None = None
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 MAX_MODEL_ID = 2048
@@ -135,6 +160,25 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
         )
     name = rest
     url: str | None = None
+    named_key: str | None = None
+    if provider.name == "azure_openai":
+        # DEPLOYMENT[@ENDPOINT][#KEY_VARIABLE]: what a Prompty connection names, in the id so
+        # that the endpoint rules below see where the key would go.
+        name, _, named_key = rest.partition("#")
+        name, at, url = name.partition("@")
+        bad_url = bool(at) and not url.startswith(("http://", "https://"))
+        if bad_url or not name or (named_key and not _ENV_NAME.match(named_key)):
+            raise UserError(
+                f"unknown model id '{model_id}'",
+                field="model",
+                hint="write azure_openai:DEPLOYMENT or azure_openai:DEPLOYMENT@https://RESOURCE"
+                ".openai.azure.com",
+            )
+        if url:
+            return ModelRef(provider, name, url, model_id, True, named_key or None)
+        return ModelRef(
+            provider, name, base_url(provider, config), model_id, False, named_key or None
+        )
     if provider.name == "openai-compatible":
         name, at, url = rest.rpartition("@")
         if not at or not name or not url.startswith(("http://", "https://")):
@@ -175,7 +219,7 @@ def key_env(provider: Provider, config: Config | None) -> str | None:
 def inline_endpoint(ref: ModelRef) -> str | None:
     """The URL or model file a model id names itself (`openai-compatible:M@URL`,
     `local:/path.gguf`), normalised; None when the provider's own endpoint applies."""
-    if ref.provider.name == "openai-compatible" and ref.base_url:
+    if (ref.provider.name == "openai-compatible" or ref.inline) and ref.base_url:
         return normalise_endpoint(ref.base_url)
     if ref.provider.name == "local" and ref.name:
         return normalise_endpoint(ref.name)
@@ -254,7 +298,7 @@ def get_model(model_id: str, config: Config | None = None) -> Model:
     """Build the model for an id. Raises UserError for an unknown id, a missing key, or an
     endpoint this context may not call (see `endpoint_allowed`)."""
     ref = check_endpoint(model_id, config)
-    env = key_env(ref.provider, config)
+    env = ref.key_env or key_env(ref.provider, config)
     key = os.environ.get(env) if env and key_allowed(ref, config) else None
     if ref.provider.key_required and not key:
         raise UserError(

@@ -163,7 +163,7 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
         dict.fromkeys(
             options.models
             or suite.spec.models
-            or [prompt.model_id or config.data.project.default_model]
+            or [prompt.resolved_model_id(config) or config.data.project.default_model]
         )
     )
     for m in models:

@@ -41,8 +41,9 @@ class SecretPrompt(Prompt):
         *,
         params: Params | None = None,
         from_strings: bool | Collection[str] = False,
+        strict: bool = False,
     ) -> Request:
-        req = super().request(inputs, params=params, from_strings=from_strings)
+        req = super().request(inputs, params=params, from_strings=from_strings, strict=strict)
         msgs = req.messages
         if msgs and msgs[0].role == "system":
             msgs = (Message("system", f"{msgs[0].content}\n{self.secret}"), *msgs[1:])

@@ -165,7 +165,7 @@ def render(name: PromptName, body: RenderIn, principal: Principal = READ) -> Ren
     return RenderOut(
         name=info.name,
         version=info.version,
-        messages=[MessageOut(role=m.role, content=m.content) for m in messages],
+        messages=[MessageOut.model_validate(m.to_dict()) for m in messages],
     )
 
 

@@ -22,8 +22,15 @@ class ErrorOut(BaseModel):
 
 
 class MessageOut(BaseModel):
-    role: Literal["system", "user", "assistant"]
-    content: str
+    """A message as `prompteur render --json` and the SDK give it (OpenAI's chat shape)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[dict[str, Any]] = Field(
+        description="The text; for a message with media, its parts in order (text, image_url, "
+        "file, input_audio)."
+    )
 
 
 class PromptSummary(BaseModel):

@@ -67,7 +67,7 @@ def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -
     suite = find_suite(config, prompt)
     model = (
         (suite.spec.models[0] if suite.spec.models else None)
-        or prompt.model_id
+        or prompt.resolved_model_id(config)
         or config.data.project.default_model
     )
     work = FirstCases(suite, [prompt], {prompt.version: [model]}, 1, limit=limit)
