@@ -50,7 +50,7 @@ def _prompteur(root: Path, *args: str) -> None:
 
 def build(root: Path) -> dict[str, str]:
     from prompteur.config import load_config
-    from prompteur.project import init_project
+    from prompteur.scaffold import init_project
     from prompteur.store import Store
     from prompteur.traces import TraceIn, record
 

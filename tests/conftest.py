@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 from helpers_postgres import fresh_database
 
-from prompteur.project import init_project
+from prompteur.scaffold import init_project
 
 if TYPE_CHECKING:
     from prompteur.store import Store

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from test_server_support import key, save_prompts, served
 
 from prompteur import registry
-from prompteur.server.app import create_app
+from prompteur.app import create_app
 from prompteur.store.tables_traces import Trace
 
 SECRET = "sk-gateway-test-0123456789abcdefSECRET"

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from test_server_support import key, save_prompts, served, write_prompt
 
 from prompteur import registry
-from prompteur.server.app import create_app
+from prompteur.app import create_app
 
 SMALL_SUITE = """\
 prompts: [sentiment]

@@ -42,7 +42,7 @@ HEAVY_OURS = (
     "prompteur.config",
     "prompteur.prompt",
     "prompteur.library",
-    "prompteur.ask",
+    "prompteur.api",
     "prompteur.models.base",
     "prompteur.models.http",
     "prompteur.models.local",

@@ -9,7 +9,7 @@ import pytest
 from prompteur.models.base import BadRequestError, Message, Params, Request, Response
 from prompteur.models.local import _BATCHERS, LocalModel
 from prompteur.models.local_batch import Job
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 
 PROMPT_A = (
     "Classify the sentiment of each review as positive or negative.\n\n"

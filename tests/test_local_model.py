@@ -8,7 +8,7 @@ import pytest
 
 from prompteur.models.base import BadRequestError, Message, Params, Request, Response
 from prompteur.models.local import LocalModel, to_transcript
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 
 FEW_SHOT = (
     "Classify the sentiment of each review as positive or negative.\n\n"

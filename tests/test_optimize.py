@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from prompteur.cli import app
 from prompteur.config import load_config
 from prompteur.errors import UserError
-from prompteur.models.registry import get_model
-from prompteur.optimize.engine import Settings, optimize, split_cases
-from prompteur.optimize.proposers import (
+from prompteur.models.providers import get_model
+from prompteur.optimizer.engine import Settings, optimize, split_cases
+from prompteur.optimizer.proposers import (
     DemoSets,
     Mutations,
     Patterns,
@@ -25,8 +25,8 @@ from prompteur.optimize.proposers import (
     field_variants,
     pick_balanced,
 )
-from prompteur.optimize.search import largest_race, race_cost, rungs_for
-from prompteur.optimize.space import (
+from prompteur.optimizer.search import largest_race, race_cost, rungs_for
+from prompteur.optimizer.space import (
     Layout,
     decompose,
     freeze_demo,
@@ -34,7 +34,7 @@ from prompteur.optimize.space import (
     starting_candidate,
 )
 from prompteur.prompt import load_prompt, parse_prompt
-from prompteur.run import Runner
+from prompteur.runner import Runner
 from prompteur.store import Store
 from prompteur.suite import Case, load_suite
 
@@ -183,7 +183,7 @@ class _ScriptedEvaluator:
     score and costs one call. The search logic, not a model, is what is tested."""
 
     def __init__(self, truth: dict[str, list[float]], budget: int) -> None:
-        from prompteur.optimize.evaluator import Budget
+        from prompteur.optimizer.evaluator import Budget
 
         self.truth, self.budget = truth, Budget(task_calls=budget)
         self.known: dict[tuple[str, int], float] = {}
@@ -218,7 +218,7 @@ def test_leftover_budget_finishes_the_runner_up_that_led_the_winner() -> None:
     the incumbent on the same cases; one that was behind is not paid for."""
     from types import SimpleNamespace
 
-    from prompteur.optimize.search import Entry, Search
+    from prompteur.optimizer.search import Entry, Search
 
     dev = [SimpleNamespace(id=str(i)) for i in range(100)]
     truth = {
@@ -248,7 +248,7 @@ def test_a_race_never_drops_the_incumbent_on_a_few_cases() -> None:
     challenger is adopted only if it beats it on every development case."""
     from types import SimpleNamespace
 
-    from prompteur.optimize.search import Entry, Search, rungs_for
+    from prompteur.optimizer.search import Entry, Search, rungs_for
 
     dev = [SimpleNamespace(id=str(i)) for i in range(100)]
     truth = {f"c{i}": [1.0] * 11 + [0.0] * 89 for i in range(8)}  # lucky on the first rung
@@ -351,7 +351,7 @@ def test_proposers_give_valid_distinct_prompts(project: Path, proposer: object) 
     prompt = load_prompt(project / "prompts" / "sentiment.prompty")
     layout = decompose(prompt)
     suite = load_suite(project / "suites" / "sentiment.yaml")
-    from prompteur.optimize.engine import labelled_pool
+    from prompteur.optimizer.engine import labelled_pool
 
     pool = labelled_pool(layout, list(suite.cases()))
     state = SearchState(layout, pool, random.Random(0), starting_candidate(layout))

@@ -33,7 +33,7 @@ class Server:
 
 @pytest.fixture
 def server(project: Path) -> Iterator[Server]:
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
     from prompteur.server.keys import create_key
     from prompteur.server.projects import open_project
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from prompteur.cli import app
 from prompteur.packs import packs
-from prompteur.project import init_project
 from prompteur.prompt import load_prompt
+from prompteur.scaffold import init_project
 
 EXPECTED = {"marketing", "seo", "support", "meeting-notes", "fr-admin"}
 

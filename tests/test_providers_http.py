@@ -43,7 +43,7 @@ from prompteur.models.base import (
     ServerError,
 )
 from prompteur.models.http import parse_retry_after, redact
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 
 LLAMA_KEY = "sk-local-SECRET424242"
 OPENAI_KEY = "sk-test-SECRET123456"
@@ -1034,7 +1034,7 @@ def test_prompty_azure_connection_maps_to_the_provider_and_its_endpoint_rule(
 ) -> None:
     """A Prompty file's connection names the endpoint and the key's variable: both travel in
     the model id; the key goes to that endpoint only when the project allows it."""
-    from prompteur.ask import choose_model
+    from prompteur.api._ask import choose_model
     from prompteur.prompt import load_prompt
 
     monkeypatch.setenv("MY_AZURE_KEY", AZURE_KEY)

@@ -82,8 +82,8 @@ def warm_cache(factory: pytest.TempPathFactory) -> Path:
         return _WARM["db"]
     import asyncio
 
-    from prompteur.evaluate import execute, make_plan
-    from prompteur.project import init_project
+    from prompteur.evaluation import execute, make_plan
+    from prompteur.scaffold import init_project
 
     root = factory.mktemp("warm") / "proj"
     init_project(root)

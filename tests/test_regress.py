@@ -16,7 +16,7 @@ from prompteur.library import Library
 from prompteur.registry import move_label
 from prompteur.registry._paired import Tally, compare
 from prompteur.registry._regress import PromptRegression, Regression, _adjust
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
 from prompteur.store import Store
 
 SECRET = "sk-test-never-stored-5c1d"

@@ -8,7 +8,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from prompteur import report
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
 
 
 def rec(version: str, case: int, passed: bool, repeat: int = 0, **kw: object) -> ResultRecord:

@@ -19,9 +19,9 @@ from prompteur.models.base import (
     ServerError,
     Usage,
 )
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 from prompteur.prompt import parse_prompt
-from prompteur.run import ResultRecord, Runner, plan
+from prompteur.runner import ResultRecord, Runner, plan
 from prompteur.suite import Case
 
 PROMPT = parse_prompt("user:\nEcho {{ word }}", name="echo")

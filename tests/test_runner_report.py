@@ -12,7 +12,7 @@ import pytest
 from test_report import rec
 
 from prompteur import report, stats
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
 from prompteur.store import Store
 from prompteur.store.db import ResultRows
 

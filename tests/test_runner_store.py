@@ -62,7 +62,7 @@ class CountingCache:
 def test_runner_reads_and_writes_the_cache_in_batches(store: Store) -> None:
     import asyncio
 
-    from prompteur.run import CHUNK, plan
+    from prompteur.runner import CHUNK, plan
 
     n = 300
     items = list(plan([PROMPT], {PROMPT.version: ["fake"]}, lambda: cases(n), repeat=1))
@@ -85,7 +85,7 @@ def test_runner_reads_and_writes_the_cache_in_batches(store: Store) -> None:
 def test_results_are_streamed_each_time_they_are_read(store: Store) -> None:
     import asyncio
 
-    from prompteur.run import plan
+    from prompteur.runner import plan
 
     runs = [store.new_run("s", {}, 0) for _ in range(2)]
     for run_id, n in zip(runs, (2500, 3), strict=True):

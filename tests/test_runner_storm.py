@@ -14,9 +14,9 @@ import pytest
 from helpers_http import stub_server
 
 from prompteur.limiter import RetryPolicy
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 from prompteur.prompt import parse_prompt
-from prompteur.run import ResultRecord, Runner, plan
+from prompteur.runner import ResultRecord, Runner, plan
 from prompteur.suite import Case
 
 DELAY = 0.02  # the stub's answer time

@@ -54,10 +54,10 @@ def served(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
 def serve_project(project: Path) -> Iterator[Served]:
     """The real app over `project` on loopback, its sentiment prompt labelled production, and
     a write key."""
+    from prompteur.app import create_app
     from prompteur.config import load_config
     from prompteur.library import Library
     from prompteur.registry import move_label
-    from prompteur.server.app import create_app
     from prompteur.server.keys import create_key
     from prompteur.server.projects import open_project
 

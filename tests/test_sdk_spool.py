@@ -593,7 +593,7 @@ def stored_ids(store: Any) -> list[str]:
 @pytest.fixture
 def served_real(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, Any]]:
     """The real app on loopback (SQLite store), with a write key."""
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
     from prompteur.server.keys import create_key
     from prompteur.server.projects import open_project
 
@@ -682,7 +682,7 @@ def test_a_postgresql_store_that_is_down_answers_503_then_gets_the_spool(
 ) -> None:
     import sqlalchemy as sa
 
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
     from prompteur.server.keys import create_key
     from prompteur.server.projects import open_project
 
@@ -887,7 +887,7 @@ def wait_up(url: str, timeout: float = 120.0) -> None:
 WARM_SERVE = """
 import sys
 import uvicorn
-from prompteur.server.app import create_app
+from prompteur.app import create_app
 app = create_app(["."])
 config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error",
                         access_log=False)

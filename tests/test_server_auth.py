@@ -17,8 +17,8 @@ from sqlalchemy import select, text
 from starlette.testclient import TestClient
 from test_server_support import key, save_prompts, served, write_prompt
 
-from prompteur.project import init_project
-from prompteur.server.app import create_app
+from prompteur.app import create_app
+from prompteur.scaffold import init_project
 from prompteur.server.deps import KEY_CACHE_SECONDS
 from prompteur.server.keys import SCOPES, create_key, list_keys, revoke_key
 from prompteur.store.tables_auth import ApiKey

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from test_server_support import key, save_prompts, served
 
 from prompteur import registry
-from prompteur.server.app import create_app
+from prompteur.app import create_app
 
 schemathesis = pytest.importorskip("schemathesis")
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from test_server_support import key, served
 
 from prompteur import registry
+from prompteur.app import create_app
 from prompteur.errors import UserError
 from prompteur.library import Library
-from prompteur.server.app import create_app
 from prompteur.store import Store
 
 URL = "/v1/prompts/sentiment/versions"

@@ -160,7 +160,7 @@ def test_http_batches_need_write_and_land_in_the_keys_project(project: Path) -> 
     from fastapi.testclient import TestClient
     from test_server_support import key, served
 
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
 
     app = create_app([project])
     with TestClient(app) as client:

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from prompteur import report
-from prompteur.project import init_project
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
+from prompteur.scaffold import init_project
 from prompteur.store import Store
 
 CASES = 30
@@ -37,7 +37,7 @@ def serve(root: Path, *, dev: bool) -> Iterator[str]:
     """The server's app (with the pages) under uvicorn on a loopback port, in a thread."""
     import uvicorn
 
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
 
     port = free_port()
     server = uvicorn.Server(

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from prompteur.project import init_project
+from prompteur.scaffold import init_project
 
 CHROMIUM = os.environ.get("PROMPTEUR_CHROMIUM", "/usr/bin/chromium")
 
@@ -74,7 +74,7 @@ def _project(root: Path) -> Path:
 
 def _eval(root: Path) -> str:
     from prompteur.config import load_config
-    from prompteur.evaluate import execute, make_plan
+    from prompteur.evaluation import execute, make_plan
     from prompteur.store import Store
 
     config = load_config(root)

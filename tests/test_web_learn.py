@@ -16,7 +16,7 @@ from test_web import serve
 
 from prompteur.config import load_config
 from prompteur.learn import get_lesson, lessons
-from prompteur.project import init_project
+from prompteur.scaffold import init_project
 from prompteur.server.keys import create_key
 from prompteur.stats import wilson
 from prompteur.store import Store

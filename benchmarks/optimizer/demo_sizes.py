@@ -24,7 +24,7 @@ import ape
 
 from prompteur.config import load_config
 from prompteur.models.base import Model, Params, Request
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 
 PARAMS = Params(temperature=0, max_tokens=40, stop=["\n"])
 

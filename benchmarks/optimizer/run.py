@@ -37,11 +37,11 @@ sys.path.insert(0, str(HERE))
 import ape  # noqa: E402
 
 from prompteur.config import load_config  # noqa: E402
-from prompteur.models.registry import get_model  # noqa: E402
-from prompteur.optimize.engine import Settings, optimize  # noqa: E402
-from prompteur.optimize.evaluator import Budget, Evaluator  # noqa: E402
+from prompteur.models.providers import get_model  # noqa: E402
+from prompteur.optimizer.engine import Settings, optimize  # noqa: E402
+from prompteur.optimizer.evaluator import Budget, Evaluator  # noqa: E402
 from prompteur.prompt import Prompt, parse_prompt  # noqa: E402
-from prompteur.run import Runner  # noqa: E402
+from prompteur.runner import Runner  # noqa: E402
 from prompteur.store import Store  # noqa: E402
 from prompteur.suite import Case  # noqa: E402
 

@@ -157,7 +157,7 @@ def prepare_project(folder: Path, store_url: str) -> str:
     """A project with the starter prompts stored and `production` set; returns a read key."""
     from prompteur import registry
     from prompteur.library import Library
-    from prompteur.project import init_project
+    from prompteur.scaffold import init_project
     from prompteur.server.keys import create_key
     from prompteur.store import Store
 

@@ -173,7 +173,7 @@ def floor_insert(store_url: str, spans: int, batch: int) -> float:
 
 
 def run(label: str, store_url: str | None, args: argparse.Namespace) -> dict[str, Any]:
-    from prompteur.project import init_project
+    from prompteur.scaffold import init_project
     from prompteur.server.keys import create_key
     from prompteur.store import Store
     from prompteur.traces import iter_traces  # noqa: F401 - fails early if traces are missing

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
 
 
 def _records(n: int) -> list[ResultRecord]:
@@ -67,7 +67,7 @@ def _records(n: int) -> list[ResultRecord]:
 def _serve(root: Path) -> Iterator[str]:
     import uvicorn
 
-    from prompteur.server.app import create_app
+    from prompteur.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -102,7 +102,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from prompteur.config import load_config
-    from prompteur.project import init_project
+    from prompteur.scaffold import init_project
     from prompteur.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -99,12 +99,12 @@ _MODEL_OPTIONS = ("model", "judge", "proposer", "paraphraser", "from_model", "to
 def _config() -> Config:
     """The project's config, as the local user's command sees it: the endpoints typed in
     this command's model options are trusted with their provider's key (a prompt or suite
-    file naming an endpoint on its own is not: models/registry.py key_allowed)."""
+    file naming an endpoint on its own is not: models/providers.py key_allowed)."""
     import click
 
     from . import limits
     from .config import load_config
-    from .models.registry import inline_endpoint, parse_model_id
+    from .models.providers import inline_endpoint, parse_model_id
 
     config = load_config()
     limits.set_limits(config.limits)
@@ -208,7 +208,7 @@ def init(
 ) -> None:
     """Create a working project: prompteur.toml, example prompts (French and English),
     suites/ and a .gitignore for the store. With --pack in an existing project, adds the pack."""
-    from .project import init_project
+    from .scaffold import init_project
 
     try:
         written = init_project(folder, force=force, pack=pack)
@@ -272,7 +272,7 @@ def ask(
     """Render a prompt, call a model, print the output, then tokens, latency and cost."""
     import asyncio
 
-    from .ask import ask as run_ask
+    from .api import ask as run_ask
     from .models.base import Params
 
     console = _console()
@@ -316,7 +316,7 @@ def models(as_json: JsonOpt = False) -> None:
     is set (never the key)."""
     import os
 
-    from .models.registry import base_url, key_env, providers
+    from .models.providers import base_url, key_env, providers
 
     try:
         config = _config()
@@ -736,7 +736,7 @@ def eval_(
     import asyncio
     import time
 
-    from .evaluate import execute, make_plan
+    from .evaluation import execute, make_plan
     from .runs import resume as runs_resume
     from .runs import start as runs_start
 

@@ -12,7 +12,7 @@ from .errors import PrompteurError, UserError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .optimize.engine import Outcome
+    from .optimizer.engine import Outcome
 
 
 def optimize_command(
@@ -145,9 +145,9 @@ def _run(
     from .cli import _console, _progress
     from .library import Library
     from .models.pricing import cost as cost_of
-    from .models.registry import get_model
-    from .optimize.engine import Settings, optimize, split_cases
-    from .run import Runner
+    from .models.providers import get_model
+    from .optimizer.engine import Settings, optimize, split_cases
+    from .runner import Runner
     from .suite import load_suite
 
     library = Library.from_config(config)
@@ -348,7 +348,7 @@ def _save_file(outcome: Outcome, out: Path | None) -> None:
 def _write(store: Any, run_id: str, outputs: list[Path] | None) -> None:
     if not outputs:
         return
-    from .optimize.report import write_report
+    from .optimizer.report import write_report
 
     for path in outputs:
         write_report(store, run_id, path)

@@ -141,7 +141,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from .server.app import SETTINGS_ENV, create_app
+    from .app import SETTINGS_ENV, create_app
 
     console = _cli()._console(stderr=True)
     if workers == 1:
@@ -159,7 +159,7 @@ def _serve(
         {"projects": [str(f) for f in folders], "dev": dev, "max_body": max_body}
     )
     uvicorn.run(
-        "prompteur.server.app:app_from_env",
+        "prompteur.app:app_from_env",
         factory=True,
         host=host,
         port=port,

@@ -12,7 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from .config import Config
-    from .run import ResponseCache
+    from .runner import ResponseCache
 
 chain_app = typer.Typer(
     help="Chains: prompts in a pipeline, one step's output feeding the next.",
@@ -176,7 +176,7 @@ def chain_test(
     cli = _cli()
     from . import runs
     from .chains import load_chain, load_chain_suite, plan_of, run_chain_suite
-    from .chains._run import model_for
+    from .chains._executor import model_for
     from .library import Library
 
     try:

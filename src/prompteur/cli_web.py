@@ -74,7 +74,7 @@ def view_command(
 def _run(folder: Path, port: int, *, open_browser: bool, lang: str | None) -> None:
     import uvicorn
 
-    from .server.app import create_app
+    from .app import create_app
     from .web import PREFIX
 
     app = create_app([folder], dev=True)

@@ -149,7 +149,7 @@ class Config:
     data: ConfigFile
     # Set by the shell that opened the project (never read from a file):
     # `served`: a server answers requests with it, so a model id's own endpoint is honoured
-    # only when the project names it (models/registry.py: endpoint_allowed);
+    # only when the project names it (models/providers.py: endpoint_allowed);
     # `typed_endpoints`: endpoints the local user typed on the command line (`-m`), trusted
     # with the provider's key like the configured ones;
     # `project_endpoints`: endpoints the project's own files name, found when it was opened.

@@ -357,7 +357,7 @@ def qualify(model_id: str, provider: str | None) -> str | None:
     Without `provider:`, an id is ours (`openai:gpt-4o`) only when its prefix is a provider we
     know: `llama3:8b` or `ft:gpt-4o:org` are model names, not providers.
     """
-    from .models.registry import known_provider
+    from .models.providers import known_provider
 
     if provider and provider != "*":
         provider = _MODEL_ALIASES.get(provider, provider)
@@ -486,7 +486,7 @@ def _check_model(prompt: Prompt, linemap: LineMap) -> None:
     spec = prompt.meta.model
     if spec is None or not spec.id or prompt.model_id:
         return
-    from .models.registry import provider_names
+    from .models.providers import provider_names
 
     prefix, sep, _ = spec.id.partition(":")
     loc = ("model", "id") if ("model", "id") in linemap else ("model",)

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from . import stats
-from .run import ResultRecord
+from .runner import ResultRecord
 from .xmltext import html_environment, tostring
 
 Variant = tuple[str, str, str]  # (prompt, version, model)

@@ -681,7 +681,7 @@ def encodings(name: str) -> list[str]:
 
 _ROUTES_CODE = """
 import json, sys
-from prompteur.server.app import create_app
+from prompteur.app import create_app
 
 def walk(routes, prefix=""):
     for r in routes:

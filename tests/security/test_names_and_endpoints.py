@@ -11,7 +11,7 @@ from helpers_http import LoopbackServer, Recorded, Reply
 from prompteur.config import load_config
 from prompteur.errors import UserError
 from prompteur.library import Library
-from prompteur.models.registry import check_endpoint, get_model, key_allowed, parse_model_id
+from prompteur.models.providers import check_endpoint, get_model, key_allowed, parse_model_id
 
 OUTSIDE = "---\nname: outside\n---\nuser:\nSECRET-OUTSIDE\n"
 

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from prompteur.report import to_junit
-from prompteur.run import ResultRecord
+from prompteur.runner import ResultRecord
 from prompteur.xmltext import xml_text
 
 NASTY = ["\x01", "\x1b[31mred\x1b[0m", "\x0b", "\ufffe", "\uffff", "\x00", "a\ud800b", "]]>"]

@@ -1,8 +1,8 @@
 """Chains: a pipeline of prompts run and tested end to end (`prompteur chain`)."""
 
-from ._run import ChainExecutor, ChainOutcome, StepTrace, apply_parse
+from ._executor import ChainExecutor, ChainOutcome, StepTrace, apply_parse
 from ._spec import Chain, load_chain
-from ._test import ChainSuite, load_chain_suite, plan_of, run_chain_suite
+from ._suite import ChainSuite, load_chain_suite, plan_of, run_chain_suite
 
 __all__ = [
     "Chain",

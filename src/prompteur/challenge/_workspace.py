@@ -21,7 +21,7 @@ from ._catalogue import Challenge, get_challenge
 if TYPE_CHECKING:
     from ..config import Config
     from ..learn import Grade
-    from ..run import ResponseCache
+    from ..runner import ResponseCache
     from ..suite import Suite
 
 STATE = ".challenge.json"

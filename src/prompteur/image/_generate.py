@@ -45,7 +45,7 @@ class Generated:
 
 def _client(model_id: str, config: Config | None) -> Any:
     from ..models.http import HTTPModel
-    from ..models.registry import key_env, parse_model_id
+    from ..models.providers import key_env, parse_model_id
 
     ref = parse_model_id(model_id, config)
     if ref.provider.name not in IMAGE_PROVIDERS:

@@ -12,7 +12,7 @@ from ._lessons import Lesson, check_lang
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..run import ResponseCache, ResultRecord
+    from ..runner import ResponseCache, ResultRecord
 
 _T = {
     "pass": {"en": "Passed", "fr": "Réussi"},

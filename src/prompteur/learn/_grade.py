@@ -19,7 +19,7 @@ from ..stats import Interval, wilson
 if TYPE_CHECKING:
     from ..config import Config
     from ..prompt import Prompt
-    from ..run import ResponseCache, ResultRecord
+    from ..runner import ResponseCache, ResultRecord
     from ..suite import Suite
 
 
@@ -115,8 +115,8 @@ async def grade_async(
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> Grade:
     from ..models.pricing import cost as cost_of
-    from ..models.registry import get_model
-    from ..run import Runner, plan
+    from ..models.providers import get_model
+    from ..runner import Runner, plan
 
     chosen = (
         model_id

@@ -18,7 +18,7 @@ from .base import (
     Tool,
     Usage,
 )
-from .registry import get_model, parse_model_id, providers, register_provider
+from .providers import get_model, parse_model_id, providers, register_provider
 
 __all__ = [
     "AuthError",

@@ -24,7 +24,7 @@ from .openai_compat import OpenAICompatModel
 
 if TYPE_CHECKING:
     from ..config import Config
-    from .registry import ModelRef
+    from .providers import ModelRef
 
 DEFAULT_API_VERSION = "2024-10-21"
 ENDPOINT_ENV = "AZURE_OPENAI_ENDPOINT"

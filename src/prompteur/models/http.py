@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from .http1 import Pool, WireError
-    from .registry import ModelRef
+    from .providers import ModelRef
 
 # Shapes of well-known key formats, redacted even when the provider masks only part of them.
 _KEY_SHAPES = re.compile(r"\b(sk|pk|rk|sess|key)-[A-Za-z0-9_\-*]{6,}")

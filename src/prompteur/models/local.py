@@ -26,7 +26,7 @@ from .base import BadRequestError, Message, Model, Request, Response, TokenLogpr
 
 if TYPE_CHECKING:
     from ..config import Config
-    from .registry import ModelRef
+    from .providers import ModelRef
 
 DEFAULT_MAX_TOKENS = 256
 USER_LABEL, ASSISTANT_LABEL = "User:", "Assistant:"

@@ -13,7 +13,7 @@ from .http import HTTPModel
 
 if TYPE_CHECKING:
     from ..config import Config
-    from .registry import ModelRef
+    from .providers import ModelRef
 
 _FINISH = {
     "stop": "stop",

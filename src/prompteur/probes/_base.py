@@ -24,7 +24,7 @@ from ._text import guess_language, main_field, question_field
 if TYPE_CHECKING:
     from ..models import Model
     from ..prompt import Prompt
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
     from .policy import Policy
 
 SEVERITIES = ("low", "medium", "high", "critical")

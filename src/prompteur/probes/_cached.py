@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from ..models import Model, Request, Response
-from ..run import ResponseCache, cache_key, response_from_cache, response_to_cache
+from ..runner import ResponseCache, cache_key, response_from_cache, response_to_cache
 
 
 class CachedModel(Model):

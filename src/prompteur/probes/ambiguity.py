@@ -17,7 +17,7 @@ from ._text import clip
 from .detectors import clarifies
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 def _truncated(text: str) -> str | None:

@@ -42,7 +42,7 @@ from ._text import clip, same_output, word_set
 from .french import agree
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*", re.UNICODE)
 # After "her", these words mean it was an object ("told her the"), else a possessive.

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UserError
 from ..library import Library
 from ..models.pricing import cost as cost_of
-from ..models.registry import get_model, parse_model_id
-from ..run import ResultRecord, Runner, RunStats, WorkItem
+from ..models.providers import get_model, parse_model_id
+from ..runner import ResultRecord, Runner, RunStats, WorkItem
 from ..suite import Case, Suite, load_suite
 from . import storage
 from ._base import Outcome, Probe, ProbeCase, ProbeContext, Skip, select
@@ -266,7 +266,7 @@ async def execute(
         concurrency={m: concurrency for m in models} if concurrency else None,
         cache=store.cache if use_cache else None,
     )
-    from ..evaluate import StoreSink
+    from ..evaluation import StoreSink
 
     items = [
         WorkItem(pc.prompt or plan.prompt, m, _with_suite_checks(pc, plan.suite), pc.sample)

@@ -36,7 +36,7 @@ NEEDS_JUDGE = (
 )
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 def attack_pool(ctx: ProbeContext) -> list[Request]:

@@ -28,7 +28,7 @@ from ._text import clip
 from .detectors import abstains, corrects, ungrounded
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 class _Questions(OutputProbe):

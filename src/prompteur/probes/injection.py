@@ -28,7 +28,7 @@ from ._text import contains_phrase, same_output
 from .detectors import repetition, target_found, unsafe_markup
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 _SLOT = re.compile(r"(\{goal(?:_spaced)?\})")
 

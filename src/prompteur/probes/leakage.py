@@ -25,7 +25,7 @@ from .detectors import target_found, verbatim
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 @dataclass

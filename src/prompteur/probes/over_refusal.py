@@ -13,7 +13,7 @@ from ._corpus import OverRefusalCorpus, corpus
 from .detectors import refusal
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 @register

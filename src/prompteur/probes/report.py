@@ -26,7 +26,7 @@ from .storage import plain
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..run import ResultRecord, RunStats
+    from ..runner import ResultRecord, RunStats
     from ..store import Store
     from ..store.db import RunInfo
     from .engine import ProbePlan

@@ -32,7 +32,7 @@ from ._corpus import Lang, RobustnessCorpus, corpus
 from ._text import clip, same_output
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
 
 class _Robustness(Probe):

@@ -25,7 +25,7 @@ from ._suites import find_suite
 if TYPE_CHECKING:
     from ..config import Config
     from ..prompt import Prompt
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
     from ..store import Store
 
 
@@ -170,7 +170,7 @@ async def _run(
     on_start: Callable[[int], None] | None,
     on_result: Callable[[ResultRecord], None] | None,
 ) -> str:
-    from ..evaluate import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, execute_new_run
 
     plan = EvalPlan(suite, prompts, {p.version: [model_id] for p in prompts}, suite.spec.repeat)
     return await execute_new_run(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import stats
-from ..run import ResultRecord
+from ..runner import ResultRecord
 
 
 @dataclass

@@ -33,7 +33,7 @@ from ._suites import find_suite, names_prompt
 if TYPE_CHECKING:
     from ..config import Config
     from ..prompt import Prompt
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
     from ..store import Store
     from ..suite import Suite
 
@@ -189,7 +189,7 @@ class _Target:
 
 def _check_models(config: Config, ids: list[str]) -> None:
     """Fail on an unknown model id or a missing key before any prompt runs."""
-    from ..models.registry import get_model
+    from ..models.providers import get_model
 
     async def close_all() -> None:
         for model_id in ids:
@@ -300,7 +300,7 @@ def regress(
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> Regression:
     """Run every labelled prompt's suite on both models and say what got worse."""
-    from ..evaluate import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, execute_new_run
 
     if from_model == to_model:
         raise UserError("--from and --to name the same model: nothing to compare", field="--to")

@@ -274,7 +274,7 @@ class LocalBackend:
         records the trace."""
         import asyncio
 
-        from ..ask import ask
+        from ..api import ask
 
         handle = self.fetch(name, label, version)
         outcome = asyncio.run(ask(self.config, handle.prompt, inputs, model_id=model, record=False))

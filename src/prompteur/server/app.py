@@ -1,12 +1,13 @@
-"""The server's FastAPI application: `create_app(projects)` (what `prompteur serve` runs)."""
+"""The server's FastAPI application over the API routes: `create_app(projects, pages=...)`.
+
+The application `prompteur serve` runs, with the web pages, is put together one layer up, in
+`prompteur.app` (the server does not import the web interface: the web imports the server)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import json
-import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,10 +16,6 @@ from .. import __version__
 from . import errors
 from .deps import AuthMiddleware, KeyCache
 from .projects import ServedProject, close_projects, open_projects
-
-# How `prompteur serve --workers N` hands its settings to each worker process (uvicorn imports
-# the app factory by name there, so it cannot receive arguments).
-SETTINGS_ENV = "PROMPTEUR_SERVE_SETTINGS"
 
 TAGS = [
     {"name": "prompts", "description": "The library: prompts, stored versions, rendering."},
@@ -34,8 +31,10 @@ def create_app(
     dev: bool = False,
     *,
     max_body: int | None = None,
+    pages: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
-    """The API over `projects` (folders, or projects already opened).
+    """The API over `projects` (folders, or projects already opened); `pages(app)` mounts
+    more routes (the web interface) inside the same authentication and request guard.
 
     Every route needs an API key of the caller's project; `dev` lets anonymous callers from
     loopback in (the CLI refuses `--dev` on any other host, and the app refuses any Host but
@@ -85,9 +84,8 @@ def create_app(
     from . import traces_api
 
     app.include_router(traces_api.router)
-    from ..web import install as install_web  # the pages under /ui (prompteur.web)
-
-    install_web(app)
+    if pages is not None:
+        pages(app)
     from .. import limits
     from .guard import RequestGuard
 
@@ -95,11 +93,3 @@ def create_app(
     app.add_middleware(RequestGuard, max_body=max_body or limits.current().body_bytes, dev=dev)
     app.state.max_body = max_body or limits.current().body_bytes
     return app
-
-
-def app_from_env() -> FastAPI:
-    """The app of a `--workers` process, from the settings its parent put in the environment."""
-    settings = json.loads(os.environ[SETTINGS_ENV])
-    return create_app(
-        settings["projects"], dev=bool(settings["dev"]), max_body=settings.get("max_body")
-    )

@@ -46,10 +46,10 @@ DEFAULT_LABEL = "production"
 async def complete(
     name: PromptName, body: CompleteIn, principal: Principal = Depends(require("write"))
 ) -> CompleteOut:
-    from ..ask import choose_model
+    from ..api import choose_model
     from ..models.base import ModelError
     from ..models.pricing import cost as cost_of
-    from ..models.registry import check_endpoint
+    from ..models.providers import check_endpoint
 
     if body.label and body.version:
         raise ApiError(422, "give a label or a version, not both", field="version")
@@ -135,7 +135,7 @@ def _prepare(info: VersionInfo, inputs: dict[str, object]) -> tuple[Prompt, Mode
 
 def _model(principal: Principal, model_id: str) -> Model:
     """The project's model instance for this id, made once (it pools its connections)."""
-    from ..models.registry import get_model
+    from ..models.providers import get_model
 
     cache = principal.models
     model = cache.get(model_id)
@@ -147,7 +147,7 @@ def _model(principal: Principal, model_id: str) -> Model:
 def _redact(text: str, config: Config, model_id: str) -> str:
     """`text` without the provider's key, whatever path the key took into it."""
     from ..models.http import redact
-    from ..models.registry import key_env, parse_model_id
+    from ..models.providers import key_env, parse_model_id
 
     env = key_env(parse_model_id(model_id, config).provider, config)
     return redact(text, os.environ.get(env) if env else None)

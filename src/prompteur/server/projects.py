@@ -60,7 +60,7 @@ def project_endpoints(config: Config, library: Library) -> set[str]:
     when the server opens it: those a server may call beside prompteur.toml's. A file the
     server writes later (the playground) cannot add one: saving refuses a new endpoint."""
     from ..errors import UserError
-    from ..models.registry import inline_endpoint, parse_model_id
+    from ..models.providers import inline_endpoint, parse_model_id
     from ..suite import suite_model_ids
 
     ids = {p.model_id for p in library.prompts() if p.model_id}

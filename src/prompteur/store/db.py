@@ -25,7 +25,7 @@ from ..config import STATE_DIR
 from ..errors import PrompteurError, UserError
 
 if TYPE_CHECKING:
-    from ..run import ResultRecord
+    from ..records import ResultRecord
 from .tables import CachedResponse, PromptVersion, Result, Run, utcnow
 
 T = TypeVar("T")
@@ -260,14 +260,14 @@ def _new_run_id() -> str:
 def _result_fields() -> tuple[str, ...]:
     from dataclasses import fields
 
-    from ..run import ResultRecord
+    from ..records import ResultRecord
 
     return tuple(f.name for f in fields(ResultRecord))
 
 
 def _record(row: Any) -> ResultRecord:
     """A record from a row of `ResultRows._query` (its columns in the record's field order)."""
-    from ..run import ResultRecord
+    from ..records import ResultRecord
 
     record = ResultRecord(*row)
     record.checks = list(record.checks or [])

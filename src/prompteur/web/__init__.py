@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .urls import PREFIX
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-PREFIX = "/ui"
+__all__ = ["PREFIX", "install"]
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages on `app` (called once by `server.app.create_app`)."""
+    """Mount the pages on `app` (called once by `prompteur.app.create_app`)."""
     from .auth import WebAuthMiddleware
     from .routes import router
 

@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import PREFIX
 from .render import page, secure
+from .urls import PREFIX
 
 KEY_COOKIE = "prompteur_key"
 STATIC = Path(__file__).parent / "static"

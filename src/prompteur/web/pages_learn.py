@@ -11,11 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from ..errors import PrompteurError, UserError
-from . import PREFIX
 from .auth import read_form
 from .common import READ, WRITE, error_page
 from .i18n import lang_of
 from .render import page
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..learn import Lesson, LessonResult

@@ -12,10 +12,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import registry
 from ..errors import UserError
-from . import PREFIX
 from .auth import read_form
 from .common import READ, WRITE, error_page
 from .render import page
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..prompt import Prompt

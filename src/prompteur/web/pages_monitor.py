@@ -12,11 +12,11 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
-from . import PREFIX
 from .common import READ, error_page
 from .i18n import lang_of, number, pct, translator
 from .render import page
 from .svg import Series, legend, line_chart
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..server.deps import Principal

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
-from . import PREFIX
 from .common import READ, error_page, run_of_kind
 from .render import page
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..server.deps import Principal
@@ -54,7 +54,7 @@ def _diff(store: Store, plan: dict[str, Any]) -> list[str]:
 
 @router.get("/optimize/{run_id}", response_class=HTMLResponse)
 def optimization(request: Request, run_id: str, principal: Principal = READ) -> HTMLResponse:
-    from ..optimize.report import chart
+    from ..optimizer.report import chart
 
     try:
         info = run_of_kind(principal.store, run_id, "optimize", "an optimization")

@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from ..errors import PrompteurError, UserError
-from . import PREFIX
 from .auth import read_form
 from .common import READ, WRITE, error_page
 from .render import page
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..server.deps import Principal

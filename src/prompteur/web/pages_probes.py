@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
-from . import PREFIX
 from .common import READ, error_page, run_of_kind
 from .pages_optimize import runs_of_kind
 from .render import page
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..server.deps import Principal

@@ -11,7 +11,6 @@ from starlette.responses import HTMLResponse
 
 from .. import report
 from ..errors import UserError
-from . import PREFIX
 from .common import READ, error_page
 from .render import page
 from .runs_query import (
@@ -24,6 +23,7 @@ from .runs_query import (
     variant_label,
     variants,
 )
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from ..server.deps import Principal

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
-from ..evaluate import EvalPlan, execute_new_run
-from ..models.registry import check_endpoint
+from ..evaluation import EvalPlan, execute_new_run
+from ..models.providers import check_endpoint
 from ..prompt import Prompt, TemplateBoundError, parse_prompt
 from ..registry import find_suite
-from ..run import WorkItem, plan
+from ..runner import WorkItem, plan
 from ..suite import Case
 
 if TYPE_CHECKING:

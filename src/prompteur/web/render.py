@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse
 
-from . import PREFIX
 from .i18n import LANG_COOKIE, LANGS, comparison_words, interval, lang_of, number, pct, translator
+from .urls import PREFIX
 
 if TYPE_CHECKING:
     from jinja2 import Environment

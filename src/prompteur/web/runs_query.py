@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, and_, case, cast, func, or_, select
 
 from ..report import Variant, variant_label
-from ..run import ResultRecord
+from ..runner import ResultRecord
 from ..store.tables import Result
 
 if TYPE_CHECKING:

@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .models.base import Params, Response
-from .models.pricing import cost as cost_of
-from .models.registry import get_model
+from ..models.base import Params, Response
+from ..models.pricing import cost as cost_of
+from ..models.providers import get_model
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .prompt import Prompt
+    from ..config import Config
+    from ..prompt import Prompt
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ async def ask(
     finally:
         await model.aclose()
     if record:
-        from .library import Library
-        from .store import Store
+        from ..library import Library
+        from ..store import Store
 
         store = Store(config.database_url)
         try:

@@ -26,7 +26,7 @@ from .space import Layout, decompose, front_matter, materialize, starting_candid
 if TYPE_CHECKING:
     from ..models.base import Model
     from ..prompt import Prompt
-    from ..run import Runner
+    from ..runner import Runner
     from ..store import Store
     from ..suite import Case
 

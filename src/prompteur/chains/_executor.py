@@ -13,7 +13,7 @@ from ..errors import UserError
 if TYPE_CHECKING:
     from ..config import Config
     from ..models.base import Model, Params
-    from ..run import ResponseCache, Runner
+    from ..runner import ResponseCache, Runner
     from ._spec import Chain, ParseSpec, Step
 
 
@@ -119,8 +119,8 @@ class ChainExecutor:
         params: Params | None = None,
     ) -> None:
         from ..models.pricing import cost as cost_of
-        from ..models.registry import get_model
-        from ..run import Runner
+        from ..models.providers import get_model
+        from ..runner import Runner
 
         self.chain = chain
         self.step_models = {s.id: model_for(s, chain, config, model) for s in chain.steps}
@@ -140,7 +140,7 @@ class ChainExecutor:
         return "+".join(dict.fromkeys(self.step_models.values()))
 
     async def run(self, inputs: dict[str, Any], *, repeat: int = 0) -> ChainOutcome:
-        from ..run import WorkItem
+        from ..runner import WorkItem
         from ..suite import Case, case_id
 
         values = self.chain.resolve_inputs(inputs)

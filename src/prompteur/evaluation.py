@@ -15,8 +15,8 @@ from .errors import UserError
 from .library import Library
 from .models.base import Model, Params
 from .models.pricing import cost as cost_of
-from .models.registry import get_model
-from .run import ResultRecord, Runner, RunStats, WorkItem, plan
+from .models.providers import get_model
+from .runner import ResultRecord, Runner, RunStats, WorkItem, plan
 from .suite import Suite, load_suite
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from .space import Candidate, Fields, Layout, freeze_demo
 
 if TYPE_CHECKING:
     from ..models.base import Model
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
     from .evaluator import Budget
 
 Demo = dict[str, Any]

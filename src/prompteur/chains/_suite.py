@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from ..yamlfile import LineMap, dotted, load_mapping, read_text, validate
-from ._run import ChainExecutor, ChainOutcome, as_text, check_case_inputs
+from ._executor import ChainExecutor, ChainOutcome, as_text, check_case_inputs
 
 if TYPE_CHECKING:
     from ..checks import Check
     from ..config import Config
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
     from ..store import Store
     from ..suite import Case, Suite
     from ._spec import Chain
@@ -168,7 +168,7 @@ async def run_chain_suite(
 ) -> list[ResultRecord]:
     """Every (case, repeat) not yet stored in `run_id`, through the chain; returns the new
     results (already written to the store, in batches as they arrive)."""
-    from ..run import ResultRecord
+    from ..runner import ResultRecord
 
     executor = ChainExecutor(chain, config, model=model, cache=store.cache if use_cache else None)
     version = chain.version

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..run import ResultRecord, Runner, WorkItem
+from ..runner import ResultRecord, Runner, WorkItem
 
 if TYPE_CHECKING:
     from ..prompt import Prompt

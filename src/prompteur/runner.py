@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .checks import Check, CheckContext, build
@@ -26,9 +26,8 @@ from .errors import UserError
 from .limiter import AdaptiveLimiter, RetryPolicy
 from .models.base import Model, ModelError, Params, RateLimitError, Request, Response, Usage
 from .prompt import Prompt, TemplateBoundError
+from .records import Key, ResultRecord
 from .suite import Case
-
-Key = tuple[str, str, str, int]  # (prompt version, model, case id, repeat)
 
 
 @dataclass(frozen=True)
@@ -41,36 +40,6 @@ class WorkItem:
     @property
     def key(self) -> Key:
         return (self.prompt.version, self.model_id, self.case.id, self.repeat)
-
-
-@dataclass
-class ResultRecord:
-    prompt: str
-    version: str
-    model: str
-    case_id: str
-    repeat: int
-    inputs: dict[str, Any]
-    expected: Any
-    output: str | None
-    passed: bool | None
-    score: float | None
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    latency_s: float | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float | None = None
-    error: str | None = None
-    cached: bool = False
-    attempts: int = 0
-    tags: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> Key:
-        return (self.version, self.model, self.case_id, self.repeat)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class ResultSink(Protocol):
