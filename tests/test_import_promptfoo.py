@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from prompteur.checks import registered
 from prompteur.cli import app as main_app
-from prompteur.cli_import import import_app
+from prompteur.cli.imports import import_app
 from prompteur.importers.promptfoo import convert_promptfoo, expected_to_assertion
 from prompteur.prompt import load_prompt
 from prompteur.suite import load_suite

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .errors import PrompteurError, UserError
+from ..errors import UserError
+from . import _common as common
+from ._common import JsonOpt
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .server.projects import ServedProject
+    from ..server.projects import ServedProject
 
 keys_app = typer.Typer(
     help="API keys of the server: create (shown once), list, revoke.",
@@ -29,14 +31,6 @@ ProjectOpt = Annotated[
     Path | None,
     typer.Option("--project", help="The project folder (default: the one you are in)."),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _cli() -> Any:
-    # The shared plumbing (console, error printing) lives in cli.py.
-    from . import cli
-
-    return cli
 
 
 def is_loopback(host: str) -> bool:
@@ -92,41 +86,24 @@ def serve_command(
     """Serve the prompt library, labels, the gateway, runs and traces over HTTP (FastAPI;
     the OpenAPI document is at /docs and /openapi.json). Every route needs an API key
     (`prompteur keys create`) unless --dev on loopback."""
-    cli = _cli()
-    try:
-        if dev and not is_loopback(host):
-            raise UserError(
-                f"--dev is refused on {host}: anonymous access is only for this machine",
-                field="--host",
-                hint="use --host 127.0.0.1, or create keys: prompteur keys create",
-            )
-        if log_level not in {"critical", "error", "warning", "info", "debug"}:
-            raise UserError(f"unknown log level '{log_level}'", field="--log-level")
-        folders = [p.resolve() for p in project] if project else [_project_root()]
-        _serve(
-            folders,
-            host=host,
-            port=port,
-            dev=dev,
-            workers=workers,
-            log_level=log_level,
-            max_body=max_body,
-        )
-    except PrompteurError as exc:
-        cli._fail(exc)
-
-
-def _project_root() -> Path:
-    from .config import load_config
-
-    config = load_config()
-    if config.file is None:
+    if dev and not is_loopback(host):
         raise UserError(
-            "not in a prompteur project",
-            field="--project",
-            hint="run it in a project (prompteur init) or give --project DIR",
+            f"--dev is refused on {host}: anonymous access is only for this machine",
+            field="--host",
+            hint="use --host 127.0.0.1, or create keys: prompteur keys create",
         )
-    return config.root
+    if log_level not in {"critical", "error", "warning", "info", "debug"}:
+        raise UserError(f"unknown log level '{log_level}'", field="--log-level")
+    folders = [p.resolve() for p in project] if project else [common.project_root()]
+    _serve(
+        folders,
+        host=host,
+        port=port,
+        dev=dev,
+        workers=workers,
+        log_level=log_level,
+        max_body=max_body,
+    )
 
 
 def _serve(
@@ -141,16 +118,16 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from .app import SETTINGS_ENV, create_app
+    from ..app import SETTINGS_ENV, create_app
 
-    console = _cli()._console(stderr=True)
+    console = common.console(stderr=True)
     if workers == 1:
         app = create_app(folders, dev=dev, max_body=max_body)
         _announce(console, app.state.projects, host, port, dev)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
     # Opened once here to report a bad project before forking, then by each worker.
-    from .server.projects import close_projects, open_projects
+    from ..server.projects import close_projects, open_projects
 
     projects = open_projects(folders)
     _announce(console, projects, host, port, dev)
@@ -185,7 +162,7 @@ def _announce(
 def serve_warnings(projects: dict[str, ServedProject], host: str, dev: bool) -> list[str]:
     """What an operator must hear before exposing the server: plain HTTP off this machine,
     and projects that no key can reach yet."""
-    from .server.keys import list_keys
+    from ..server.keys import list_keys
 
     out = []
     if not is_loopback(host):
@@ -209,9 +186,9 @@ def serve_warnings(projects: dict[str, ServedProject], host: str, dev: bool) -> 
 @contextlib.contextmanager
 def _opened(project: Path | None) -> Iterator[ServedProject]:
     """The project a key command works on, its store closed when the command is done."""
-    from .server.projects import open_project
+    from ..server.projects import open_project
 
-    served = open_project(project.resolve() if project else _project_root())
+    served = open_project(project.resolve() if project else common.project_root())
     try:
         yield served
     finally:
@@ -235,17 +212,13 @@ def keys_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API key for a project and print it once: only its hash is stored."""
-    from .server.keys import create_key, parse_scopes
+    from ..server.keys import create_key, parse_scopes
 
-    cli = _cli()
-    try:
-        wanted = parse_scopes(scopes)
-        with _opened(project) as served:
-            new = create_key(served.store, served.name, wanted, name)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    wanted = parse_scopes(scopes)
+    with _opened(project) as served:
+        new = create_key(served.store, served.name, wanted, name)
     if as_json:
-        cli._print_json(
+        common.print_json(
             {
                 "id": new.info.id,
                 "project": new.info.project,
@@ -257,7 +230,7 @@ def keys_create(
         return
     # The key alone on stdout, so that `KEY=$(prompteur keys create ...)` works.
     typer.echo(new.secret)
-    cli._console(stderr=True).print(
+    common.console(stderr=True).print(
         f"[dim]key {new.info.id} of project {new.info.project}, scopes "
         f"{','.join(new.info.scopes)}: shown once, only its hash is stored. Send it as "
         "'Authorization: Bearer <key>'.[/]"
@@ -271,16 +244,12 @@ def keys_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List a project's keys (ids, names, scopes, dates; never the keys)."""
-    from .server.keys import list_keys
+    from ..server.keys import list_keys
 
-    cli = _cli()
-    try:
-        with _opened(project) as served:
-            keys = [k for k in list_keys(served.store, served.name) if all_keys or k.active]
-    except PrompteurError as exc:
-        cli._fail(exc)
+    with _opened(project) as served:
+        keys = [k for k in list_keys(served.store, served.name) if all_keys or k.active]
     if as_json:
-        cli._print_json(
+        common.print_json(
             [
                 {
                     "id": k.id,
@@ -297,7 +266,7 @@ def keys_list(
         return
     from rich.table import Table
 
-    console = cli._console()
+    console = common.console()
     if not keys:
         console.print("no key (create one: prompteur keys create --scopes read)")
         return
@@ -322,12 +291,8 @@ def keys_revoke(
     project: ProjectOpt = None,
 ) -> None:
     """Revoke a key: the server refuses it from the next request on (it stays listed)."""
-    from .server.keys import revoke_key
+    from ..server.keys import revoke_key
 
-    cli = _cli()
-    try:
-        with _opened(project) as served:
-            info = revoke_key(served.store, key_id, served.name)
-    except PrompteurError as exc:
-        cli._fail(exc)
-    cli._console().print(f"revoked key {info.id} of project {info.project}")
+    with _opened(project) as served:
+        info = revoke_key(served.store, key_id, served.name)
+    common.console().print(f"revoked key {info.id} of project {info.project}")

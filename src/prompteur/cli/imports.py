@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import PrompteurError
+from . import _common as common
 
 import_app = typer.Typer(
     help="Convert projects from other tools (promptfoo) into prompt files and suites.",
@@ -35,21 +35,17 @@ def promptfoo(
     """Convert a promptfoo project: prompts, providers, tests, vars, defaultTest, CSV tests and
     assertions become prompt files and one suite. Everything that could not be converted is
     listed (where, what, why); nothing is written if any file fails to load back."""
-    from .cli import _console, _fail, _print_json
-    from .importers.promptfoo import convert_promptfoo
+    from ..importers.promptfoo import convert_promptfoo
 
-    try:
-        conversion = convert_promptfoo(config, out=out, name=name)
-        written = conversion.write(force=force)
-    except PrompteurError as exc:
-        _fail(exc)
+    conversion = convert_promptfoo(config, out=out, name=name)
+    written = conversion.write(force=force)
     if as_json:
-        _print_json(conversion.to_dict())
+        common.print_json(conversion.to_dict())
         return
-    console = _console()
+    console = common.console()
     console.print(f"Wrote {len(written)} file(s):", markup=False)
     for path in written:
-        console.print(f"  {_shown(path)}", markup=False)
+        console.print(f"  {common.shown(path)}", markup=False)
     if conversion.notes:
         console.print("Converted with a change:", markup=False)
         for note in conversion.notes:
@@ -61,11 +57,4 @@ def promptfoo(
     else:
         console.print("Everything was converted.", markup=False)
     if conversion.suite is not None:
-        console.print(f"Next: prompteur eval {_shown(conversion.suite)}", markup=False)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        console.print(f"Next: prompteur eval {common.shown(conversion.suite)}", markup=False)

@@ -8,24 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from . import _common as common
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .store import Store
-    from .store.db import RunInfo
 
 judge_app = typer.Typer(
     help="Check model judges against human labels before trusting them.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-
-def _cli() -> Any:
-    # The shared plumbing (console, config, store, error printing) lives in cli.py.
-    from . import cli
-
-    return cli
 
 
 def probe_command(
@@ -108,19 +101,18 @@ def probe_command(
     detectors found, with evidence."""
     import asyncio
 
-    from . import runs
-    from .errors import PrompteurError, UserError
-    from .probes import engine, report
+    from .. import runs
+    from ..errors import UserError
+    from ..probes import engine, report
 
-    cli = _cli()
     if list_probes:
-        _print_probes(cli._console())
+        _print_probes(common.console())
         return
     run_id = None
     try:
-        config = cli._config()
-        store = cli._store(config)
-        err = cli._console(stderr=True)
+        config = common.config()
+        store = common.store(config)
+        err = common.console(stderr=True)
         if resume:
             plan, run_id = asyncio.run(engine.plan_from_run(config, store, resume))
             runs.resume(store, run_id)
@@ -148,19 +140,17 @@ def probe_command(
             ).id
         # Whatever fails from here on ends the run (run_probe ends it when it gets there).
         with runs.RunHandle(store, run_id):
-            done = _probe_run(cli, store, config, plan, run_id, err, no_cache, concurrency)
-        report.print_report(cli._console(), done.report, worst=worst)
+            done = _probe_run(common, store, config, plan, run_id, err, no_cache, concurrency)
+        report.print_report(common.console(), done.report, worst=worst)
         for out in output or []:
             report.write(done.report, out)
             err.print(f"wrote {out}", markup=False)
     except KeyboardInterrupt:
         if run_id:
-            cli._console(stderr=True).print(
+            common.console(stderr=True).print(
                 f"interrupted: finish with prompteur probe --resume {run_id}"
             )
         raise typer.Exit(130) from None
-    except PrompteurError as exc:
-        cli._fail(exc)
     if fail_under is not None:
         under = report.probes_under(done.report, fail_under)
         if under:
@@ -173,7 +163,7 @@ def probe_command(
 
 
 def _probe_run(
-    cli: Any,
+    common: Any,
     store: Any,
     config: Any,
     plan: Any,
@@ -185,7 +175,7 @@ def _probe_run(
     import asyncio
     import time
 
-    from .probes import engine
+    from ..probes import engine
 
     total = plan.total()
     already = len(store.done_keys(run_id))
@@ -196,7 +186,7 @@ def _probe_run(
         markup=False,
     )
     start = time.monotonic()
-    with cli._progress(err) as progress:
+    with common.progress(err) as progress:
         task = progress.add_task("probe", total=total, completed=already, extra="")
 
         def on_result(_r: Any) -> None:
@@ -222,7 +212,7 @@ def _probe_run(
 def _print_probes(console: Console) -> None:
     from rich.table import Table
 
-    from .probes import select
+    from ..probes import select
 
     table = Table(title="Probes (prompteur probe PROMPT --suite SUITE -p …)", title_justify="left")
     for col in ("probe", "severity", "what it does"):
@@ -260,43 +250,38 @@ def judge_calibrate(
     import asyncio
     import warnings
 
-    from .errors import PrompteurError, UserError
+    from ..checks._judge import JudgeWarning, judge_model
+    from ..errors import UserError
+    from ..models import parse_model_id
+    from ..probes import calibrate as cal
+    from ..probes.policy import load_policy
 
-    cli = _cli()
-    try:
-        from .checks._judge import JudgeWarning, judge_model
-        from .models import parse_model_id
-        from .probes import calibrate as cal
-        from .probes.policy import load_policy
-
-        if (rubric is None) == (policy is None):
-            raise UserError("give --rubric RUBRIC or --policy FILE (one of them)")
-        text = load_policy(policy).rubric() if policy else cal.rubric_text(rubric or "")
-        rows = cal.read_labels(labels)
-        parse_model_id(judge)
-        config = cli._config()
-        store = cli._store(config)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", JudgeWarning)
-            model = judge_model(judge)
-        result = asyncio.run(
-            cal.calibrate(model, judge, text, rows, labels_name=str(labels), threshold=threshold)
-        )
-        cid = cal.save(store, result)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    if (rubric is None) == (policy is None):
+        raise UserError("give --rubric RUBRIC or --policy FILE (one of them)")
+    text = load_policy(policy).rubric() if policy else cal.rubric_text(rubric or "")
+    rows = cal.read_labels(labels)
+    parse_model_id(judge)
+    config = common.config()
+    store = common.store(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JudgeWarning)
+        model = judge_model(judge)
+    result = asyncio.run(
+        cal.calibrate(model, judge, text, rows, labels_name=str(labels), threshold=threshold)
+    )
+    cid = cal.save(store, result)
     if as_json:
-        cli._print_json({"id": cid, **result.to_dict()})
+        common.print_json({"id": cid, **result.to_dict()})
         return
-    _print_calibration(cli._console(), result, cid)
+    _print_calibration(common.console(), result, cid)
 
 
 def _print_calibration(console: Console, result: Any, cid: int) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from .probes._text import clip
-    from .probes.agreement import LOW_KAPPA
+    from ..probes._text import clip
+    from ..probes.agreement import LOW_KAPPA
 
     a = result.agreement
     console.print(
@@ -316,7 +301,7 @@ def _print_calibration(console: Console, result: Any, cid: int) -> None:
         f"failures caught (recall) {_pct(a.fail_recall)} · judge failures that are real "
         f"(precision) {_pct(a.fail_precision)}"
     )
-    from .probes.agreement import best_threshold, ranking_auc
+    from ..probes.agreement import best_threshold, ranking_auc
 
     auc = ranking_auc(result.scores)
     if auc == auc:
@@ -359,24 +344,19 @@ def judge_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List stored judge calibrations, newest first."""
-    from .errors import PrompteurError
 
-    cli = _cli()
-    try:
-        from .probes.calibrate import calibrations
+    from ..probes.calibrate import calibrations
 
-        rows = calibrations(cli._store(cli._config()), judge)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    rows = calibrations(common.store(common.config()), judge)
     if as_json:
-        cli._print_json(rows)
+        common.print_json(rows)
         return
     if not rows:
-        cli._console().print("No calibration yet: prompteur judge calibrate --help")
+        common.console().print("No calibration yet: prompteur judge calibrate --help")
         return
     from rich.table import Table
 
-    from .probes._text import clip
+    from ..probes._text import clip
 
     table = Table(title="Judge calibrations", title_justify="left")
     for col in ("#", "judge", "rubric", "labels", "n", "accuracy", "kappa [95% CI]", "when"):
@@ -396,58 +376,4 @@ def judge_list(
             f"[{colour}]{k}[/]",
             r["created_at"][:16],
         )
-    cli._console().print(table)
-
-
-# ---- notes beside a run's report (called by `eval` and `show`) ---------------------------
-
-
-def show_probe_run(
-    console: Console, store: Store, info: RunInfo, outputs: list[Path] | None, *, worst: int = 3
-) -> None:
-    """`prompteur show RUN` on a probe run: the probe report as stored (with today's judge
-    calibrations), and `-o` writes the probe formats; an unfinished run says how to finish."""
-    from .errors import UserError
-    from .probes import report
-    from .probes.notes import judged_by
-    from .probes.storage import load_report
-
-    stored = load_report(store, info.id)
-    if stored is None:
-        if outputs:
-            raise UserError(
-                f"probe run {info.id} has no report yet ({info.done} of {info.total} results)",
-                hint=f"finish it with: prompteur probe --resume {info.id}",
-            )
-        console.print(
-            f"[yellow]probe run {info.id} is unfinished:[/] {info.done} of {info.total} "
-            f"results, no findings yet; finish it with: prompteur probe --resume {info.id}"
-        )
-        return
-    # Calibrations made since the run count: read them now, not as stored.
-    current = {**stored, "judges": judged_by(store, info.plan)}
-    report.print_report(console, current, worst=worst)
-    for out in outputs or []:
-        report.write(current, out)
-        _cli()._console(stderr=True).print(f"wrote {out}", markup=False)
-
-
-def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int = 3) -> None:
-    """A probe run's report, and for any run judged by a model, how far that judge agrees with
-    people (or that it was never checked)."""
-    from rich.markup import escape
-
-    from .probes.notes import judged_by
-    from .probes.storage import load_report
-
-    if info.plan.get("kind") == "probe":
-        stored = load_report(store, info.id)
-        if stored is not None:
-            from .probes.report import print_report
-
-            # Calibrations made since the run count: read them now, not as stored.
-            print_report(console, {**stored, "judges": judged_by(store, info.plan)}, worst=worst)
-            return
-    for note in judged_by(store, info.plan):
-        colour = "red" if note["low"] else "green"
-        console.print(f"[{colour}]judge:[/] {escape(note['text'])}")
+    common.console().print(table)

@@ -10,15 +10,11 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from . import _common as common
+from ._common import JsonOpt
+
 if TYPE_CHECKING:
-    from .traces import TraceRecord
-
-
-def _cli() -> Any:
-    # The shared plumbing (console, config, store, error printing) lives in cli.py.
-    from . import cli
-
-    return cli
+    from ..traces import TraceRecord
 
 
 class _DefaultShow(TyperGroup):
@@ -42,7 +38,6 @@ traces_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 SinceOpt = Annotated[
     str, typer.Option("--since", help="How far back: 30m, 12h, 7d, 2w, or an ISO date.")
 ]
@@ -77,23 +72,18 @@ def monitor_show(
 ) -> None:
     """Per prompt version: volume, errors, pass rate [95% CI], latency p50/p95, tokens, cost;
     then the alerts (pass-rate drop, input shift), sent to the webhook."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    try:
-        from .traces.alerts import deliver, find_alerts
-        from .traces.monitor import version_stats
-        from .traces.window import parse_since
+    from ..traces.alerts import deliver, find_alerts
+    from ..traces.monitor import version_stats
+    from ..traces.window import parse_since
 
-        config = cli._config()
-        store = cli._store(config)
-        report = version_stats(store, since=parse_since(since), prompt=name, bucket=bucket)
-        alerts = find_alerts(config, store, prompt=name, embeddings=embeddings)
-        delivery = deliver(config, alerts) if webhook else None
-    except PrompteurError as exc:
-        cli._fail(exc)
+    config = common.config()
+    store = common.store(config)
+    report = version_stats(store, since=parse_since(since), prompt=name, bucket=bucket)
+    alerts = find_alerts(config, store, prompt=name, embeddings=embeddings)
+    delivery = deliver(config, alerts) if webhook else None
     if as_json:
-        cli._print_json(
+        common.print_json(
             {
                 **report.to_dict(),
                 "alerts": [a.to_dict() for a in alerts],
@@ -107,14 +97,14 @@ def monitor_show(
             }
         )
     else:
-        _print_monitor(cli._console(), report, buckets)
-        console = cli._console()
+        _print_monitor(common.console(), report, buckets)
+        console = common.console()
         for alert in alerts:
             console.print(f"[bold red]ALERT[/] {alert.message}", markup=True)
         if not alerts:
             console.print("no alert", markup=False)
         if delivery is not None and delivery.error:
-            cli._console(stderr=True).print(
+            common.console(stderr=True).print(
                 f"warning: alerts not sent to {delivery.target}: {delivery.error}", markup=False
             )
         elif delivery is not None and delivery.sent:
@@ -193,38 +183,33 @@ def monitor_score(
 ) -> None:
     """Score a sample of the unscored traces with their prompt's suite checks (the ones that
     need no expected value, judges included); the scores are stored on the traces."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    console = cli._console(stderr=True)
-    try:
-        from .traces.scoring import score_traces
-        from .traces.window import parse_since
+    console = common.console(stderr=True)
+    from ..traces.scoring import score_traces
+    from ..traces.window import parse_since
 
-        config = cli._config()
-        store = cli._store(config)
-        with cli._progress(console, " traces") as progress:
-            task = progress.add_task("scoring", total=None, extra="")
+    config = common.config()
+    store = common.store(config)
+    with common.progress(console, " traces") as progress:
+        task = progress.add_task("scoring", total=None, extra="")
 
-            def on_progress(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
 
-            report = score_traces(
-                config,
-                store,
-                prompt=prompt,
-                sample=sample,
-                suite=suite,
-                since=parse_since(since) if since else None,
-                limit=limit,
-                on_progress=on_progress,
-            )
-    except PrompteurError as exc:
-        cli._fail(exc)
+        report = score_traces(
+            config,
+            store,
+            prompt=prompt,
+            sample=sample,
+            suite=suite,
+            since=parse_since(since) if since else None,
+            limit=limit,
+            on_progress=on_progress,
+        )
     if as_json:
-        cli._print_json(report.to_dict())
+        common.print_json(report.to_dict())
         return
-    out = cli._console()
+    out = common.console()
     out.print(
         f"scored {report.scored} of {report.considered} unscored traces: "
         f"{report.passed} passed, {report.scored - report.passed} failed",
@@ -283,27 +268,22 @@ def traces_list(
     as_json: JsonOpt = False,
 ) -> None:
     """The newest traces, filtered."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    try:
-        from .traces import TraceFilter, list_traces
-        from .traces.window import parse_since
+    from ..traces import TraceFilter, list_traces
+    from ..traces.window import parse_since
 
-        store = cli._store(cli._config())
-        where = TraceFilter(
-            prompt=prompt,
-            version=version,
-            label=label,
-            model=model,
-            status=status,
-            since=parse_since(since) if since else None,
-        )
-        page = list_traces(store, where, limit=limit, before=before)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    store = common.store(common.config())
+    where = TraceFilter(
+        prompt=prompt,
+        version=version,
+        label=label,
+        model=model,
+        status=status,
+        since=parse_since(since) if since else None,
+    )
+    page = list_traces(store, where, limit=limit, before=before)
     if as_json:
-        cli._print_json(
+        common.print_json(
             {"traces": [t.to_dict() for t in page.items], "next_cursor": page.next_cursor}
         )
         return
@@ -314,7 +294,7 @@ def traces_list(
         table.add_column(col)
     for t in page.items:
         table.add_row(*_row(t))
-    console = cli._console()
+    console = common.console()
     console.print(table)
     if page.next_cursor:
         console.print(f"more: prompteur traces list --before {page.next_cursor}", markup=False)
@@ -326,22 +306,17 @@ def traces_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One trace in full: inputs, output, scores, metadata."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    try:
-        from .traces import get_trace
+    from ..traces import get_trace
 
-        t = get_trace(cli._store(cli._config()), ref)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    t = get_trace(common.store(common.config()), ref)
     data = t.to_dict()
     if as_json:
-        cli._print_json(data)
+        common.print_json(data)
         return
     import json
 
-    console = cli._console()
+    console = common.console()
     for key, value in data.items():
         if value is None or value == {} or value == []:
             continue
@@ -357,20 +332,15 @@ def traces_flag(
     clear: Annotated[bool, typer.Option("--clear", help="Remove the flag.")] = False,
 ) -> None:
     """Flag traces as wrong (for `traces to-cases --flagged`)."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    try:
-        from .traces import set_flag
+    from ..traces import set_flag
 
-        n = set_flag(cli._store(cli._config()), ids, not clear, note)
-    except PrompteurError as exc:
-        cli._fail(exc)
-    cli._console().print(f"{'unflagged' if clear else 'flagged'} {n} trace(s)", markup=False)
+    n = set_flag(common.store(common.config()), ids, not clear, note)
+    common.console().print(f"{'unflagged' if clear else 'flagged'} {n} trace(s)", markup=False)
 
 
 def _parse_ids(text: str | None) -> list[int] | None:
-    from .errors import UserError
+    from ..errors import UserError
 
     if text is None:
         return None
@@ -403,33 +373,29 @@ def traces_to_cases(
 ) -> None:
     """Append traces to a suite as cases: their inputs, the bad output and a note; expected
     left for you to fill in. Cases already in the suite are not added again."""
-    cli = _cli()
-    from .errors import PrompteurError, UserError
+    from ..errors import UserError
 
-    try:
-        chosen = [s for s, on in (("failing", failing), ("flagged", flagged)) if on]
-        if len(chosen) + (ids is not None) != 1:
-            raise UserError(
-                "choose which traces: one of --failing, --flagged or --ids",
-                field="to-cases",
-            )
-        from .traces.cases import _MISSING, traces_to_cases
-
-        result = traces_to_cases(
-            cli._store(cli._config()),
-            suite,
-            prompt=prompt,
-            status=chosen[0] if chosen else None,
-            ids=_parse_ids(ids),
-            expected=expected if expected is not None else _MISSING,
-            limit=limit,
+    chosen = [s for s, on in (("failing", failing), ("flagged", flagged)) if on]
+    if len(chosen) + (ids is not None) != 1:
+        raise UserError(
+            "choose which traces: one of --failing, --flagged or --ids",
+            field="to-cases",
         )
-    except PrompteurError as exc:
-        cli._fail(exc)
+    from ..traces.cases import _MISSING, traces_to_cases
+
+    result = traces_to_cases(
+        common.store(common.config()),
+        suite,
+        prompt=prompt,
+        status=chosen[0] if chosen else None,
+        ids=_parse_ids(ids),
+        expected=expected if expected is not None else _MISSING,
+        limit=limit,
+    )
     if as_json:
-        cli._print_json(result.to_dict())
+        common.print_json(result.to_dict())
         return
-    console = cli._console()
+    console = common.console()
     console.print(
         f"added {len(result.added)} case(s) to {suite}"
         + (f" ({result.duplicates} already there)" if result.duplicates else ""),
@@ -500,15 +466,14 @@ def spool_main(ctx: typer.Context, folder: DirOpt = None, as_json: JsonOpt = Fal
     caps dropped. Then `spool drain` delivers one, `spool clear` deletes one."""
     if ctx.invoked_subcommand is not None:
         return
-    cli = _cli()
-    from .sdk import default_spool_folder, find_spools
+    from ..sdk import default_spool_folder, find_spools
 
     root = folder or default_spool_folder()
     found = find_spools(root)
     if as_json:
-        cli._print_json({"folder": str(root), "spools": [s.to_dict() for s in found]})
+        common.print_json({"folder": str(root), "spools": [s.to_dict() for s in found]})
         return
-    console = cli._console()
+    console = common.console()
     if not found:
         console.print(f"no spool in {root}", markup=False)
         return
@@ -540,24 +505,19 @@ def spool_drain(
 ) -> None:
     """Deliver the spool of this server and key (or of the local project) now. Exit code 1
     when traces are left (the server still does not take them)."""
-    cli = _cli()
-    from .errors import PrompteurError
 
-    try:
-        from .sdk import drain_spool
+    from ..sdk import drain_spool
 
-        stats = drain_spool(url, key, spool=file or folder, timeout=timeout)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    stats = drain_spool(url, key, spool=file or folder, timeout=timeout)
     if as_json:
-        cli._print_json(stats.to_dict())
+        common.print_json(stats.to_dict())
     else:
         line = f"delivered {stats.from_spool} trace(s) from the spool; {stats.spool_pending} left"
         if stats.failed:
             line += f"; {stats.failed} refused by the server"
         if stats.spool_pending and stats.last_error:
             line += f" ({stats.last_error})"
-        cli._console().print(line, markup=False)
+        common.console().print(line, markup=False)
     if stats.spool_pending:
         raise typer.Exit(1)
 
@@ -572,19 +532,15 @@ def spool_clear(
 ) -> None:
     """Delete the spooled traces of this server and key (or of the local project) without
     delivering them."""
-    cli = _cli()
-    from .errors import PrompteurError, UserError
+    from ..errors import UserError
 
-    try:
-        if not yes:
-            raise UserError(
-                "this deletes traces that were never delivered",
-                field="--yes",
-                hint="add --yes to delete them, or deliver them: prompteur traces spool drain",
-            )
-        from .sdk import clear_spool
+    if not yes:
+        raise UserError(
+            "this deletes traces that were never delivered",
+            field="--yes",
+            hint="add --yes to delete them, or deliver them: prompteur traces spool drain",
+        )
+    from ..sdk import clear_spool
 
-        n = clear_spool(url, key, spool=file or folder)
-    except PrompteurError as exc:
-        cli._fail(exc)
-    cli._console().print(f"deleted {n} spooled trace(s)", markup=False)
+    n = clear_spool(url, key, spool=file or folder)
+    common.console().print(f"deleted {n} spooled trace(s)", markup=False)

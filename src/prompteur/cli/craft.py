@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from . import _common as common
+from ._common import JsonOpt
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .lint import Finding, Lang, Measurement
+    from ..lint import Finding, Lang, Measurement
 
 persona_app = typer.Typer(
     help="Design the assistant's personality: compile a persona into a system prompt, check "
@@ -34,30 +37,15 @@ COACH_HELP = "Lint findings plus a capable model's critique and rewrite of a pro
 LangOpt = Annotated[
     str, typer.Option("--lang", help="Language of the messages: en or fr.", metavar="en|fr")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _cli() -> Any:
-    # The shared plumbing (console, config, error printing) lives in cli.py.
-    from . import cli
-
-    return cli
 
 
 def _lang(value: str) -> Lang:
-    from .errors import UserError
+    from ..errors import UserError
 
     value = value.strip().lower()
     if value not in ("en", "fr"):
         raise UserError(f"unknown language '{value}'", field="--lang", hint="use en or fr")
     return value  # type: ignore[return-value]
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -110,7 +98,7 @@ def _summary(n: int, files: int, counts: dict[str, int], lang: Lang) -> str:
 
 
 def _print_rules(as_json: bool, lang: Lang) -> None:
-    from .lint import rules
+    from ..lint import rules
 
     rows = [
         {
@@ -125,7 +113,7 @@ def _print_rules(as_json: bool, lang: Lang) -> None:
         for r in rules()
     ]
     if as_json:
-        _cli()._print_json(rows)
+        common.print_json(rows)
         return
     from rich.table import Table
 
@@ -134,12 +122,12 @@ def _print_rules(as_json: bool, lang: Lang) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(r["rule"], r["name"], r["kind"], r["severity"], r["title"])
-    _cli()._console().print(table)
+    common.console().print(table)
 
 
 def _print_measure(m: Measurement, as_json: bool) -> None:
     if as_json:
-        _cli()._print_json(m.to_dict())
+        common.print_json(m.to_dict())
         return
     from rich.table import Table
 
@@ -165,7 +153,7 @@ def _print_measure(m: Measurement, as_json: bool) -> None:
             pct(s.precision),
             pct(s.recall),
         )
-    console = _cli()._console()
+    console = common.console()
     console.print(table)
     for line in m.misses:
         console.print(f"  {line}", markup=False)
@@ -212,46 +200,42 @@ def lint_command(
     matters, how to fix it, and a concrete suggestion. Silence one with a comment in the
     prompt: {# prompteur: ignore P003 #} (this line and the next) or
     {# prompteur: ignore-file P003 #}."""
-    cli = _cli()
-    from .errors import PrompteurError, UserError
+    from ..errors import UserError
+
+    language = _lang(lang)
+    if list_rules:
+        _print_rules(as_json, language)
+        return
+    if measure:
+        from ..lint import measure as run_measure
+
+        _print_measure(run_measure(paths or None), as_json)
+        return
+    from ..lint import Selection, Severity, lint_paths
 
     try:
-        language = _lang(lang)
-        if list_rules:
-            _print_rules(as_json, language)
-            return
-        if measure:
-            from .lint import measure as run_measure
-
-            _print_measure(run_measure(paths or None), as_json)
-            return
-        from .lint import Selection, Severity, lint_paths
-
-        try:
-            threshold = None if fail_on == "never" else Severity.parse(fail_on)
-        except ValueError:
+        threshold = None if fail_on == "never" else Severity.parse(fail_on)
+    except ValueError:
+        raise UserError(
+            f"unknown severity '{fail_on}'",
+            field="--fail-on",
+            hint="info, warning, error or never",
+        ) from None
+    selection = Selection.parse(select, ignore)
+    if not paths:
+        config = common.config()
+        if not config.prompts_dir.is_dir():
             raise UserError(
-                f"unknown severity '{fail_on}'",
-                field="--fail-on",
-                hint="info, warning, error or never",
-            ) from None
-        selection = Selection.parse(select, ignore)
-        if not paths:
-            config = cli._config()
-            if not config.prompts_dir.is_dir():
-                raise UserError(
-                    "no prompts folder to lint",
-                    file=config.prompts_dir,
-                    hint="name files or folders: prompteur lint PATH",
-                )
-            paths = [config.prompts_dir]
-        report = lint_paths(paths, lang=language, selection=selection, shown=_shown)
-    except PrompteurError as exc:
-        cli._fail(exc)
+                "no prompts folder to lint",
+                file=config.prompts_dir,
+                hint="name files or folders: prompteur lint PATH",
+            )
+        paths = [config.prompts_dir]
+    report = lint_paths(paths, lang=language, selection=selection, shown=common.shown)
     if as_json:
-        cli._print_json(report.to_dict())
+        common.print_json(report.to_dict())
     else:
-        console = cli._console()
+        console = common.console()
         print_findings(console, report.findings, language)
         counts = {s.label: report.count(s) for s in reversed(Severity)}
         console.print(
@@ -284,33 +268,29 @@ def coach_command(
     model, its critique and a rewritten prompt (kept only if it loads and keeps the inputs)."""
     import asyncio
 
-    from .errors import PrompteurError, UserError
-    from .lint._coach import coach
+    from ..errors import UserError
+    from ..lint._coach import coach
 
-    cli = _cli()
-    try:
-        language = _lang(lang)
-        if write is not None and write.exists() and not force:
-            raise UserError("file exists", file=write, hint="use --force to overwrite")
-        config = cli._config()
-        p = cli._load_prompt(config, prompt)
-        shown = _shown(p.path) if p.path else None
-        result = asyncio.run(coach(p, config, model_id=model, lang=language, file=shown))
-        if write is not None and result.rewrite is None:
-            raise UserError(
-                "no rewrite to write: " + (result.rewrite_problem or result.note or "none"),
-                field="--write",
-            )
-        if write is not None and result.rewrite is not None:
-            from .files import write_atomic
+    language = _lang(lang)
+    if write is not None and write.exists() and not force:
+        raise UserError("file exists", file=write, hint="use --force to overwrite")
+    config = common.config()
+    p = common.load_prompt(config, prompt)
+    shown = common.shown(p.path) if p.path else None
+    result = asyncio.run(coach(p, config, model_id=model, lang=language, file=shown))
+    if write is not None and result.rewrite is None:
+        raise UserError(
+            "no rewrite to write: " + (result.rewrite_problem or result.note or "none"),
+            field="--write",
+        )
+    if write is not None and result.rewrite is not None:
+        from ..files import write_atomic
 
-            write_atomic(write, result.rewrite)
-    except PrompteurError as exc:
-        cli._fail(exc)
+        write_atomic(write, result.rewrite)
     if as_json:
-        cli._print_json({**result.to_dict(), "written": str(write) if write else None})
+        common.print_json({**result.to_dict(), "written": str(write) if write else None})
         return
-    console = cli._console()
+    console = common.console()
     if result.note:
         console.print(result.note, markup=False)
     print_findings(console, result.findings, language)
@@ -333,7 +313,7 @@ def coach_command(
             markup=False,
         )
         if write:
-            console.print(f"wrote {_shown(write)}", markup=False)
+            console.print(f"wrote {common.shown(write)}", markup=False)
     elif result.rewrite_problem:
         console.print(f"[yellow]{result.rewrite_problem}[/]", markup=True)
 
@@ -352,30 +332,26 @@ def persona_compile(
 ) -> None:
     """Compile a persona (role, values, register, tone, vocabulary, example replies) into a
     system prompt: an ordinary prompt file with one input, `message`."""
-    from .errors import PrompteurError, UserError
-    from .persona import compile_persona, load_persona
+    from ..errors import UserError
+    from ..persona import compile_persona, load_persona
 
-    cli = _cli()
-    try:
-        compiled = compile_persona(load_persona(persona))
-        from .prompt import parse_prompt
+    compiled = compile_persona(load_persona(persona))
+    from ..prompt import parse_prompt
 
-        parse_prompt(compiled.text, name="persona")  # it must load before it is written
-        if output is not None:
-            if output.exists() and not force:
-                raise UserError("file exists", file=output, hint="use --force to overwrite")
-            from .files import write_atomic
+    parse_prompt(compiled.text, name="persona")  # it must load before it is written
+    if output is not None:
+        if output.exists() and not force:
+            raise UserError("file exists", file=output, hint="use --force to overwrite")
+        from ..files import write_atomic
 
-            write_atomic(output, compiled.text)
-    except PrompteurError as exc:
-        cli._fail(exc)
-    err = cli._console(stderr=True)
+        write_atomic(output, compiled.text)
+    err = common.console(stderr=True)
     for w in compiled.warnings:
         err.print(f"[bold yellow]warning:[/] {w}", markup=True)
     if output is None:
         typer.echo(compiled.text, nl=False)
     else:
-        err.print(f"wrote {_shown(output)}", markup=False)
+        err.print(f"wrote {common.shown(output)}", markup=False)
 
 
 @persona_app.command("check")
@@ -416,35 +392,31 @@ def persona_check(
     breaks it."""
     import asyncio
 
-    from .errors import PrompteurError, UserError
-    from .persona import check_dialogue, load_dialogue, load_persona
+    from ..errors import UserError
+    from ..persona import check_dialogue, load_dialogue, load_persona
 
-    cli = _cli()
-    try:
-        p = load_persona(persona)
-        d = load_dialogue(dialogue) if dialogue else None
-        if suite is not None:
-            _write_persona_suite(p, d, suite, judge=judge, force=force)
-            return
-        if d is None:
-            raise UserError("give --dialogue FILE to check, or --suite FILE to write a suite")
-        results = asyncio.run(
-            check_dialogue(p, d, cli._config(), model_id=model, judge=judge, tone=not no_judge)
-        )
-    except PrompteurError as exc:
-        cli._fail(exc)
+    p = load_persona(persona)
+    d = load_dialogue(dialogue) if dialogue else None
+    if suite is not None:
+        _write_persona_suite(p, d, suite, judge=judge, force=force)
+        return
+    if d is None:
+        raise UserError("give --dialogue FILE to check, or --suite FILE to write a suite")
+    results = asyncio.run(
+        check_dialogue(p, d, common.config(), model_id=model, judge=judge, tone=not no_judge)
+    )
     failed = [r for r in results if not r.passed]
     if as_json:
-        cli._print_json(
+        common.print_json(
             {"persona": p.name, "turns": [r.to_dict() for r in results], "kept": not failed}
         )
     else:
-        console = cli._console()
+        console = common.console()
         for r in results:
             mark = "[green]✓[/]" if r.passed else "[red]✗[/]"
             made = " (generated)" if r.generated else ""
             console.print(
-                f"{mark} turn {r.index + 1} ({_shown(d.path)}:{r.line}){made}", markup=True
+                f"{mark} turn {r.index + 1} ({common.shown(d.path)}:{r.line}){made}", markup=True
             )
             console.print(f"    reply: {r.reply[:200]}", markup=False)
             for name, ok, score, reason in r.checks:
@@ -461,12 +433,12 @@ def persona_check(
 def _write_persona_suite(p: Any, d: Any, suite: Path, *, judge: str | None, force: bool) -> None:
     import yaml
 
-    from .errors import UserError
-    from .files import write_atomic
-    from .persona import compile_persona, suite_for
+    from ..errors import UserError
+    from ..files import write_atomic
+    from ..persona import compile_persona, suite_for
 
     # The compiled prompt joins the project's library, so the suite names it like any other.
-    prompt_path = _cli()._config().prompts_dir / f"persona-{p.name}.prompty"
+    prompt_path = common.config().prompts_dir / f"persona-{p.name}.prompty"
     for path in (suite, prompt_path):
         if path.exists() and not force:
             raise UserError("file exists", file=path, hint="use --force to overwrite")
@@ -474,13 +446,13 @@ def _write_persona_suite(p: Any, d: Any, suite: Path, *, judge: str | None, forc
     compiled = compile_persona(p)
     text = (
         "# prompteur eval "
-        + _shown(suite)
+        + common.shown(suite)
         + "\n"
         + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     )
     write_atomic(prompt_path, compiled.text)
     write_atomic(suite, text)
-    from .suite import load_suite
+    from ..suite import load_suite
 
     try:
         load_suite(suite)  # what we wrote must load: checks built, fields valid
@@ -488,10 +460,10 @@ def _write_persona_suite(p: Any, d: Any, suite: Path, *, judge: str | None, forc
         suite.unlink(missing_ok=True)
         prompt_path.unlink(missing_ok=True)
         raise
-    err = _cli()._console(stderr=True)
+    err = common.console(stderr=True)
     for path in (prompt_path, suite):
-        err.print(f"wrote {_shown(path)}", markup=False)
-    err.print(f"Next: prompteur eval {_shown(suite)}", markup=False)
+        err.print(f"wrote {common.shown(path)}", markup=False)
+    err.print(f"Next: prompteur eval {common.shown(suite)}", markup=False)
 
 
 # ---- image ----------------------------------------------------------------------------------
@@ -508,25 +480,21 @@ def image_render(
 ) -> None:
     """Render an image spec in the syntax of Midjourney (--ar, --no, :: weights), DALL·E
     (prose) or Stable Diffusion ((term:1.2) weights, negative prompt)."""
-    from .errors import PrompteurError, UserError
-    from .image import TARGETS, load_image_spec, render
+    from ..errors import UserError
+    from ..image import TARGETS, load_image_spec, render
 
-    cli = _cli()
-    try:
-        s = load_image_spec(spec)
-        targets = target or list(TARGETS)
-        for t in targets:
-            if t not in TARGETS:
-                raise UserError(
-                    f"unknown target '{t}'", field="--target", hint="midjourney, dalle or sd"
-                )
-        out = [render(s, t) for t in targets]  # type: ignore[arg-type]
-    except PrompteurError as exc:
-        cli._fail(exc)
+    s = load_image_spec(spec)
+    targets = target or list(TARGETS)
+    for t in targets:
+        if t not in TARGETS:
+            raise UserError(
+                f"unknown target '{t}'", field="--target", hint="midjourney, dalle or sd"
+            )
+    out = [render(s, t) for t in targets]  # type: ignore[arg-type]
     if as_json:
-        cli._print_json([r.to_dict() for r in out])
+        common.print_json([r.to_dict() for r in out])
         return
-    console = cli._console()
+    console = common.console()
     for r in out:
         if len(out) > 1:
             console.rule(r.target, align="left")
@@ -536,7 +504,7 @@ def image_render(
         if r.params and r.target != "midjourney":
             console.print(" ".join(f"{k}={v}" for k, v in r.params.items()), markup=False)
         for note in r.notes:
-            cli._console(stderr=True).print(f"[dim]note: {note}[/]", markup=True)
+            common.console(stderr=True).print(f"[dim]note: {note}[/]", markup=True)
 
 
 @image_app.command("lint")
@@ -583,26 +551,22 @@ def image_generate(
     """Generate the image with OpenAI's Images API (only when the key is set)."""
     import asyncio
 
-    from .errors import PrompteurError, UserError
-    from .image import load_image_spec
-    from .image._generate import generate_image
+    from ..errors import UserError
+    from ..image import load_image_spec
+    from ..image._generate import generate_image
 
-    cli = _cli()
-    try:
-        s = load_image_spec(spec)
-        out = output or spec.with_name(f"{s.name}.png")
-        if out.exists() and not force:
-            raise UserError("file exists", file=out, hint="use --force to overwrite")
-        result = asyncio.run(
-            generate_image(s, out, model_id=model, config=cli._config(), size=size, quality=quality)
-        )
-    except PrompteurError as exc:
-        cli._fail(exc)
+    s = load_image_spec(spec)
+    out = output or spec.with_name(f"{s.name}.png")
+    if out.exists() and not force:
+        raise UserError("file exists", file=out, hint="use --force to overwrite")
+    result = asyncio.run(
+        generate_image(s, out, model_id=model, config=common.config(), size=size, quality=quality)
+    )
     if as_json:
-        cli._print_json(result.to_dict())
+        common.print_json(result.to_dict())
         return
-    cli._console().print(
-        f"wrote {_shown(result.path)} ({result.bytes} bytes, {result.size}, {result.model}, "
+    common.console().print(
+        f"wrote {common.shown(result.path)} ({result.bytes} bytes, {result.size}, {result.model}, "
         f"{result.latency_s:.1f} s)",
         markup=False,
     )

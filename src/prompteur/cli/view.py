@@ -10,20 +10,15 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .errors import PrompteurError, UserError
+from ..errors import UserError
+from . import _common as common
 
 SHORT_HELP = "Open the web interface on this project (library, runs, optimizer, probes…)."
 HOST = "127.0.0.1"
-
-
-def _cli() -> Any:
-    from . import cli
-
-    return cli
 
 
 def _free_port(port: int) -> int:
@@ -58,31 +53,26 @@ def view_command(
     """Open the web interface on the local project: the library and promotion, runs and
     comparisons, the optimizer, probes, monitoring and the playground. Listens on loopback
     only, without keys (the server's --dev mode); stop it with Ctrl-C."""
-    cli = _cli()
-    try:
-        if lang is not None and lang not in {"en", "fr"}:
-            raise UserError(f"unknown language '{lang}'", field="--lang", hint="en or fr")
-        from .cli_server import _project_root
+    if lang is not None and lang not in {"en", "fr"}:
+        raise UserError(f"unknown language '{lang}'", field="--lang", hint="en or fr")
 
-        folder = project.resolve() if project else _project_root()
-        chosen = _free_port(port)
-        _run(folder, chosen, open_browser=not no_open, lang=lang)
-    except PrompteurError as exc:
-        cli._fail(exc)
+    folder = project.resolve() if project else common.project_root()
+    chosen = _free_port(port)
+    _run(folder, chosen, open_browser=not no_open, lang=lang)
 
 
 def _run(folder: Path, port: int, *, open_browser: bool, lang: str | None) -> None:
     import uvicorn
 
-    from .app import create_app
-    from .web import PREFIX
+    from ..app import create_app
+    from ..web import PREFIX
 
     app = create_app([folder], dev=True)
     url = f"http://{HOST}:{port}{PREFIX}/library" + (f"?lang={lang}" if lang else "")
     server = uvicorn.Server(
         uvicorn.Config(app, host=HOST, port=port, log_level="warning", access_log=False)
     )
-    console = _cli()._console(stderr=True)
+    console = common.console(stderr=True)
     (project,) = app.state.projects.values()
     console.print(f"project [bold]{project.name}[/] ({project.root})")
 

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .errors import PrompteurError, UserError
+from ..errors import UserError
+from . import _common as common
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .optimizer.engine import Outcome
+    from ..optimizer.engine import Outcome
 
 
 def optimize_command(
@@ -78,14 +79,13 @@ def optimize_command(
     """Improve a prompt automatically under a call budget: demonstrations (which, how many,
     in what order), instruction, label words — raced on development cases, reported on
     held-out test cases with a paired comparison against the starting prompt."""
-    from .cli import _config, _console, _fail, _print_json, _store
 
     try:
-        config = _config()
-        store = _store(config)
+        config = common.config()
+        store = common.store(config)
         if history:
             info = _optimization_run(store, prompt)
-            _print_history(_console(), info.plan)
+            _print_history(common.console(), info.plan)
             _write(store, info.id, output)
             return
         outcome = _run(
@@ -105,15 +105,15 @@ def optimize_command(
         if write or out:
             _save_file(outcome, out)
         if as_json:
-            _print_json(outcome.summary())
+            common.print_json(outcome.summary())
         else:
-            _print_outcome(_console(), outcome)
+            _print_outcome(common.console(), outcome)
         _write(store, outcome.run_id, output)
     except KeyboardInterrupt:
-        _console(stderr=True).print("interrupted: finish with prompteur optimize --resume RUN")
+        common.console(stderr=True).print(
+            "interrupted: finish with prompteur optimize --resume RUN"
+        )
         raise typer.Exit(130) from None
-    except PrompteurError as exc:
-        _fail(exc)
 
 
 def _parse_split(text: str) -> tuple[float, float, float]:
@@ -142,13 +142,12 @@ def _run(
 ) -> Outcome:
     import asyncio
 
-    from .cli import _console, _progress
-    from .library import Library
-    from .models.pricing import cost as cost_of
-    from .models.providers import get_model
-    from .optimizer.engine import Settings, optimize, split_cases
-    from .runner import Runner
-    from .suite import load_suite
+    from ..library import Library
+    from ..models.pricing import cost as cost_of
+    from ..models.providers import get_model
+    from ..optimizer.engine import Settings, optimize, split_cases
+    from ..runner import Runner
+    from ..suite import load_suite
 
     library = Library.from_config(config)
     run_id = None
@@ -204,11 +203,11 @@ def _run(
     )
     proposer_model = get_model(proposer_id, config) if proposer_id else None
     if proposer_id and proposer_id.split(":")[0] == "local":
-        _console(stderr=True).print(
+        common.console(stderr=True).print(
             "warning: the embedded model is too small to write instructions; "
             "its proposals will rarely help",
         )
-    err = _console(stderr=True)
+    err = common.console(stderr=True)
     err.print(
         f"optimizing {prompt.name}@{prompt.short_version} for {model_id}: "
         f"{len(train)} train · {len(dev)} dev · {len(test)} test cases · budget "
@@ -242,7 +241,7 @@ def _run(
             if proposer_model is not None:
                 await proposer_model.aclose()
 
-    with _progress(err, " calls") as progress:
+    with common.progress(err, " calls") as progress:
         task = progress.add_task("search", total=settings.budget, extra="")
         return asyncio.run(go(progress, task))
 
@@ -337,7 +336,7 @@ def _print_history(console: Console, plan: dict[str, Any]) -> None:
 
 
 def _save_file(outcome: Outcome, out: Path | None) -> None:
-    from .files import write_atomic
+    from ..files import write_atomic
 
     target = out or outcome.start.path
     if target is None:
@@ -348,7 +347,7 @@ def _save_file(outcome: Outcome, out: Path | None) -> None:
 def _write(store: Any, run_id: str, outputs: list[Path] | None) -> None:
     if not outputs:
         return
-    from .optimizer.report import write_report
+    from ..optimizer.report import write_report
 
     for path in outputs:
         write_report(store, run_id, path)

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from . import _common as common
+from ._common import JsonOpt
+
 if TYPE_CHECKING:
-    from .config import Config
-    from .runner import ResponseCache
+    from ..config import Config
+    from ..runner import ResponseCache
 
 chain_app = typer.Typer(
     help="Chains: prompts in a pipeline, one step's output feeding the next.",
@@ -27,14 +30,6 @@ challenge_app = typer.Typer(
 )
 
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of the texts: en or fr.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _cli() -> Any:
-    # The shared plumbing (console, config, store, error printing) lives in cli.py.
-    from . import cli
-
-    return cli
 
 
 def _cache(config: Config) -> ResponseCache | None:
@@ -42,7 +37,7 @@ def _cache(config: Config) -> ResponseCache | None:
     outside a project, so that nothing is written where no project lives."""
     if config.file is None:
         return None
-    return _cli()._store(config).cache
+    return common.store(config).cache
 
 
 # ---- chains --------------------------------------------------------------------------------
@@ -54,15 +49,11 @@ def chain_check(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a chain (step references, cycles, inputs) and show its steps in run order."""
-    cli = _cli()
-    from .chains import load_chain
-    from .library import Library
+    from ..chains import load_chain
+    from ..library import Library
 
-    try:
-        config = cli._config()
-        c = load_chain(chain, Library.from_config(config))
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    config = common.config()
+    c = load_chain(chain, Library.from_config(config))
     steps = [
         {
             "id": s.id,
@@ -77,11 +68,11 @@ def chain_check(
         for s in c.steps
     ]
     if as_json:
-        cli._print_json(
+        common.print_json(
             {"name": c.name, "version": c.version, "output": c.output_step, "steps": steps}
         )
         return
-    console = cli._console()
+    console = common.console()
     console.print(f"[bold]{c.name}[/] @ {c.version[:12]} — ok, {len(steps)} step(s):")
     for s in steps:
         args = ", ".join(f"{k}←{v}" for k, v in s["inputs"].items())
@@ -111,9 +102,8 @@ def chain_run(
     """Run a chain once: every step's output, then the final output."""
     import asyncio
 
-    cli = _cli()
-    from .chains import ChainExecutor, load_chain
-    from .library import Library
+    from ..chains import ChainExecutor, load_chain
+    from ..library import Library
 
     async def go(executor: ChainExecutor, values: dict[str, Any]) -> Any:
         try:
@@ -121,19 +111,16 @@ def chain_run(
         finally:
             await executor.aclose()
 
-    try:
-        config = cli._config()
-        c = load_chain(chain, Library.from_config(config))
-        values = cli._parse_inputs(input, inputs)
-        c.resolve_inputs(values)
-        executor = ChainExecutor(c, config, model=model, cache=None if no_cache else _cache(config))
-        outcome = asyncio.run(go(executor, values))
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    config = common.config()
+    c = load_chain(chain, Library.from_config(config))
+    values = common.parse_inputs(input, inputs)
+    c.resolve_inputs(values)
+    executor = ChainExecutor(c, config, model=model, cache=None if no_cache else _cache(config))
+    outcome = asyncio.run(go(executor, values))
     if as_json:
-        cli._print_json({"chain": c.name, "version": c.version, **outcome.to_dict()})
+        common.print_json({"chain": c.name, "version": c.version, **outcome.to_dict()})
     else:
-        err = cli._console(stderr=True)
+        err = common.console(stderr=True)
         for s in outcome.steps:
             value = s.value if s.value is not None else s.output
             err.print(
@@ -143,9 +130,9 @@ def chain_run(
                 highlight=False,
             )
         if outcome.output is not None:
-            cli._console().print(outcome.output, markup=False)
+            common.console().print(outcome.output, markup=False)
     if outcome.error:
-        cli._console(stderr=True).print(f"[bold red]error:[/] {outcome.error}", markup=True)
+        common.console(stderr=True).print(f"[bold red]error:[/] {outcome.error}", markup=True)
         raise typer.Exit(1)
 
 
@@ -173,62 +160,58 @@ def chain_test(
     import asyncio
     import time
 
-    cli = _cli()
-    from . import runs
-    from .chains import load_chain, load_chain_suite, plan_of, run_chain_suite
-    from .chains._executor import model_for
-    from .library import Library
+    from .. import runs
+    from ..chains import load_chain, load_chain_suite, plan_of, run_chain_suite
+    from ..chains._executor import model_for
+    from ..library import Library
 
-    try:
-        config = cli._config()
-        c = load_chain(chain, Library.from_config(config))
-        cs = load_chain_suite(suite, c)
-        store = cli._store(config)
-        label = "+".join(dict.fromkeys(model_for(s, c, config, model) for s in c.steps))
-        reps = repeat or cs.suite.spec.repeat
-        total = cs.suite.count_cases() * reps
-        handle = runs.start(store, str(cs.suite.path), plan_of(c, cs, label, reps), total)
-        run_id = handle.id
-        with handle:
-            err = cli._console(stderr=True)
-            err.print(
-                f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
-                f"{cs.suite.count_cases()} case(s) × {reps} repeat(s)",
-                markup=False,
-            )
-            counts = {"pass": 0, "judged": 0}
-            start = time.monotonic()
-            with cli._progress(err) as progress:
-                task = progress.add_task("chain", total=total, extra="")
+    config = common.config()
+    c = load_chain(chain, Library.from_config(config))
+    cs = load_chain_suite(suite, c)
+    store = common.store(config)
+    label = "+".join(dict.fromkeys(model_for(s, c, config, model) for s in c.steps))
+    reps = repeat or cs.suite.spec.repeat
+    total = cs.suite.count_cases() * reps
+    handle = runs.start(store, str(cs.suite.path), plan_of(c, cs, label, reps), total)
+    run_id = handle.id
+    with handle:
+        err = common.console(stderr=True)
+        err.print(
+            f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
+            f"{cs.suite.count_cases()} case(s) × {reps} repeat(s)",
+            markup=False,
+        )
+        counts = {"pass": 0, "judged": 0}
+        start = time.monotonic()
+        with common.progress(err) as progress:
+            task = progress.add_task("chain", total=total, extra="")
 
-                def on_result(r: Any) -> None:
-                    if r.passed is not None:
-                        counts["judged"] += 1
-                        counts["pass"] += bool(r.passed)
-                    rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-                    progress.update(
-                        task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - start:.0f}s"
-                    )
-
-                asyncio.run(
-                    run_chain_suite(
-                        c,
-                        cs,
-                        config,
-                        store,
-                        run_id,
-                        model=model,
-                        repeat=reps,
-                        use_cache=not no_cache,
-                        on_result=on_result,
-                    )
+            def on_result(r: Any) -> None:
+                if r.passed is not None:
+                    counts["judged"] += 1
+                    counts["pass"] += bool(r.passed)
+                rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+                progress.update(
+                    task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - start:.0f}s"
                 )
-        lowest = cli._print_summary(store, run_id)
-        cli._write_reports(store, run_id, output)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+
+            asyncio.run(
+                run_chain_suite(
+                    c,
+                    cs,
+                    config,
+                    store,
+                    run_id,
+                    model=model,
+                    repeat=reps,
+                    use_cache=not no_cache,
+                    on_result=on_result,
+                )
+            )
+    lowest = common.print_summary(store, run_id)
+    common.write_reports(store, run_id, output)
     if fail_under is not None and (lowest is None or lowest < fail_under):
-        cli._console(stderr=True).print(
+        common.console(stderr=True).print(
             f"[red]pass rate {lowest or 0:.1%} is under --fail-under {fail_under:.1%}[/]",
             markup=True,
         )
@@ -284,29 +267,25 @@ def learn_command(
 ) -> None:
     """Short lessons on the craft, graded on the embedded model. / Leçons courtes sur le
     métier, notées sur le modèle embarqué."""
-    cli = _cli()
-    from . import learn
+    from .. import learn
 
-    try:
-        lang = learn.check_lang(lang)
-        config = cli._config()
-        if lesson is None:
-            _list_lessons(cli, config, lang, as_json)
-            return
-        les = learn.get_lesson(lesson)
-        if solution:
-            cli._console().print(les.solution, markup=False)
-            return
-        if check is not None:
-            _check_lesson(cli, config, les, check, lang, as_json)
-            return
-        _show_lesson(cli, config, les, folder, lang, as_json)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    lang = learn.check_lang(lang)
+    config = common.config()
+    if lesson is None:
+        _list_lessons(common, config, lang, as_json)
+        return
+    les = learn.get_lesson(lesson)
+    if solution:
+        common.console().print(les.solution, markup=False)
+        return
+    if check is not None:
+        _check_lesson(common, config, les, check, lang, as_json)
+        return
+    _show_lesson(common, config, les, folder, lang, as_json)
 
 
-def _list_lessons(cli: Any, config: Config, lang: str, as_json: bool) -> None:
-    from . import learn
+def _list_lessons(common: Any, config: Config, lang: str, as_json: bool) -> None:
+    from .. import learn
 
     progress = learn.load_progress(config.state_dir)
     rows = [
@@ -318,7 +297,7 @@ def _list_lessons(cli: Any, config: Config, lang: str, as_json: bool) -> None:
         for les in learn.lessons()
     ]
     if as_json:
-        cli._print_json(
+        common.print_json(
             [{k: v for k, v in r.items() if k not in {"explanation", "exercise"}} for r in rows]
         )
         return
@@ -330,18 +309,18 @@ def _list_lessons(cli: Any, config: Config, lang: str, as_json: bool) -> None:
     for r in rows:
         state = f"[green]✓ {_lt('done', lang)}[/]" if r["passed"] else _lt("todo", lang)
         table.add_row(str(r["order"]), r["id"], r["title"], state, r["summary"])
-    console = cli._console()
+    console = common.console()
     console.print(table)
     first = next((r for r in rows if not r["passed"]), rows[0])
     console.print(_lt("start", lang, id=first["id"]), markup=False)
 
 
 def _show_lesson(
-    cli: Any, config: Config, les: Any, folder: Path, lang: str, as_json: bool
+    common: Any, config: Config, les: Any, folder: Path, lang: str, as_json: bool
 ) -> None:
     import sys
 
-    from .files import write_atomic
+    from ..files import write_atomic
 
     base = folder if folder.is_absolute() else config.root / folder
     target = base / les.file
@@ -352,9 +331,9 @@ def _show_lesson(
     with contextlib.suppress(ValueError):
         shown = target.relative_to(Path.cwd())
     if as_json:
-        cli._print_json({**les.to_dict(lang), "file": str(shown), "written": fresh})
+        common.print_json({**les.to_dict(lang), "file": str(shown), "written": fresh})
         return
-    console = cli._console()
+    console = common.console()
     console.rule(f"[bold]{les.order}. {les.text('title', lang)}[/]", align="left")
     console.print(les.text("explanation", lang), markup=False)
     if sys.stdin.isatty() and sys.stdout.isatty():
@@ -366,11 +345,13 @@ def _show_lesson(
     console.print(_lt("next", lang, id=les.id, path=shown), markup=False)
 
 
-def _check_lesson(cli: Any, config: Config, les: Any, path: Path, lang: str, as_json: bool) -> None:
-    from . import learn
+def _check_lesson(
+    common: Any, config: Config, les: Any, path: Path, lang: str, as_json: bool
+) -> None:
+    from .. import learn
 
-    err = cli._console(stderr=True)
-    with cli._progress(err) as progress:
+    err = common.console(stderr=True)
+    with common.progress(err) as progress:
         task = progress.add_task(_lt("grading", lang), total=None, extra="")
         result = learn.check_file(
             les,
@@ -382,9 +363,9 @@ def _check_lesson(cli: Any, config: Config, les: Any, path: Path, lang: str, as_
         )
     entry = learn.record_attempt(config.state_dir, les.id, result.passed, result.score)
     if as_json:
-        cli._print_json({**result.to_dict(), "progress": entry})
+        common.print_json({**result.to_dict(), "progress": entry})
     else:
-        console = cli._console()
+        console = common.console()
         mark = "[bold green]✓[/]" if result.passed else "[bold red]✗[/]"
         head = {"en": ("Passed", "Not yet"), "fr": ("Réussi", "Pas encore")}[lang]
         console.print(
@@ -413,20 +394,16 @@ def _check_lesson(cli: Any, config: Config, les: Any, path: Path, lang: str, as_
 @challenge_app.command("list")
 def challenge_list(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
     """List the challenges shipped with prompteur."""
-    cli = _cli()
-    from .challenge import challenges
-    from .learn import check_lang
+    from ..challenge import challenges
+    from ..learn import check_lang
 
-    try:
-        lang = check_lang(lang)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    lang = check_lang(lang)
     rows = [{"id": c.id, "title": c.title(lang), "file": c.file} for c in challenges()]
     if as_json:
-        cli._print_json(rows)
+        common.print_json(rows)
         return
     for r in rows:
-        cli._console().print(f"{r['id']}: {r['title']}", markup=False)
+        common.console().print(f"{r['id']}: {r['title']}", markup=False)
 
 
 @challenge_app.command("new")
@@ -445,17 +422,13 @@ def challenge_new(
     lang: LangOpt = "en",
 ) -> None:
     """Create a candidate's workspace: the brief and a starter prompt (the suite stays hidden)."""
-    cli = _cli()
-    from .challenge import get_challenge, new_workspace
-    from .learn import check_lang
+    from ..challenge import get_challenge, new_workspace
+    from ..learn import check_lang
 
-    try:
-        lang = check_lang(lang)
-        c = get_challenge(challenge)
-        written = new_workspace(c, folder.resolve(), lang=lang, candidate=candidate, hidden=hidden)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
-    console = cli._console()
+    lang = check_lang(lang)
+    c = get_challenge(challenge)
+    written = new_workspace(c, folder.resolve(), lang=lang, candidate=candidate, hidden=hidden)
+    console = common.console()
     intro = {"en": "Challenge ready in", "fr": "Défi prêt dans"}[lang]
     console.print(f"{intro} {folder.resolve()}:", markup=False)
     for p in written:
@@ -477,22 +450,18 @@ def challenge_submit(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the prompt file as a new attempt and grade it on the hidden suite."""
-    cli = _cli()
-    from .challenge import open_workspace, submit
+    from ..challenge import open_workspace, submit
 
-    try:
-        ws = open_workspace(folder.resolve())
-        config = cli._config()
-        err = cli._console(stderr=True)
-        with err.status({"en": "grading…", "fr": "notation…"}.get(ws.lang, "grading…")):
-            attempt = submit(ws, config, hidden=hidden, note=note, cache=_cache(config))
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    ws = open_workspace(folder.resolve())
+    config = common.config()
+    err = common.console(stderr=True)
+    with err.status({"en": "grading…", "fr": "notation…"}.get(ws.lang, "grading…")):
+        attempt = submit(ws, config, hidden=hidden, note=note, cache=_cache(config))
     if as_json:
-        cli._print_json({k: v for k, v in attempt.items() if k != "content"})
+        common.print_json({k: v for k, v in attempt.items() if k != "content"})
         return
     fr = ws.lang == "fr"
-    console = cli._console()
+    console = common.console()
     if attempt.get("score") is None:
         console.print(
             f"{'Essai' if fr else 'Attempt'} #{attempt['n']} "
@@ -540,33 +509,29 @@ def challenge_report(
 ) -> None:
     """Score the best and final attempts and show how the candidate improved the prompt:
     timeline, score per attempt, diffs between attempts."""
-    cli = _cli()
-    from .challenge import build_report, grade_missing, hidden_suite, open_workspace, to_html
-    from .files import write_atomic
-    from .learn import check_lang
+    from ..challenge import build_report, grade_missing, hidden_suite, open_workspace, to_html
+    from ..files import write_atomic
+    from ..learn import check_lang
 
-    try:
-        ws = open_workspace(folder.resolve())
-        lang = check_lang(lang or ws.lang)
-        config = cli._config()
-        if hidden is not None or regrade:
-            suite = hidden_suite(ws, hidden)
-            if suite is not None:
-                grade_missing(ws, config, suite, _cache(config), regrade=regrade)
-        rep = build_report(ws, lang)
-        if output is not None:
-            write_atomic(output, to_html(rep))
-            cli._console(stderr=True).print(f"wrote {output}", markup=False)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    ws = open_workspace(folder.resolve())
+    lang = check_lang(lang or ws.lang)
+    config = common.config()
+    if hidden is not None or regrade:
+        suite = hidden_suite(ws, hidden)
+        if suite is not None:
+            grade_missing(ws, config, suite, _cache(config), regrade=regrade)
+    rep = build_report(ws, lang)
+    if output is not None:
+        write_atomic(output, to_html(rep))
+        common.console(stderr=True).print(f"wrote {output}", markup=False)
     if as_json:
-        cli._print_json(rep.to_dict())
+        common.print_json(rep.to_dict())
         return
     from rich.table import Table
 
-    from .challenge._report import t
+    from ..challenge._report import t
 
-    console = cli._console()
+    console = common.console()
     table = Table(title=f"{t('title', lang)} — {rep.title}", title_justify="left")
     for col in (
         "#",
@@ -600,14 +565,10 @@ def challenge_report(
 def packs_command(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
     """List the domain packs (prompts and suites for a domain); add one to a project with
     prompteur init --pack NAME."""
-    cli = _cli()
-    from .learn import check_lang
-    from .packs import packs
+    from ..learn import check_lang
+    from ..packs import packs
 
-    try:
-        lang = check_lang(lang)
-    except cli.PrompteurError as exc:
-        cli._fail(exc)
+    lang = check_lang(lang)
     rows = [
         {
             "name": p.name,
@@ -618,7 +579,7 @@ def packs_command(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
         for p in packs()
     ]
     if as_json:
-        cli._print_json(rows)
+        common.print_json(rows)
         return
     from rich.table import Table
 
@@ -627,9 +588,9 @@ def packs_command(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
         table.add_column(col)
     for r in rows:
         table.add_row(r["name"], ", ".join(r["prompts"]), r["description"])
-    cli._console().print(table)
+    common.console().print(table)
     hint = {
         "en": "Add one: prompteur init --pack NAME",
         "fr": "Pour en ajouter un : prompteur init --pack NOM",
     }[lang]
-    cli._console().print(hint, markup=False)
+    common.console().print(hint, markup=False)

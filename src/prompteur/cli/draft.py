@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from . import _common as common
+
 SHORT_HELP = "Draft a first prompt and a starter suite from a brief."
 
 
@@ -44,32 +46,26 @@ def draft_command(
     a file exists (without --force) or if anything fails to load back."""
     import asyncio
 
-    from .cli import _config, _console, _fail, _print_json
-    from .cli_import import _shown
-    from .draft import draft
-    from .errors import PrompteurError
+    from ..draft import draft
 
-    try:
-        result = asyncio.run(
-            draft(
-                brief,
-                _config(),
-                model_id=model,
-                out_prompt=out_prompt,
-                out_suite=out_suite,
-                lang=lang,
-            )
+    result = asyncio.run(
+        draft(
+            brief,
+            common.config(),
+            model_id=model,
+            out_prompt=out_prompt,
+            out_suite=out_suite,
+            lang=lang,
         )
-        written = result.write(force=force)
-    except PrompteurError as exc:
-        _fail(exc)
-    err = _console(stderr=True)
+    )
+    written = result.write(force=force)
+    err = common.console(stderr=True)
     for warning in result.warnings:
         err.print(f"[bold yellow]warning:[/] {warning}", markup=True)
     if as_json:
-        _print_json(result.to_dict())
+        common.print_json(result.to_dict())
         return
-    console = _console()
+    console = common.console()
     author = result.instructions.author
     how = (
         f"assembled from the pattern library ({len(result.instructions.patterns)} patterns)"
@@ -78,7 +74,7 @@ def draft_command(
     )
     console.print(f"Instructions {how}.", markup=False)
     for path in written:
-        console.print(f"  wrote {_shown(path)}", markup=False)
+        console.print(f"  wrote {common.shown(path)}", markup=False)
     for note in result.notes:
         console.print(f"  - {note}", markup=False)
-    console.print(f"Next: prompteur eval {_shown(result.suite_path)}", markup=False)
+    console.print(f"Next: prompteur eval {common.shown(result.suite_path)}", markup=False)

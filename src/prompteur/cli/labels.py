@@ -7,19 +7,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .errors import PrompteurError, UserError
+from ..errors import UserError
+from . import _common as common
+from ._common import JsonOpt
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .registry import Move
+    from ..registry import Move
 
 ActorOpt = Annotated[
     str | None,
     typer.Option(help="Who moves the label (default: $PROMPTEUR_ACTOR, else the OS user)."),
 ]
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why, for the audit log.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 NoCacheOpt = Annotated[
     bool,
     typer.Option("--no-cache", help="Call the model even when the same request was answered."),
@@ -61,7 +62,7 @@ def _split_ref(text: str) -> tuple[str, str | None]:
 
 def _prompt_name(config: Any, name: str) -> str:
     """The stored name of a prompt: its front-matter name when the file is in the library."""
-    from .library import Library
+    from ..library import Library
 
     try:
         return Library.from_config(config).get(name).name
@@ -93,36 +94,32 @@ def label_command(
     reason: ReasonOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    from .cli import _config, _console, _fail, _print_json, _store
 
     words = words or []
-    try:
-        config = _config()
-        store = _store(config)
-        if words and words[0] in {"set", "rm"}:
-            move = _label_move(config, store, words, actor, reason)
-            if as_json:
-                _print_json(move.to_dict() if move else None)
-            elif move is None:
-                _console().print(f"{words[1]}: {words[2]} already points there.", markup=False)
-            else:
-                _print_moves(_console(), [move], title=None)
-            return
-        if len(words) > 1:
-            raise UserError(
-                f"unexpected '{words[1]}'",
-                hint="prompteur label [NAME] | set NAME@VERSION LABEL | rm NAME LABEL",
-            )
-        _list_labels(config, store, words[0] if words else None, as_json)
-    except PrompteurError as exc:
-        _fail(exc)
+    config = common.config()
+    store = common.store(config)
+    if words and words[0] in {"set", "rm"}:
+        move = _label_move(config, store, words, actor, reason)
+        if as_json:
+            common.print_json(move.to_dict() if move else None)
+        elif move is None:
+            common.console().print(f"{words[1]}: {words[2]} already points there.", markup=False)
+        else:
+            _print_moves(common.console(), [move], title=None)
+        return
+    if len(words) > 1:
+        raise UserError(
+            f"unexpected '{words[1]}'",
+            hint="prompteur label [NAME] | set NAME@VERSION LABEL | rm NAME LABEL",
+        )
+    _list_labels(config, store, words[0] if words else None, as_json)
 
 
 def _label_move(
     config: Any, store: Any, words: list[str], actor: str | None, reason: str | None
 ) -> Move | None:
-    from .registry import check_label, default_actor, gated_labels, move_label, remove_label
-    from .registry._gate import _candidate
+    from ..registry import check_label, default_actor, gated_labels, move_label, remove_label
+    from ..registry._gate import _candidate
 
     verb = words[0]
     if len(words) != 3:
@@ -146,8 +143,7 @@ def _label_move(
 
 
 def _list_labels(config: Any, store: Any, name: str | None, as_json: bool) -> None:
-    from .cli import _console, _print_json
-    from .registry import all_labels, gated_labels
+    from ..registry import all_labels, gated_labels
 
     rows = all_labels(store)
     if name is not None:
@@ -155,9 +151,9 @@ def _list_labels(config: Any, store: Any, name: str | None, as_json: bool) -> No
         rows = [r for r in rows if r.name == stored]
     gated = gated_labels(config)
     if as_json:
-        _print_json([{**r.to_dict(), "gated": r.label in gated} for r in rows])
+        common.print_json([{**r.to_dict(), "gated": r.label in gated} for r in rows])
         return
-    console = _console()
+    console = common.console()
     if not rows:
         console.print(
             "No label yet" + (f" on {name}" if name else "") + ": prompteur promote NAME "
@@ -230,40 +226,36 @@ def promote_command(
     when the pass rate is under the threshold or significantly worse than the holder's
     (exact McNemar, paired by case), unless --force --reason. The evidence goes into the
     audit log."""
-    from .cli import _config, _console, _fail, _print_json, _progress, _store
-    from .registry import default_actor, promote
+    from ..registry import default_actor, promote
 
-    err = _console(stderr=True)
-    try:
-        name, ref = _split_ref(target)
-        config = _config()
-        store = _store(config)
-        if force and not (reason or "").strip():
-            raise UserError("--force needs --reason: the audit log says why", field="--reason")
-        with _progress(err) as progress:
-            bar = _Bar(progress, "gate")
-            result = promote(
-                store,
-                config,
-                name,
-                ref,
-                to,
-                actor=default_actor(actor),
-                suite=suite,
-                model=model,
-                threshold=threshold,
-                force=force,
-                reason=reason,
-                use_cache=not no_cache,
-                on_start=bar.start,
-                on_result=bar.advance,
-            )
-    except PrompteurError as exc:
-        _fail(exc)
+    err = common.console(stderr=True)
+    name, ref = _split_ref(target)
+    config = common.config()
+    store = common.store(config)
+    if force and not (reason or "").strip():
+        raise UserError("--force needs --reason: the audit log says why", field="--reason")
+    with common.progress(err) as progress:
+        bar = _Bar(progress, "gate")
+        result = promote(
+            store,
+            config,
+            name,
+            ref,
+            to,
+            actor=default_actor(actor),
+            suite=suite,
+            model=model,
+            threshold=threshold,
+            force=force,
+            reason=reason,
+            use_cache=not no_cache,
+            on_start=bar.start,
+            on_result=bar.advance,
+        )
     if as_json:
-        _print_json(result.to_dict())
+        common.print_json(result.to_dict())
     else:
-        _console().print(result.words(), markup=False)
+        common.console().print(result.words(), markup=False)
         if not result.moved and not result.unchanged:
             err.print(
                 "nothing moved: fix the prompt, or override with --force --reason TEXT",
@@ -284,25 +276,21 @@ def rollback_command(
 ) -> None:
     """Move a label back to the version it held before its last move (not gated: it is the
     way out of a bad release). Repeat to go further back."""
-    from .cli import _config, _console, _fail, _print_json, _store
-    from .registry import default_actor, rollback
+    from ..registry import default_actor, rollback
 
-    try:
-        config = _config()
-        store = _store(config)
-        move = rollback(
-            store,
-            _prompt_name(config, name),
-            label,
-            actor=default_actor(actor),
-            reason=reason,
-        )
-    except PrompteurError as exc:
-        _fail(exc)
+    config = common.config()
+    store = common.store(config)
+    move = rollback(
+        store,
+        _prompt_name(config, name),
+        label,
+        actor=default_actor(actor),
+        reason=reason,
+    )
     if as_json:
-        _print_json(move.to_dict())
+        common.print_json(move.to_dict())
         return
-    _print_moves(_console(), [move], title=None)
+    _print_moves(common.console(), [move], title=None)
 
 
 def audit_command(
@@ -315,22 +303,18 @@ def audit_command(
 ) -> None:
     """Every label move, oldest first: who, when, what, why, forced or not, and the gate's
     evidence (pass rates with intervals, the paired test, the run)."""
-    from .cli import _config, _console, _fail, _print_json, _store
-    from .registry import audit_log
+    from ..registry import audit_log
 
-    try:
-        config = _config()
-        store = _store(config)
-        moves = audit_log(store, _prompt_name(config, name) if name else None, label, limit=limit)
-    except PrompteurError as exc:
-        _fail(exc)
+    config = common.config()
+    store = common.store(config)
+    moves = audit_log(store, _prompt_name(config, name) if name else None, label, limit=limit)
     if as_json:
-        _print_json([m.to_dict() for m in moves])
+        common.print_json([m.to_dict() for m in moves])
         return
     if not moves:
-        _console().print("No label move recorded yet.", markup=False)
+        common.console().print("No label move recorded yet.", markup=False)
         return
-    _print_moves(_console(), moves, title="Audit log")
+    _print_moves(common.console(), moves, title="Audit log")
 
 
 def _evidence_words(m: Move) -> str:
@@ -419,42 +403,38 @@ def regress_command(
     prompt on both models (the cache makes the current model free when it ran before) and
     reports, per prompt, what got worse: pass rates, the change in points with its interval
     and the paired test (exact McNemar, Holm-adjusted over the prompts)."""
-    from .cli import _config, _console, _fail, _print_json, _progress, _store
-    from .registry import check_label, regress
-    from .registry._render import write_report
+    from ..registry import check_label, regress
+    from ..registry._render import write_report
 
-    err = _console(stderr=True)
-    try:
-        for path in output or []:
-            if path.suffix.lower() not in REPORT_SUFFIXES:
-                raise UserError("unknown report format", file=path, hint="use .html, .md or .json")
-        for name in label or []:
-            check_label(name, field="--label")
-        config = _config()
-        store = _store(config)
-        with _progress(err) as progress:
-            bar = _Bar(progress, "regress")
-            result = regress(
-                store,
-                config,
-                from_model,
-                to_model,
-                labels=label,
-                suites=suite,
-                alpha=alpha,
-                use_cache=not no_cache,
-                on_start=bar.start,
-                on_result=bar.advance,
-            )
-        for path in output or []:
-            write_report(result, path)
-            err.print(f"wrote {path}", markup=False)
-    except PrompteurError as exc:
-        _fail(exc)
+    err = common.console(stderr=True)
+    for path in output or []:
+        if path.suffix.lower() not in REPORT_SUFFIXES:
+            raise UserError("unknown report format", file=path, hint="use .html, .md or .json")
+    for name in label or []:
+        check_label(name, field="--label")
+    config = common.config()
+    store = common.store(config)
+    with common.progress(err) as progress:
+        bar = _Bar(progress, "regress")
+        result = regress(
+            store,
+            config,
+            from_model,
+            to_model,
+            labels=label,
+            suites=suite,
+            alpha=alpha,
+            use_cache=not no_cache,
+            on_start=bar.start,
+            on_result=bar.advance,
+        )
+    for path in output or []:
+        write_report(result, path)
+        err.print(f"wrote {path}", markup=False)
     if as_json:
-        _print_json(result.to_dict())
+        common.print_json(result.to_dict())
     else:
-        _print_regression(_console(), result)
+        _print_regression(common.console(), result)
     if fail_on_regression and result.worse:
         raise typer.Exit(1)
 
