@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_sdk import Loopback
+from helpers_sdk import Loopback
 
 from prompteur.store import Store
 from prompteur.traces import TraceRecord, iter_traces

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_sdk import Loopback, wait_for
+from helpers_sdk import Loopback, wait_for
 
 from prompteur.errors import UserError
 from prompteur.sdk import Client

@@ -158,7 +158,7 @@ def test_migration_downgrade_removes_the_table(tmp_path: Path) -> None:
 
 def test_http_batches_need_write_and_land_in_the_keys_project(project: Path) -> None:
     from fastapi.testclient import TestClient
-    from test_server_support import key, served
+    from helpers_server import key, served
 
     from prompteur.app import create_app
 

@@ -28,7 +28,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from test_sdk import KEY, Loopback, StubState, dead_url, make_app, stub_server
+from helpers_sdk import Loopback
+from test_sdk import KEY, StubState, dead_url, make_app, stub_server
 from test_sdk_server import serve_project
 
 from prompteur.errors import UserError

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers_paths import REPO
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = REPO / "docs"
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.S | re.M)
 
 

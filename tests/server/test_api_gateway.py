@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from helpers_http import LoopbackServer, Recorded, Reply, free_port
+from helpers_server import key, save_prompts, served
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from test_server_support import key, save_prompts, served
 
 from prompteur import registry
 from prompteur.app import create_app

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_server import key, save_prompts, served, write_prompt
 from starlette.testclient import TestClient
-from test_server_support import key, save_prompts, served, write_prompt
 
 from prompteur import registry
 from prompteur.app import create_app

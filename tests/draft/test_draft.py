@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_paths import REPO
 from typer.testing import CliRunner
 
 from prompteur.cli import app
@@ -372,7 +373,7 @@ def test_pattern_catalogue_is_documented_in_both_languages() -> None:
         assert fields["en"] == fields["fr"], p.id
         assert p.rationale.strip() and "\n" not in p.rationale, p.id
         assert p.source.strip(), p.id
-    documented = (Path(__file__).parent.parent / "docs" / "draft.md").read_text(encoding="utf-8")
+    documented = (REPO / "docs" / "draft.md").read_text(encoding="utf-8")
     assert [i for i in ids if f"`{i}`" not in documented] == []
 
 

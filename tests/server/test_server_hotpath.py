@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from test_server_support import key, served
+from helpers_server import key, served
 
 from prompteur import registry
 from prompteur.app import create_app

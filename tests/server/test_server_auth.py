@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers_server import key, save_prompts, served, write_prompt
 from sqlalchemy import select, text
 from starlette.testclient import TestClient
-from test_server_support import key, save_prompts, served, write_prompt
 
 from prompteur.app import create_app
 from prompteur.scaffold import init_project

@@ -1,6 +1,6 @@
 """The web pages over plain HTTP: a real uvicorn server on loopback, httpx as the client, a
 real SQLite store. Runs, probe reports and traces are written with the store's own functions
-(no model call here: tests/test_web_browser.py drives the embedded model through the pages).
+(no model call here: tests/web/test_web_browser.py drives the embedded model through the pages).
 """
 
 from __future__ import annotations

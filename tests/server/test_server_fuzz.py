@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers_server import key, save_prompts, served
 from hypothesis import HealthCheck, Phase, given, settings
-from test_server_support import key, save_prompts, served
 
 from prompteur import registry
 from prompteur.app import create_app

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_paths import REPO
 from typer.testing import CliRunner
 
 from prompteur.cli import app
@@ -19,7 +20,7 @@ from prompteur.image._render import dalle_size, sd_size
 from prompteur.lint import lint_paths
 
 runner = CliRunner()
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "craft" / "portrait.image.yaml"
+EXAMPLE = REPO / "examples" / "craft" / "portrait.image.yaml"
 KEY = "sk-test-IMAGESECRET987"
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

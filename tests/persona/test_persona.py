@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_paths import REPO
 from typer.testing import CliRunner
 
 from prompteur.checks import CheckContext, build
@@ -22,7 +23,7 @@ from prompteur.prompt import load_prompt, parse_prompt
 from prompteur.suite import load_suite
 
 runner = CliRunner()
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "craft"
+EXAMPLES = REPO / "examples" / "craft"
 
 
 @pytest.fixture
