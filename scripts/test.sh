@@ -2,8 +2,9 @@
 # The test command: bash scripts/test.sh [pytest arguments...]
 #
 # Prepares .venv (scripts/setup.sh), starts PostgreSQL on loopback (scripts/postgres.sh)
-# unless PROMPTEUR_TEST_POSTGRES_URL is already set, then runs `ruff check .` and `pytest -q`.
-# Exit code: pytest's, or 1 when pytest passed but ruff did not.
+# unless PROMPTEUR_TEST_POSTGRES_URL is already set, then runs `ruff check .`, `lint-imports`
+# (the import contract in pyproject.toml) and `pytest -q`.
+# Exit code: pytest's, or 1 when pytest passed but ruff or lint-imports did not.
 # Without PostgreSQL the PostgreSQL tests skip; under CI (CI=true) they fail instead.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -27,6 +28,13 @@ fi
 .venv/bin/ruff check .
 ruff_rc=$?
 
+.venv/bin/lint-imports --no-cache >/tmp/lint-imports.$$ 2>&1
+imports_rc=$?
+if [[ $imports_rc -ne 0 ]]; then
+    cat /tmp/lint-imports.$$ >&2
+fi
+rm -f /tmp/lint-imports.$$
+
 .venv/bin/pytest -q "$@"
 pytest_rc=$?
 
@@ -35,5 +43,9 @@ if [[ $pytest_rc -ne 0 ]]; then
 fi
 if [[ $ruff_rc -ne 0 ]]; then
     echo "test.sh: ruff check failed" >&2
+    exit 1
+fi
+if [[ $imports_rc -ne 0 ]]; then
+    echo "test.sh: lint-imports failed (the import contract, pyproject.toml)" >&2
     exit 1
 fi
