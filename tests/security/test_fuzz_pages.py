@@ -1,5 +1,5 @@
 """Property-based fuzzing of the pages' forms and query parameters (schemathesis already
-covers the JSON API, tests/test_server_fuzz.py): paths, unicode, huge numbers and control
+covers the JSON API, tests/server/test_server_fuzz.py): paths, unicode, huge numbers and control
 characters in every field. Never a 500, never a traceback, never the canary's content; the
 canary files are never written. Bounded: a few dozen examples per page, no shrinking."""
 

@@ -418,13 +418,11 @@ def test_without_dev_pages_need_a_key_and_the_login_sets_it(tmp_path: Path) -> N
 @pytest.mark.postgres
 def test_matrix_filters_in_sql_on_postgresql(postgres_url: str) -> None:
     """The same HAVING filters, JSON casts and escaped ILIKE on PostgreSQL as on SQLite."""
-    from prompteur.web.runs_query import light_records, matrix, variants
-
     store = Store(postgres_url)
     try:
         run_id = store.new_run("suites/mood.yaml", {"prompts": []}, CASES * 2)
         store.write_results(run_id, records(CASES))
-        known = variants(store.engine, run_id)
+        known = store.pages.variants(run_id)
         assert [v[1][0] for v in known] == ["a", "b"]
         by_case: dict[str, set[str]] = {}
         for r in records(CASES):
@@ -435,16 +433,16 @@ def test_matrix_filters_in_sql_on_postgresql(postgres_url: str) -> None:
             ("passes", lambda s: s == {"pass"}),
             ("changed", lambda s: len(s) > 1),
         ):
-            grid = matrix(store.engine, run_id, known, show=show, per_page=200)
+            grid = store.pages.matrix(run_id, known, show=show, per_page=200)
             assert sorted(r.case_id for r in grid.rows) == sorted(
                 c for c, s in by_case.items() if keep(s)
             ), show
-        assert [r.case_id for r in matrix(store.engine, run_id, known, text="NUMBER 12").rows] == [
+        assert [r.case_id for r in store.pages.matrix(run_id, known, text="NUMBER 12").rows] == [
             "case-012"
         ]
-        assert matrix(store.engine, run_id, known, text="%").rows == []
-        page2 = matrix(store.engine, run_id, known, page=2, per_page=25)
+        assert store.pages.matrix(run_id, known, text="%").rows == []
+        page2 = store.pages.matrix(run_id, known, page=2, per_page=25)
         assert page2.matching == CASES and len(page2.rows) == CASES - 25
-        assert len(light_records(store.engine, run_id)) == CASES * 2
+        assert len(store.pages.light(run_id)) == CASES * 2
     finally:
         store.close()

@@ -118,14 +118,9 @@ def environment_failure(exc: BaseException) -> str | None:
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return f"permission denied{_where(exc)}"
         return f"{exc.strerror or exc}{_where(exc)}"
-    try:
-        from sqlalchemy.exc import DBAPIError
-    except ImportError:  # pragma: no cover
-        return None
-    if isinstance(exc, DBAPIError):
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        return f"the store failed: {detail}"
-    return None
+    from ..store import store_failure
+
+    return store_failure(exc)
 
 
 def _where(exc: OSError) -> str:

@@ -16,10 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from ..errors import UserError
-from ..store.tables import JudgeCalibration
 from .agreement import Agreement, agreement, best_threshold, ranking_auc
 from .storage import plain
 
@@ -199,22 +196,18 @@ async def calibrate(
 
 def save(store: Store, cal: Calibration) -> int:
     a = cal.agreement
-    with store.session() as s:
-        row = JudgeCalibration(
-            judge=cal.judge,
-            rubric=cal.rubric,
-            rubric_hash=rubric_hash(cal.rubric),
-            labels=cal.labels[:1000],
-            n=a.n,
-            accuracy=a.accuracy.estimate,
-            kappa=_finite(a.kappa.estimate),
-            kappa_low=_finite(a.kappa.low),
-            kappa_high=_finite(a.kappa.high),
-            metrics=plain(json.loads(json.dumps(cal.to_dict(), default=str))),
-        )
-        s.add(row)
-        s.flush()
-        return int(row.id)
+    return store.probes.save_calibration(
+        judge=cal.judge,
+        rubric=cal.rubric,
+        rubric_hash=rubric_hash(cal.rubric),
+        labels=cal.labels[:1000],
+        n=a.n,
+        accuracy=a.accuracy.estimate,
+        kappa=_finite(a.kappa.estimate),
+        kappa_low=_finite(a.kappa.low),
+        kappa_high=_finite(a.kappa.high),
+        metrics=plain(json.loads(json.dumps(cal.to_dict(), default=str))),
+    )
 
 
 def _finite(x: float) -> float | None:
@@ -223,29 +216,24 @@ def _finite(x: float) -> float | None:
 
 def calibrations(store: Store, judge: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Stored calibrations, newest first."""
-    t = JudgeCalibration
-    query = select(t).order_by(t.created_at.desc(), t.id.desc()).limit(limit)
-    if judge:
-        query = query.where(t.judge == judge)
-    with store.session() as s:
-        return [
-            {
-                "id": r.id,
-                "judge": r.judge,
-                "rubric": r.rubric,
-                "rubric_hash": r.rubric_hash,
-                "labels": r.labels,
-                "n": r.n,
-                "accuracy": r.accuracy,
-                "kappa": r.kappa,
-                "kappa_low": r.kappa_low,
-                "kappa_high": r.kappa_high,
-                "words": r.metrics.get("words", ""),
-                "low": r.metrics.get("agreement", {}).get("low", True),
-                "created_at": r.created_at.isoformat(),
-            }
-            for r in s.scalars(query)
-        ]
+    return [
+        {
+            "id": r["id"],
+            "judge": r["judge"],
+            "rubric": r["rubric"],
+            "rubric_hash": r["rubric_hash"],
+            "labels": r["labels"],
+            "n": r["n"],
+            "accuracy": r["accuracy"],
+            "kappa": r["kappa"],
+            "kappa_low": r["kappa_low"],
+            "kappa_high": r["kappa_high"],
+            "words": r["metrics"].get("words", ""),
+            "low": r["metrics"].get("agreement", {}).get("low", True),
+            "created_at": r["created_at"].isoformat(),
+        }
+        for r in store.probes.calibrations(judge, limit)
+    ]
 
 
 def note_for(

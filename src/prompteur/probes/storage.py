@@ -1,4 +1,4 @@
-"""Reading and writing the probes' tables (store/tables.py, migration 0003): the findings of a
+"""Reading and writing the probes' tables (through `store.probes`): the findings of a
 probe run, with their evidence, and the report built from them (rendered again by `show`)."""
 
 from __future__ import annotations
@@ -6,10 +6,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import delete, func, select
-
-from ..store.tables import ProbeFinding, ProbeReport, utcnow
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -32,29 +28,12 @@ def save_findings(
     store: Store, run_id: str, findings: list[Finding], report: dict[str, Any]
 ) -> None:
     """Replace the run's findings and report (a resumed run is analysed again, whole)."""
-    rows = [plain({**asdict(f), "run_id": run_id}) | {"created_at": utcnow()} for f in findings]
-    with store.engine.begin() as conn:
-        conn.execute(delete(ProbeFinding).where(ProbeFinding.run_id == run_id))
-        conn.execute(delete(ProbeReport).where(ProbeReport.run_id == run_id))
-        if rows:
-            conn.execute(ProbeFinding.__table__.insert(), rows)
-        conn.execute(
-            ProbeReport.__table__.insert(),
-            [{"run_id": run_id, "report": plain(report), "created_at": utcnow()}],
-        )
+    store.probes.save(run_id, [plain(asdict(f)) for f in findings], plain(report))
 
 
 def load_report(store: Store, run_id: str) -> dict[str, Any] | None:
-    with store.engine.connect() as conn:
-        value = conn.execute(
-            select(ProbeReport.report).where(ProbeReport.run_id == run_id)
-        ).scalar_one_or_none()
-    return dict(value) if value is not None else None
+    return store.probes.report(run_id)
 
 
 def count_findings(store: Store, run_id: str) -> int:
-
-    with store.engine.connect() as conn:
-        return int(
-            conn.execute(select(func.count()).where(ProbeFinding.run_id == run_id)).scalar_one()
-        )
+    return store.probes.count(run_id)

@@ -244,14 +244,13 @@ class LocalBackend:
             return self._store
 
     def fetch(self, name: str, label: str | None, version: str | None) -> PromptHandle:
-        from sqlalchemy.exc import SQLAlchemyError
-
         from ..registry import labels_of, resolve
+        from ..store import DatabaseError
 
         try:
             info = resolve(self.store, name, label or version)
             labels = labels_of(self.store, name)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             raise Unavailable(f"the store: {type(exc).__name__}") from None
         return PromptHandle(
             name=info.name,
@@ -295,8 +294,8 @@ class LocalBackend:
         import json
 
         from pydantic import ValidationError
-        from sqlalchemy.exc import SQLAlchemyError
 
+        from ..store import DatabaseError
         from ..traces import TraceIn, record
 
         try:
@@ -305,7 +304,7 @@ class LocalBackend:
             raise Rejected(f"invalid trace: {exc.errors(include_url=False)[0]['msg']}") from None
         try:
             record(self.store, items)
-        except SQLAlchemyError as exc:
+        except DatabaseError as exc:
             raise Unavailable(f"the store: {type(exc).__name__}") from None
 
     def close(self) -> None:

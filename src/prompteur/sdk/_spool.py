@@ -87,9 +87,9 @@ def shown_target(target: str) -> str:
         port = f":{parts.port}" if parts.port else ""
         return f"{parts.scheme}://{host}{port}{parts.path}"
     with contextlib.suppress(Exception):
-        from sqlalchemy.engine import make_url
+        from ..store import hidden_password
 
-        return make_url(target).render_as_string(hide_password=True)
+        return hidden_password(target)
     return "a local store"
 
 

@@ -56,10 +56,9 @@ def store_outage(exc: BaseException) -> bool:
 
 
 def _outages() -> tuple[type[Exception], ...]:
-    from sqlalchemy import exc as sa
+    from ..store import outage_errors
 
-    # TimeoutError: no pooled connection came free in time.
-    return (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError)
+    return outage_errors()
 
 
 def store_unavailable(exc: BaseException) -> JSONResponse:

@@ -11,13 +11,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
-from ..store.tables import utcnow
-from ..store.tables_auth import ApiKey
+from ..store import utcnow
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -88,7 +85,7 @@ def create_key(store: Store, project: str, scopes: tuple[str, ...], name: str | 
         )
     key_id = secrets.token_hex(6)
     secret = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(
+    row = store.keys.create(
         id=key_id,
         project=project,
         name=name,
@@ -96,35 +93,17 @@ def create_key(store: Store, project: str, scopes: tuple[str, ...], name: str | 
         scopes=",".join(scopes),
         created_at=utcnow(),
     )
-    with store.session() as s:
-        s.add(row)
     return NewKey(_info(row), secret)
 
 
 def list_keys(store: Store, project: str | None = None) -> list[KeyInfo]:
-    query = select(ApiKey).order_by(ApiKey.created_at)
-    if project is not None:
-        query = query.where(ApiKey.project == project)
-    with store.session() as s:
-        return [_info(r) for r in s.scalars(query)]
+    return [_info(r) for r in store.keys.list(project)]
 
 
 def revoke_key(store: Store, key_id: str, project: str | None = None) -> KeyInfo:
     """Revoke a key by its id (or a unique prefix of it); a revoked key stays listed."""
     key_id = key_id.strip().removeprefix(KEY_PREFIX)
-    with store.session() as s:
-        query = select(ApiKey).where(ApiKey.id.startswith(key_id, autoescape=True))
-        if project is not None:
-            query = query.where(ApiKey.project == project)
-        rows = list(s.scalars(query.limit(2))) if key_id else []
-        if not rows:
-            raise UserError(f"no key '{key_id}'", field="KEY_ID", hint="see: prompteur keys list")
-        if len(rows) > 1:
-            raise UserError(f"key id '{key_id}' is ambiguous", hint="give more characters")
-        row = rows[0]
-        if row.revoked_at is None:
-            row.revoked_at = utcnow()
-        return _info(row)
+    return _info(store.keys.revoke(key_id, project, utcnow()))
 
 
 @dataclass(frozen=True)
@@ -136,30 +115,23 @@ class KeyMatch:
 
 def find_key(store: Store, key: str, project: str) -> KeyMatch | None:
     """The active key of `project` whose hash matches, or None (unknown, revoked, other project)."""
-    digest = hash_key(key)
-    t = ApiKey.__table__
-    query = select(t.c.id, t.c.project, t.c.scopes, t.c.revoked_at, t.c.last_used_at).where(
-        t.c.key_hash == digest
-    )
-    # The read path: one round trip, and it sees a revocation committed a moment ago.
-    row = store.read(lambda conn: conn.execute(query).first())
+    row = store.keys.by_hash(hash_key(key))
     if row is None or row.revoked_at is not None or row.project != project:
         return None
     now = utcnow()
     last = row.last_used_at
     if last is None or now - last > _TOUCH_EVERY:
-        with store.engine.begin() as conn:
-            conn.execute(t.update().where(t.c.id == row.id).values(last_used_at=now))
+        store.keys.touch(row.id, now)
     return KeyMatch(row.id, row.project, effective_scopes(row.scopes.split(",")))
 
 
-def _info(row: ApiKey) -> KeyInfo:
+def _info(row: dict[str, Any]) -> KeyInfo:
     return KeyInfo(
-        row.id,
-        row.project,
-        row.name,
-        tuple(row.scopes.split(",")),
-        row.created_at,
-        row.revoked_at,
-        row.last_used_at,
+        row["id"],
+        row["project"],
+        row["name"],
+        tuple(row["scopes"].split(",")),
+        row["created_at"],
+        row["revoked_at"],
+        row["last_used_at"],
     )

@@ -6,12 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
-from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from .. import registry
 from ..errors import UserError
-from ..store.tables import PromptVersion
 from .deps import Principal, require
 from .errors import ApiError, user_error
 from .schemas import (
@@ -70,10 +68,7 @@ def _labels_by_version(labels: dict[str, str]) -> dict[str, list[str]]:
 @router.get("", summary="List the project's prompts", response_model=PromptList)
 def list_prompts(principal: Principal = READ) -> PromptList:
     files, _broken = principal.library.scan()
-    with principal.store.session() as s:
-        counts = dict(
-            s.execute(select(PromptVersion.name, func.count()).group_by(PromptVersion.name)).all()
-        )
+    counts = principal.store.version_counts()
     by_name = {p.name: p for p in files}
     labels: dict[str, dict[str, str]] = {}
     for held in registry.all_labels(principal.store):

@@ -6,10 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
-from sqlalchemy import func, select
 
 from ..errors import UserError
-from ..store.tables import Result, Run
 from .deps import Principal, require
 from .errors import ApiError
 from .routes_prompts import NOT_FOUND
@@ -52,16 +50,8 @@ def _run_out(run: RunInfo, *, plan: bool = False) -> RunOut:
 
 @router.get("", summary="The runs, newest first", response_model=RunList)
 def list_runs(offset: Offset = 0, limit: Limit = 50, principal: Principal = READ) -> RunList:
-    store = principal.store
-    with store.session() as s:
-        rows = list(
-            s.scalars(
-                select(Run).order_by(Run.created_at.desc(), Run.id).offset(offset).limit(limit + 1)
-            )
-        )
-    more = len(rows) > limit
     # Pass/fail counts come from the store's own aggregation, for this page only.
-    runs = store._with_counts(rows[:limit])
+    runs, more = principal.store.pages.runs(offset, limit)
     return RunList(
         runs=[_run_out(r) for r in runs],
         offset=offset,
@@ -87,7 +77,7 @@ def get_run(run_id: RunId, principal: Principal = READ) -> RunOut:
     return _run_out(_get_run(principal, run_id), plan=True)
 
 
-_RESULT_COLUMNS = [Result.__table__.c[name] for name in ResultOut.model_fields]
+_RESULT_COLUMNS = list(ResultOut.model_fields)
 
 
 @router.get(
@@ -100,19 +90,8 @@ def get_results(
     run_id: RunId, offset: Offset = 0, limit: Limit = 100, principal: Principal = READ
 ) -> ResultPage:
     run = _get_run(principal, run_id)
-    t = Result.__table__
-    with principal.store.engine.connect() as conn:
-        total = conn.execute(
-            select(func.count()).select_from(t).where(t.c.run_id == run.id)
-        ).scalar_one()
-        rows = conn.execute(
-            select(*_RESULT_COLUMNS)
-            .where(t.c.run_id == run.id)
-            .order_by(t.c.id)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-    results = [ResultOut.model_validate(dict(row._mapping)) for row in rows]
+    total, rows = principal.store.pages.results(run.id, _RESULT_COLUMNS, offset, limit)
+    results = [ResultOut.model_validate(row) for row in rows]
     return ResultPage(
         run_id=run.id,
         total=int(total),

@@ -23,9 +23,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import STATE_DIR
 from ..errors import PrompteurError, UserError
+from ..records import RunKind, RunStatus
 
 if TYPE_CHECKING:
     from ..records import ResultRecord
+    from .keys import KeyRepository
+    from .labels import LabelRepository
+    from .probes import ProbeRepository
+    from .results import ResultQueries
+    from .traces import TraceRepository
 from .tables import CachedResponse, PromptVersion, Result, Run, utcnow
 
 T = TypeVar("T")
@@ -35,6 +41,34 @@ _MIGRATION_LOCK = 7_310_517  # arbitrary constant: PostgreSQL advisory-lock key 
 
 class StoreError(PrompteurError):
     pass
+
+
+# What the database under the store raises when it fails (a lost connection, a full disk):
+# callers that must survive it (the SDK) catch this, without naming SQLAlchemy.
+DatabaseError = SQLAlchemyError
+
+
+def outage_errors() -> tuple[type[Exception], ...]:
+    """What the database under the store raises when it cannot be reached or written now (a
+    connection refused or lost, a database locked or full, a pool exhausted): not bad data,
+    not a bug."""
+    from sqlalchemy import exc as sa
+
+    # TimeoutError: no pooled connection came free in time.
+    return (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError)
+
+
+def hidden_password(url: str) -> str:
+    """A store URL as it may be shown: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """One line for a failure of the database under the store, or None for any other error."""
+    if isinstance(exc, DBAPIError):
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return f"the store failed: {detail}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -206,6 +240,10 @@ class RunInfo:
     failed: int = 0
     errors: int = 0
 
+    @property
+    def kind(self) -> RunKind:
+        return RunKind.of(self.plan)
+
 
 def _insert_ignore(dialect: str, table: Any) -> Any:
     """INSERT that skips rows whose key is already there (resume, concurrent writers)."""
@@ -355,11 +393,16 @@ class RunsMixin:
     def new_run(self, suite: str, plan: dict[str, Any], total: int) -> str:
         run_id = _new_run_id()
         with self.session() as s:
-            s.add(Run(id=run_id, suite=suite, plan=plan, total=total, status="running"))
+            s.add(Run(id=run_id, suite=suite, plan=plan, total=total, status=RunStatus.RUNNING))
         return run_id
 
     def set_run_status(
-        self, run_id: str, status: str, *, total: int | None = None, only_running: bool = False
+        self,
+        run_id: str,
+        status: RunStatus,
+        *,
+        total: int | None = None,
+        only_running: bool = False,
     ) -> None:
         """`only_running`: leave a run that has already ended as it ended (its first end
         is its end)."""
@@ -367,12 +410,12 @@ class RunsMixin:
             run = s.get(Run, run_id)
             if run is None:
                 raise UserError(f"no run '{run_id}'")
-            if only_running and run.status != "running":
+            if only_running and run.status != RunStatus.RUNNING:
                 return
-            run.status = status
+            run.status = RunStatus(status).value
             if total is not None:
                 run.total = total
-            run.finished_at = utcnow() if status in {"done", "failed", "interrupted"} else None
+            run.finished_at = utcnow() if RunStatus(status).final else None
 
     def update_run_plan(self, run_id: str, changes: dict[str, Any]) -> None:
         """Merge keys into a run's plan (an optimization's history grows as it searches)."""
@@ -433,9 +476,18 @@ class RunsMixin:
             raise UserError(f"run prefix '{ref}' is ambiguous", hint="give more characters")
         return self._with_counts([rows[0]])[0]
 
-    def runs(self, limit: int = 20) -> list[RunInfo]:
+    def runs(self, limit: int = 20, *, kind: RunKind | str | None = None) -> list[RunInfo]:
+        """The newest runs first; only those of `kind` when given."""
+        query = select(Run).order_by(Run.created_at.desc()).limit(limit)
+        if kind is not None:
+            kind = RunKind(kind)
+            recorded = Run.plan["kind"].as_string()
+            if kind is RunKind.EVAL:  # eval runs made before kinds were recorded have none
+                query = query.where(recorded.is_(None) | (recorded == kind.value))
+            else:
+                query = query.where(recorded == kind.value)
         with self.session() as s:
-            rows = list(s.scalars(select(Run).order_by(Run.created_at.desc()).limit(limit)))
+            rows = list(s.scalars(query))
         return self._with_counts(rows)
 
     def _with_counts(self, rows: list[Run]) -> list[RunInfo]:
@@ -502,6 +554,38 @@ class Store(RunsMixin):
         # driver opens no transaction for a SELECT and pings nothing: the one engine serves.
         sqlite = self.engine.dialect.name == "sqlite"
         self._reader = self.engine if sqlite else make_engine(url, autocommit=True)
+
+    # ---- repositories: one per group of tables, made on first use -------------------------
+
+    @functools.cached_property
+    def labels(self) -> LabelRepository:
+        from .labels import LabelRepository
+
+        return LabelRepository(self)
+
+    @functools.cached_property
+    def traces(self) -> TraceRepository:
+        from .traces import TraceRepository
+
+        return TraceRepository(self)
+
+    @functools.cached_property
+    def pages(self) -> ResultQueries:
+        from .results import ResultQueries
+
+        return ResultQueries(self)
+
+    @functools.cached_property
+    def probes(self) -> ProbeRepository:
+        from .probes import ProbeRepository
+
+        return ProbeRepository(self)
+
+    @functools.cached_property
+    def keys(self) -> KeyRepository:
+        from .keys import KeyRepository
+
+        return KeyRepository(self)
 
     @property
     def safe_url(self) -> str:
@@ -575,6 +659,16 @@ class Store(RunsMixin):
                 f"version prefix '{prefix}' of '{name}' is ambiguous", hint="give more characters"
             )
         return _info(rows[0]) if rows else None
+
+    def version_counts(self) -> dict[str, int]:
+        """How many versions each prompt name has stored."""
+        with self.session() as s:
+            return {
+                name: int(n)
+                for name, n in s.execute(
+                    select(PromptVersion.name, func.count()).group_by(PromptVersion.name)
+                )
+            }
 
     def prompt_names(self) -> list[str]:
         with self.session() as s:

@@ -11,18 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
-
 from ..errors import UserError
 from ..stats import Interval, percentile, wilson
-from ..store.tables_traces import Trace
 
 if TYPE_CHECKING:
     from ..store import Store
 
 Bucket = Literal["hour", "day"]
 BUCKETS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-_T = Trace.__table__
 
 
 @dataclass
@@ -128,28 +124,14 @@ def version_stats(
     if bucket not in BUCKETS:
         raise UserError(f"unknown bucket {bucket!r}", field="bucket", hint="hour or day")
     until = until or datetime.now(UTC)
-    query = select(
-        _T.c.prompt,
-        _T.c.version,
-        _T.c.started_at,
-        _T.c.error,
-        _T.c.passed,
-        _T.c.latency_ms,
-        _T.c.tokens_in,
-        _T.c.tokens_out,
-        _T.c.cost,
-    ).where(_T.c.started_at >= since, _T.c.started_at < until)
-    if prompt is not None:
-        query = query.where(_T.c.prompt == prompt)
     totals: dict[tuple[str | None, str | None], Stats] = {}
     buckets: dict[tuple[str | None, str | None], dict[datetime, Stats]] = {}
-    with store.engine.connect() as conn:
-        for row in conn.execution_options(yield_per=5000).execute(query):
-            key = (row.prompt, row.version)
-            totals.setdefault(key, Stats(start=since)).add(row)
-            start = floor_time(row.started_at, bucket)
-            per = buckets.setdefault(key, {})
-            per.setdefault(start, Stats(start=start)).add(row)
+    for row in store.traces.stats_rows(since, until, prompt):
+        key = (row.prompt, row.version)
+        totals.setdefault(key, Stats(start=since)).add(row)
+        start = floor_time(row.started_at, bucket)
+        per = buckets.setdefault(key, {})
+        per.setdefault(start, Stats(start=start)).add(row)
     series = [
         VersionSeries(p, v, totals[(p, v)], [b for _, b in sorted(buckets[(p, v)].items())])
         for p, v in sorted(totals, key=lambda k: (k[0] or "", k[1] or ""))

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Select, select, update
-from sqlalchemy.exc import OperationalError
-
 from ..errors import UserError
-from ..store.tables import utcnow
-from ..store.tables_traces import Trace
+from ..store import utcnow
+from ..store.traces import STATUSES, TraceFilter
 from .model import TraceIn, TraceRecord, new_span_id, new_trace_id, utc
 from .scrub import scrub_text, scrub_value
 
@@ -21,19 +18,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 Status = Literal["failing", "passing", "error", "scored", "unscored", "flagged"]
-STATUSES: tuple[str, ...] = ("failing", "passing", "error", "scored", "unscored", "flagged")
-
-_T = Trace.__table__
-_COLUMNS = [c.name for c in _T.columns]
-
-
-def _insert_ignore(dialect: str) -> Any:
-    """INSERT that skips a span already stored (a client retrying a batch it sent)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(_T).on_conflict_do_nothing(index_elements=["trace_id", "span_id"])
+__all__ = ["STATUSES", "TraceFilter"]
 
 
 def summarise_scores(
@@ -98,82 +83,14 @@ def record(store: Store, traces: list[TraceIn]) -> int:
     if not traces:
         return 0
     now = utcnow()
-    rows = [to_row(t, now) for t in traces]
-    statement = _insert_ignore(store.engine.dialect.name)
-    for attempt in range(_DEADLOCK_RETRIES + 1):
-        try:
-            with store.engine.begin() as conn:
-                conn.execute(statement, rows)
-        except OperationalError as exc:
-            # Two requests carrying the same spans in different orders (a batch retried while
-            # its first try still runs) can each wait on the other's row: PostgreSQL aborts one
-            # transaction whole, and trying it again skips what the other stored.
-            sqlstate = getattr(exc.orig, "sqlstate", None)
-            if attempt == _DEADLOCK_RETRIES or sqlstate not in ("40P01", "40001"):
-                raise
-            continue
-        return len(rows)
-    raise AssertionError("unreachable")
-
-
-_DEADLOCK_RETRIES = 3
+    return store.traces.insert([to_row(t, now) for t in traces])
 
 
 # ---- reading --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TraceFilter:
-    prompt: str | None = None
-    version: str | None = None  # a prefix
-    label: str | None = None
-    model: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    status: str | None = None
-    ids: tuple[int, ...] = ()
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        from sqlalchemy import func
-
-        if self.prompt is not None:
-            query = query.where(_T.c.prompt == self.prompt)
-        if self.version:
-            n = len(self.version)
-            query = query.where(func.substr(_T.c.version, 1, n) == self.version)
-        if self.label is not None:
-            query = query.where(_T.c.label == self.label)
-        if self.model is not None:
-            query = query.where(_T.c.model == self.model)
-        if self.since is not None:
-            query = query.where(_T.c.started_at >= self.since)
-        if self.until is not None:
-            query = query.where(_T.c.started_at < self.until)
-        if self.ids:
-            query = query.where(_T.c.id.in_(self.ids))
-        return _status(query, self.status)
-
-
-def _status(query: Select[Any], status: str | None) -> Select[Any]:
-    if status is None:
-        return query
-    conditions = {
-        "failing": (_T.c.passed.is_(False)) | (_T.c.error.is_not(None)),
-        "passing": _T.c.passed.is_(True) & _T.c.error.is_(None),
-        "error": _T.c.error.is_not(None),
-        "scored": _T.c.scored_at.is_not(None),
-        "unscored": _T.c.scored_at.is_(None),
-        "flagged": _T.c.flagged.is_(True),
-    }
-    if status not in conditions:
-        raise UserError(
-            f"unknown status {status!r}", field="status", hint="one of: " + ", ".join(STATUSES)
-        )
-    return query.where(conditions[status])
-
-
-def _record(row: Any) -> TraceRecord:
-    data = dict(row._mapping)
+def _record(row: dict[str, Any]) -> TraceRecord:
+    data = dict(row)
     data["inputs"] = dict(data["inputs"] or {})
     data["meta"] = dict(data["meta"] or {})
     return TraceRecord(**data)
@@ -190,37 +107,22 @@ def list_traces(
 ) -> TracePage:
     """The newest traces first, `limit` at a time (keyset pagination on the id: stable while
     new traces arrive)."""
-    query = (where or TraceFilter()).apply(select(_T))
-    if before is not None:
-        query = query.where(_T.c.id < before)
-    query = query.order_by(_T.c.id.desc()).limit(limit + 1)
-    with store.engine.connect() as conn:
-        rows = [_record(r) for r in conn.execute(query)]
-    more = len(rows) > limit
-    rows = rows[:limit]
+    found, more = store.traces.page(where, limit=limit, before=before)
+    rows = [_record(r) for r in found]
     return TracePage(rows, rows[-1].id if more and rows else None)
 
 
 def iter_traces(store: Store, where: TraceFilter | None = None) -> Iterator[TraceRecord]:
     """Every matching trace, oldest first, streamed."""
-    query = (where or TraceFilter()).apply(select(_T)).order_by(_T.c.id)
-    with store.engine.connect() as conn:
-        for row in conn.execution_options(yield_per=1000).execute(query):
-            yield _record(row)
+    for row in store.traces.iter(where):
+        yield _record(row)
 
 
 def get_trace(store: Store, ref: int | str) -> TraceRecord:
     """A trace by its row id, or by its trace id (the first span of it)."""
-    query = select(_T)
-    text = str(ref).strip()
-    if text.isdigit() and len(text) < 16:
-        query = query.where(_T.c.id == int(text))
-    else:
-        query = query.where(_T.c.trace_id == text).order_by(_T.c.id)
-    with store.engine.connect() as conn:
-        row = conn.execute(query.limit(1)).first()
+    row = store.traces.get(ref)
     if row is None:
-        raise UserError(f"no trace {text!r}", hint="see: prompteur traces list")
+        raise UserError(f"no trace {str(ref).strip()!r}", hint="see: prompteur traces list")
     return _record(row)
 
 
@@ -229,39 +131,14 @@ def set_scores(
 ) -> int:
     """Store online scores on traces: (row id, scores, passed, score) each; returns how many
     traces were updated."""
-    from sqlalchemy import bindparam
-
     now = utcnow()
     params = [
         {"_id": i, "scores": scrub_value(sc), "passed": p, "score": v, "scored_at": now}
         for i, sc, p, v in scored
     ]
-    if not params:
-        return 0
-    stmt = (
-        update(_T)
-        .where(_T.c.id == bindparam("_id"))
-        .values(
-            scores=bindparam("scores"),
-            passed=bindparam("passed"),
-            score=bindparam("score"),
-            scored_at=bindparam("scored_at"),
-        )
-    )
-    with store.engine.begin() as conn:
-        conn.execute(stmt, params)
-    return len(params)
+    return store.traces.set_scores(params)
 
 
 def set_flag(store: Store, ids: list[int], flagged: bool = True, note: str | None = None) -> int:
     """Flag traces (a person or a client said "this one is wrong")."""
-    with store.session() as s:
-        rows = list(s.scalars(select(Trace).where(Trace.id.in_(ids))))
-        missing = sorted(set(ids) - {r.id for r in rows})
-        if missing:  # raised inside the transaction: nothing is changed
-            raise UserError(f"no trace {missing[0]}", hint="see: prompteur traces list")
-        for row in rows:
-            row.flagged = flagged
-            if note:
-                row.meta = {**row.meta, "note": scrub_text(note)}
-    return len(rows)
+    return store.traces.flag(ids, flagged, scrub_text(note) if note else None)

@@ -16,12 +16,9 @@ from .render import page
 from .runs_query import (
     SHOWS,
     graded,
-    light_records,
-    matrix,
     parse_variant,
     pass_fail_only,
     variant_label,
-    variants,
 )
 from .urls import PREFIX
 
@@ -56,13 +53,13 @@ def run_page(
             raise UserError(f"unknown filter '{show}'", field="show", hint=", ".join(SHOWS))
     except UserError as exc:
         return error_page(request, principal, exc, status=404, section="runs")
-    known = variants(store.engine, info.id)
+    known = store.pages.variants(info.id)
     chosen = [x for x in (parse_variant(s, known) for s in v) if x is not None] or known
     per = per if per in PER_PAGE else 50
-    grid = matrix(
-        store.engine, info.id, chosen, show=show, text=q.strip(), page=page_no, per_page=per
+    grid = store.pages.matrix(
+        info.id, chosen, show=show, text=q.strip(), page=page_no, per_page=per
     )
-    records = light_records(store.engine, info.id)
+    records = store.pages.light(info.id)
     summaries = report.summarise(records, worst=0)
     # Pass/fail here, for speed; the compare page adds the score test when scores are graded.
     wanted = set(chosen)
@@ -75,7 +72,7 @@ def run_page(
         principal,
         section="runs",
         info=info,
-        kind=info.plan.get("kind"),
+        kind=info.kind.value,
         summaries=summaries,
         comparisons=comparisons,
         scores_graded=graded(records),
@@ -111,22 +108,22 @@ def compare(
             # Label each run's variants by run, so the same prompt in both stays apart.
             records = [
                 replace(r, prompt=f"{r.prompt} [{info.id[-6:]}]")
-                for r in light_records(store.engine, info.id)
+                for r in store.pages.light(info.id)
             ] + [
                 replace(r, prompt=f"{r.prompt} [{second.id[-6:]}]")
-                for r in light_records(store.engine, second.id)
+                for r in store.pages.light(second.id)
             ]
             title = f"{info.id} ↔ {second.id}"
         else:
-            known = variants(store.engine, info.id)
+            known = store.pages.variants(info.id)
             va, vb = parse_variant(a, known), parse_variant(b, known)
             if va is None or vb is None:
                 raise UserError("choose two variants of the run", field="a" if va is None else "b")
             if va == vb:
                 raise UserError("the two variants are the same", field="b")
             # The baseline first: report.paired compares every variant with the first seen.
-            records = light_records(store.engine, info.id, [va])
-            records += light_records(store.engine, info.id, [vb])
+            records = store.pages.light(info.id, [va])
+            records += store.pages.light(info.id, [vb])
             title = f"{variant_label(va)} ↔ {variant_label(vb)}"
     except UserError as exc:
         return error_page(request, principal, exc, section="runs")
