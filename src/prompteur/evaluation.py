@@ -1,28 +1,28 @@
-"""`prompteur eval`: a suite → a run in the store, every result written as it arrives.
+"""Evaluation: a suite → a run in the store, every result written as it arrives.
 
 Orchestration only: the suite says what, the runner does it, the store keeps it, the report
-reads it back.
+reads it back. `evaluate_plan` runs any plan of prompts × models × cases × repeats as a run of
+its kind: `eval` itself, and the gate, regression runs and the playground.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
 from .library import Library
-from .models.base import Model, Params
-from .models.pricing import cost as cost_of
-from .models.providers import get_model
-from .runner import ResultRecord, Runner, RunStats, WorkItem, plan
+from .runner import ResultRecord, RunStats, WorkItem, plan
+from .runs import RunKind, choose_models, open_runner, resume, start
 from .suite import Suite, load_suite
 
 if TYPE_CHECKING:
     from .config import Config
+    from .models.base import Params
     from .prompt import Prompt
     from .store import Store
+    from .store.db import RunInfo
 
 
 @dataclass
@@ -48,6 +48,7 @@ class EvalPlan:
 
     def describe(self) -> dict[str, Any]:
         return {
+            "kind": RunKind.EVAL.value,
             "suite": str(self.suite.path),
             "prompts": [{"name": p.name, "version": p.version} for p in self.prompts],
             "models": self.model_ids,
@@ -62,9 +63,11 @@ def make_plan(
     store: Store | None,
     suite_path: str,
     *,
-    models: list[str] | None = None,
+    models: Sequence[str] | None = None,
     repeat: int | None = None,
 ) -> EvalPlan:
+    """The plan of a suite: its prompts (library names, resolved in the store for
+    NAME@VERSION or NAME@label), each on `choose_models(models, suite, prompt)`."""
     suite = load_suite(suite_path)
     library = Library.from_config(config)
     prompts = []
@@ -79,108 +82,81 @@ def make_plan(
                 field=f"prompts[{i}]",
                 hint=exc.hint,
             ) from None
-    chosen: dict[str, list[str]] = {}
-    for p in prompts:
-        ids = (
-            models
-            or suite.spec.models
-            or [p.resolved_model_id(config) or config.data.project.default_model]
-        )
-        chosen[p.version] = list(dict.fromkeys(ids))
+    chosen = {p.version: choose_models(models, suite, p, config) for p in prompts}
     return EvalPlan(suite, prompts, chosen, repeat or suite.spec.repeat)
 
 
-class StoreSink:
-    """Writes results into the store, for one run."""
+def plan_from_run(
+    config: Config,
+    store: Store,
+    info: RunInfo,
+    *,
+    suite: str | None = None,
+    models: Sequence[str] | None = None,
+    repeat: int | None = None,
+) -> EvalPlan:
+    """The plan of an interrupted eval run, to finish it (what is given overrides what the run
+    recorded); refuses a run of another kind, whose plan would rebuild the wrong work."""
+    from .runs import expect_kind
 
-    def __init__(self, store: Store, run_id: str) -> None:
-        self.store = store
-        self.run_id = run_id
+    expect_kind(info, RunKind.EVAL)
+    return make_plan(
+        config,
+        store,
+        suite or info.plan.get("suite") or info.suite,
+        models=models or info.plan.get("models"),
+        repeat=repeat or info.plan.get("repeat"),
+    )
 
-    def write(self, records: list[ResultRecord]) -> None:
-        self.store.write_results(self.run_id, records)
+
+@dataclass
+class EvalRun:
+    """A finished (or stopped) run: its id and what this process computed."""
+
+    run_id: str
+    stats: RunStats = field(default_factory=RunStats)
 
 
-async def execute(
+async def evaluate_plan(
     config: Config,
     store: Store,
     eval_plan: EvalPlan,
-    run_id: str,
     *,
+    resume_run: RunInfo | None = None,
+    kind: RunKind = RunKind.EVAL,
+    extra: dict[str, Any] | None = None,
     use_cache: bool = True,
     concurrency: int | None = None,
     params: Params | None = None,
+    on_start: Callable[[str, int, int], None] | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
-) -> RunStats:
-    """Run what is missing from `run_id` (all of it for a new run); the run ends `done`,
-    `failed` or `interrupted`."""
-    from .runs import RunHandle
-
-    with RunHandle(store, run_id):
-        return await _execute(
+) -> EvalRun:
+    """Run `eval_plan` as a new run of `kind` (its plan has `extra` on top), or what is missing
+    from `resume_run`. The run ends `done`, `failed` or `interrupted`, never `running`.
+    `on_start(run_id, total, already_stored)` is called once the run exists."""
+    if resume_run is not None:
+        handle = resume(store, resume_run, kind)
+    else:
+        handle = start(
+            store, kind, str(eval_plan.suite.path), {**eval_plan.describe(), **(extra or {})}
+        )
+    with handle:
+        total = eval_plan.total()
+        handle.set_total(total)
+        done = handle.done_keys()
+        if on_start is not None:
+            on_start(handle.id, total, len(done))
+        library = Library.from_config(config)
+        for p in eval_plan.prompts:
+            library.save(store, p)
+        async with open_runner(
             config,
-            store,
-            eval_plan,
-            run_id,
-            use_cache=use_cache,
+            eval_plan.model_ids,
+            checks=eval_plan.suite.spec.checks,
+            threshold=eval_plan.suite.spec.threshold,
+            cache=store.cache if use_cache else None,
             concurrency=concurrency,
             params=params,
-            on_result=on_result,
-        )
-
-
-async def _execute(
-    config: Config,
-    store: Store,
-    eval_plan: EvalPlan,
-    run_id: str,
-    *,
-    use_cache: bool,
-    concurrency: int | None,
-    params: Params | None,
-    on_result: Callable[[ResultRecord], None] | None,
-) -> RunStats:
-    models: dict[str, Model] = {m: get_model(m, config) for m in eval_plan.model_ids}
-    done = store.done_keys(run_id)
-    for p in eval_plan.prompts:
-        Library.from_config(config).save(store, p)
-    conc = {m: concurrency for m in models} if concurrency else None
-    runner = Runner(
-        models,
-        cost_of=lambda m, usage: cost_of(m, usage, config),
-        default_checks=eval_plan.suite.spec.checks,
-        threshold=eval_plan.suite.spec.threshold,
-        concurrency=conc,
-        cache=store.cache if use_cache else None,
-        params=params,
-    )
-    try:
-        return await runner.run(
-            eval_plan.items(), StoreSink(store, run_id), done=done, on_result=on_result
-        )
-    finally:
-        await asyncio.gather(*(m.aclose() for m in models.values()))
-
-
-async def execute_new_run(
-    config: Config,
-    store: Store,
-    eval_plan: EvalPlan,
-    plan_extra: dict[str, Any],
-    *,
-    use_cache: bool = True,
-    on_start: Callable[[int], None] | None = None,
-    on_result: Callable[[ResultRecord], None] | None = None,
-) -> str:
-    """A new run of `eval_plan` (its plan has `plan_extra` on top), run to the end; it ends
-    `done`, `failed` or `interrupted` (runs/), never `running`. `on_start` gets the number of
-    results to come. Returns the run's id."""
-    from .runs import start
-
-    with start(store, str(eval_plan.suite.path), {**eval_plan.describe(), **plan_extra}) as run:
-        total = eval_plan.total()
-        run.set_total(total)
-        if on_start is not None:
-            on_start(total)
-        await execute(config, store, eval_plan, run.id, use_cache=use_cache, on_result=on_result)
-    return run.id
+        ) as runner:
+            stats = await runner.run(eval_plan.items(), handle.sink, done=done, on_result=on_result)
+    return EvalRun(handle.id, stats)

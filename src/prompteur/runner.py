@@ -172,8 +172,12 @@ class Runner:
         retry: RetryPolicy | None = None,
         timeout_s: float | None = None,
         params: Params | None = None,
+        pool: Any = None,
     ) -> None:
+        """`pool` (a models.pool.ModelPool): the project's models, which model-graded checks
+        use for their judges and embedders."""
         self.models = models
+        self.pool = pool
         self.cost_of = cost_of
         self.default_checks = [
             build(c, where=f"checks[{i}]") for i, c in enumerate(default_checks or [])
@@ -336,6 +340,7 @@ class Runner:
             latency_s=response.latency_s,
             cost=cost,
             model=item.model_id,
+            models=self.pool,
         )
         results = [await chk(ctx) for chk in self._checks_for(case)]
         if results:

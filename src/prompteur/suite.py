@@ -158,10 +158,10 @@ def load_suite(path: str | Path) -> Suite:
         )
     # Schema files are read now, from inside the project, and inlined: no check ever opens
     # a path later (a case row from a dataset included).
-    spec.checks = [_inline_files(c, path, lines, ("checks", i)) for i, c in enumerate(spec.checks)]
+    spec.checks = [inline_files(c, path, lines, ("checks", i)) for i, c in enumerate(spec.checks)]
     for i, case in enumerate(spec.cases):
         case.checks = [
-            _inline_files(c, path, lines, ("cases", i, "checks", k))
+            inline_files(c, path, lines, ("cases", i, "checks", k))
             for k, c in enumerate(case.checks)
         ]
     # Build every check now, so a bad spec fails before any model call.
@@ -175,7 +175,7 @@ def load_suite(path: str | Path) -> Suite:
     return Suite(path, spec, lines)
 
 
-def _inline_files(
+def inline_files(
     spec: dict[str, Any] | str, owner: Path, lines: LineMap, loc: tuple[str | int, ...]
 ) -> dict[str, Any] | str:
     """A `json-schema` check naming a schema file gets the schema itself; a `python` check's

@@ -165,3 +165,32 @@ def test_bad_suite_step_and_bad_chain_exit_2(chain_project: Path) -> None:
         load_chain_suite(cs_path, chain)
     assert info.value.line == 2 and "unknown input 'text'" in info.value.message
     assert "review" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("where", ["absolute", "above"])
+def test_a_chain_suite_finds_a_check_file_only_inside_the_project(
+    project: Path, tmp_path: Path, where: str
+) -> None:
+    """As for any suite: a python check's file is resolved beside the suite, inside the
+    project; a file outside it is refused before anything runs."""
+    outside = tmp_path / "evil.py"
+    outside.write_text("def check(output, ctx):\n    return True\n")
+    (project / "suites" / "ok.py").write_text("def check(output, ctx):\n    return True\n")
+    (project / "one.chain.yaml").write_text(
+        "name: one\ninputs:\n  review: {description: r}\nsteps:\n  - id: mood\n"
+        "    prompt: sentiment\n"
+    )
+    chain = load_chain(project / "one.chain.yaml", Library.from_config(load_config()))
+    cases = "cases:\n  - {inputs: {review: fine}}\n"
+    (project / "suites" / "in.yaml").write_text(
+        cases + "checks:\n  - {type: python, value: 'ok.py:check'}\n"
+    )
+    ok = load_chain_suite(project / "suites" / "in.yaml", chain)
+    assert ok.checks[0][1].name == "python"
+    value = str(outside) if where == "absolute" else "../evil.py"
+    (project / "suites" / "out.yaml").write_text(
+        cases + f"checks:\n  - {{type: python, value: '{value}:check'}}\n"
+    )
+    with pytest.raises(UserError) as err:
+        load_chain_suite(project / "suites" / "out.yaml", chain)
+    assert err.value.file and err.value.file.endswith("out.yaml")

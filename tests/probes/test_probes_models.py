@@ -81,8 +81,7 @@ def _run(store: Store, options: ProbeOptions) -> tuple[Any, dict[str, Any]]:
 
     async def go() -> tuple[Any, dict[str, Any]]:
         plan = await prepare(config, store, options)
-        run_id = store.new_run("probe test", plan.describe(), plan.total())
-        done = await run_probe(config, store, plan, run_id)
+        done = await run_probe(config, store, plan)
         return plan, done.report
 
     return asyncio.run(go())

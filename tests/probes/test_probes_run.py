@@ -55,9 +55,8 @@ def _probe(store: Store, max_cases: int = 2, **kw: object) -> tuple[str, dict]:
 
     async def go() -> tuple[str, dict]:
         plan = await prepare(config, store, options)
-        run_id = store.new_run("probe test", plan.describe(), plan.total())
-        done = await run_probe(config, store, plan, run_id)
-        return run_id, done.report
+        done = await run_probe(config, store, plan)
+        return done.run_id, done.report
 
     return asyncio.run(go())
 
@@ -119,8 +118,9 @@ def test_a_probe_run_is_a_stored_run_with_findings_and_evidence(store: Store) ->
 
     # Resumed (or re-reported), the run computes nothing again and finds the same.
     async def again() -> dict:
-        plan, rid = await plan_from_run(load_config(), store, run_id)
-        done = await run_probe(load_config(), store, plan, rid)
+        info = store.get_run(run_id)
+        plan = await plan_from_run(load_config(), store, info)
+        done = await run_probe(load_config(), store, plan, resume_run=info)
         assert done.stats.calls == 0  # every result is already stored
         return done.report
 

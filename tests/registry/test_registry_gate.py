@@ -82,7 +82,7 @@ def warm_cache(factory: pytest.TempPathFactory) -> Path:
         return _WARM["db"]
     import asyncio
 
-    from prompteur.evaluation import execute, make_plan
+    from prompteur.evaluation import evaluate_plan, make_plan
     from prompteur.scaffold import init_project
 
     root = factory.mktemp("warm") / "proj"
@@ -94,8 +94,7 @@ def warm_cache(factory: pytest.TempPathFactory) -> Path:
         if step == "bad":
             break_labels(root)
         plan = make_plan(config, store, str(root / "suites" / "gate.yaml"))
-        run_id = store.new_run(str(plan.suite.path), plan.describe(), plan.total())
-        asyncio.run(execute(config, store, plan, run_id))
+        asyncio.run(evaluate_plan(config, store, plan))
     store.close()
     _WARM["db"] = root / "warm.db"
     return _WARM["db"]

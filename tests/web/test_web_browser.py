@@ -74,17 +74,14 @@ def _project(root: Path) -> Path:
 
 def _eval(root: Path) -> str:
     from prompteur.config import load_config
-    from prompteur.evaluation import execute, make_plan
+    from prompteur.evaluation import evaluate_plan, make_plan
     from prompteur.store import Store
 
     config = load_config(root)
     store = Store(config.database_url)
     try:
         plan = make_plan(config, store, str(root / "suites" / "sentiment.yaml"))
-        run_id = store.new_run(str(plan.suite.path), plan.describe(), plan.total())
-        asyncio.run(execute(config, store, plan, run_id))
-        store.set_run_status(run_id, "done")
-        return run_id
+        return asyncio.run(evaluate_plan(config, store, plan)).run_id
     finally:
         store.close()
 

@@ -94,15 +94,13 @@ def apply_parse(text: str, spec: ParseSpec | None) -> Any:
 
 
 def model_for(step: Step, chain: Chain, config: Config, override: str | None) -> str:
-    """Step's own model, else the command line's, else the chain's, the prompt's, the
-    project's."""
-    return (
-        step.spec.model
-        or override
-        or chain.spec.model
-        or step.prompt.resolved_model_id(config)
-        or config.data.project.default_model
-    )
+    """The model of a step, in `runs.choose_models`' order: the caller's (`-m`, for every
+    step), else the chain file's (the step's own `model:`, else the chain's), else the step
+    prompt's, else the project's."""
+    from ..runs import choose_models
+
+    definition = step.spec.model or chain.spec.model
+    return choose_models(override, [definition] if definition else None, step.prompt, config)[0]
 
 
 class ChainExecutor:
@@ -118,20 +116,22 @@ class ChainExecutor:
         concurrency: int | None = None,
         params: Params | None = None,
     ) -> None:
+        from ..models.pool import ModelPool
         from ..models.pricing import cost as cost_of
-        from ..models.providers import get_model
         from ..runner import Runner
 
         self.chain = chain
         self.step_models = {s.id: model_for(s, chain, config, model) for s in chain.steps}
         ids = list(dict.fromkeys(self.step_models.values()))
-        self.models: dict[str, Model] = {m: get_model(m, config) for m in ids}
+        self.pool = ModelPool(config)
+        self.models: dict[str, Model] = {m: self.pool.get(m) for m in ids}
         self.runner: Runner = Runner(
             self.models,
             cost_of=lambda m, usage: cost_of(m, usage, config),
             concurrency={m: concurrency for m in ids} if concurrency else None,
             cache=cache,
             params=params,
+            pool=self.pool,
         )
 
     @property
@@ -205,8 +205,7 @@ class ChainExecutor:
         return args
 
     async def aclose(self) -> None:
-        for m in self.models.values():
-            await m.aclose()
+        await self.pool.aclose()
 
 
 def check_case_inputs(chain: Chain, inputs: dict[str, Any], where: str) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..runner import ResultRecord
     from ..store import Store
+    from ..store.db import RunInfo
     from ..suite import Case, Suite
     from ._spec import Chain
 
@@ -47,6 +48,7 @@ class ChainSuite:
 
 def _build(spec: Any, chain: Chain, path: Path, lines: LineMap, loc: tuple[Any, ...]) -> StepCheck:
     from ..checks import build
+    from ..suite import inline_files
 
     step = None
     if isinstance(spec, dict) and "step" in spec:
@@ -61,6 +63,9 @@ def _build(spec: Any, chain: Chain, path: Path, lines: LineMap, loc: tuple[Any, 
                 field=dotted((*loc, "step")),
                 hint="steps: " + ", ".join(known),
             )
+    # Files a check names (a python check's module, a schema) are found inside the project,
+    # relative to the suite, as for any suite.
+    spec = inline_files(spec, path, lines, loc)
     try:
         return step, build(spec, where=dotted(loc))
     except UserError as exc:
@@ -103,7 +108,7 @@ def load_chain_suite(path: str | Path, chain: Chain) -> ChainSuite:
 
 
 async def _score(
-    checks: list[StepCheck], outcome: ChainOutcome, case: Case, model: str
+    checks: list[StepCheck], outcome: ChainOutcome, case: Case, model: str, models: Any = None
 ) -> tuple[list[dict[str, Any]], float | None, bool | None]:
     from ..checks import CheckContext
 
@@ -125,6 +130,7 @@ async def _score(
             latency_s=outcome.latency_s,
             cost=outcome.cost,
             model=model,
+            models=models,
         )
         r = await chk(ctx)
         rows.append(
@@ -184,7 +190,7 @@ async def run_chain_suite(
         async with gate:
             outcome = await executor.run(case.inputs, repeat=r)
         rows, score, passed = await _score(
-            _case_checks(cs, index, case, chain), outcome, case, label
+            _case_checks(cs, index, case, chain), outcome, case, label, executor.pool
         )
         if threshold is not None and score is not None:
             passed = score >= threshold
@@ -245,9 +251,84 @@ async def run_chain_suite(
     return new
 
 
+async def evaluate_chain(
+    chain: Chain,
+    cs: ChainSuite,
+    config: Config,
+    store: Store,
+    *,
+    model: str | None = None,
+    repeat: int | None = None,
+    use_cache: bool = True,
+    resume_run: RunInfo | None = None,
+    on_start: Callable[[str, int, int], None] | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> str:
+    """A suite through a chain, as a chain run in the store (or what is missing from
+    `resume_run`, which must be of the same chain version); returns the run's id. The run
+    ends `done`, `failed` or `interrupted`. `on_start(run_id, total, already_stored)`."""
+    from ..runs import RunKind, expect_kind, resume, start
+    from ._executor import model_for
+
+    reps = repeat or cs.suite.spec.repeat
+    total = cs.suite.count_cases() * reps
+    if resume_run is not None:
+        expect_kind(resume_run, RunKind.CHAIN)
+        before = (resume_run.plan.get("prompts") or [{}])[0].get("version")
+        if before and before != chain.version:
+            raise UserError(
+                f"the chain changed since run {resume_run.id}",
+                field="--resume",
+                hint="start a new run: prompteur chain test CHAIN --suite SUITE",
+            )
+        handle = resume(store, resume_run, RunKind.CHAIN)
+    else:
+        label = "+".join(dict.fromkeys(model_for(s, chain, config, model) for s in chain.steps))
+        plan = {**plan_of(chain, cs, label, reps), "model": model}
+        handle = start(store, RunKind.CHAIN, str(cs.suite.path), plan, total)
+    with handle:
+        handle.set_total(total)
+        if on_start is not None:
+            on_start(handle.id, total, len(handle.done_keys()))
+        await run_chain_suite(
+            chain,
+            cs,
+            config,
+            store,
+            handle.id,
+            model=model,
+            repeat=reps,
+            use_cache=use_cache,
+            on_result=on_result,
+        )
+    return handle.id
+
+
+@dataclass(frozen=True)
+class ChainRunArgs:
+    chain: Path
+    suite: Path
+    model: str | None
+    repeat: int | None
+
+
+def resume_args(info: RunInfo) -> ChainRunArgs:
+    """What an interrupted chain run was started with; refuses a run of another kind."""
+    from ..runs import RunKind, expect_kind
+
+    expect_kind(info, RunKind.CHAIN)
+    return ChainRunArgs(
+        Path(str(info.plan.get("chain"))),
+        Path(str(info.plan.get("suite") or info.suite)),
+        info.plan.get("model"),
+        info.plan.get("repeat"),
+    )
+
+
 def plan_of(chain: Chain, cs: ChainSuite, label: str, repeat: int) -> dict[str, Any]:
     """What the run records about itself (shown by `prompteur runs` / `show`)."""
     return {
+        "kind": "chain",
         "suite": str(cs.suite.path),
         "chain": str(chain.path),
         "prompts": [{"name": chain.name, "version": chain.version}],

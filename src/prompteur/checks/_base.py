@@ -25,6 +25,8 @@ class CheckContext:
     latency_s: float | None = None
     cost: float | None = None
     model: str | None = None
+    # The project's models (a models.pool.ModelPool): where a judge or an embedder comes from.
+    models: Any = None
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,24 @@ class GuardedGroup(TyperGroup):
             interrupted()
 
 
+# The run this command has under way (kind, id), for the message of an interruption.
+_RUN: dict[str, str] = {}
+
+
+def run_started(kind: str, run_id: str) -> None:
+    """Say which run the command is making: an interruption then says how to finish it."""
+    _RUN.update(kind=kind, id=run_id)
+
+
 def interrupted() -> NoReturn:
-    """Ctrl-C or `kill -TERM`: runs under way have ended `interrupted` on the way up."""
-    console(stderr=True).print("interrupted", markup=False)
+    """Ctrl-C or `kill -TERM`: the run under way has ended `interrupted` on the way up (runs/);
+    say how to finish it, and exit 130."""
+    from ..records import RunKind
+
+    text = "interrupted"
+    if _RUN:
+        text += f": run {_RUN['id']}; " + RunKind(_RUN["kind"]).resume_hint(_RUN["id"])
+    console(stderr=True).print(text, markup=False)
     raise typer.Exit(130)
 
 
@@ -272,7 +287,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
     if info.done < info.total:
         out.print(
             f"[yellow]incomplete:[/] {info.done} of {info.total} results; "
-            f"finish with: prompteur eval --resume {info.id}",
+            f"{info.kind.resume_hint(info.id)}",
             markup=True,
         )
     rates = [sm.pass_rate.estimate for sm in summaries if sm.passed + sm.failed]
@@ -327,7 +342,7 @@ def show_probe_run(
         )
         return
     # Calibrations made since the run count: read them now, not as stored.
-    current = {**stored, "judges": judged_by(store, info.plan)}
+    current = {**stored, "judges": judged_by(store, info.plan, _default_model())}
     report.print_report(console, current, worst=worst)
     for out in outputs or []:
         report.write(current, out)
@@ -342,14 +357,24 @@ def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int
     from ..probes.notes import judged_by
     from ..probes.storage import load_report
 
-    if info.plan.get("kind") == "probe":
+    if info.kind == "probe":
         stored = load_report(store, info.id)
         if stored is not None:
             from ..probes.report import print_report
 
             # Calibrations made since the run count: read them now, not as stored.
-            print_report(console, {**stored, "judges": judged_by(store, info.plan)}, worst=worst)
+            print_report(
+                console,
+                {**stored, "judges": judged_by(store, info.plan, _default_model())},
+                worst=worst,
+            )
             return
-    for note in judged_by(store, info.plan):
+    for note in judged_by(store, info.plan, _default_model()):
         colour = "red" if note["low"] else "green"
         console.print(f"[{colour}]judge:[/] {escape(note['text'])}")
+
+
+def _default_model() -> str:
+    from ..config import load_config
+
+    return load_config().data.project.default_model

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from ..errors import UserError
 from . import _common as common
 from ._common import JsonOpt, OutputOpt
-
-if TYPE_CHECKING:
-    from ..store.db import RunInfo
-
-# Runs that other commands made: their plans are not an eval plan, so `eval --resume` would
-# rebuild the wrong cases and mix plain results into them.
-_RESUME_WITH = {"probe": "prompteur probe --resume", "optimize": "prompteur optimize --resume"}
-
-
-def _refuse_foreign_resume(info: RunInfo) -> None:
-    kind = info.plan.get("kind")
-    if kind in _RESUME_WITH:
-        raise UserError(
-            f"run {info.id} is a {kind} run, not an eval run",
-            field="--resume",
-            hint=f"finish it with: {_RESUME_WITH[kind]} {info.id}",
-        )
 
 
 def eval_(
@@ -65,86 +48,67 @@ def eval_(
     import asyncio
     import time
 
-    from ..evaluation import execute, make_plan
-    from ..runs import resume as runs_resume
-    from ..runs import start as runs_start
+    from ..evaluation import evaluate_plan, make_plan, plan_from_run
 
-    run_id = None
-    try:
-        config = common.config()
-        store = common.store(config)
-        if resume:
-            info = store.get_run(resume)
-            _refuse_foreign_resume(info)
-            suite_path = suite or info.plan.get("suite") or info.suite
-            plan = make_plan(
-                config,
-                store,
-                suite_path,
-                models=model or info.plan.get("models"),
-                repeat=repeat or info.plan.get("repeat"),
-            )
-            handle = runs_resume(store, info.id)
-        else:
-            if not suite:
-                raise UserError("name a suite file, or --resume RUN")
-            plan = make_plan(config, store, suite, models=model, repeat=repeat)
-            handle = runs_start(store, str(plan.suite.path), plan.describe())
-        run_id = handle.id
-        with handle:
-            total = plan.total()
-            handle.set_total(total)
-            already = len(store.done_keys(run_id))
-            err = common.console(stderr=True)
-            err.print(
+    config = common.config()
+    store = common.store(config)
+    info = None
+    if resume:
+        info = store.get_run(resume)
+        plan = plan_from_run(config, store, info, suite=suite, models=model, repeat=repeat)
+    else:
+        if not suite:
+            raise UserError("name a suite file, or --resume RUN")
+        plan = make_plan(config, store, suite, models=model, repeat=repeat)
+    err = common.console(stderr=True)
+    counts = {"pass": 0, "judged": 0, "cost": 0.0}
+    begun = time.monotonic()
+    with common.progress(err) as progress:
+        task = progress.add_task("eval", total=None, extra="")
+
+        def on_start(run_id: str, total: int, already: int) -> None:
+            common.run_started("eval", run_id)
+            progress.console.print(
                 f"run {run_id}: {total} results to have ({already} already stored) · "
                 f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
                 f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)",
                 markup=False,
             )
-            counts = {"pass": 0, "judged": 0, "cost": 0.0}
-            start = time.monotonic()
-            with common.progress(err) as progress:
-                task = progress.add_task("eval", total=total, completed=already, extra="")
+            progress.update(task, total=total, completed=already)
 
-                def on_result(r: Any) -> None:
-                    if r.passed is not None:
-                        counts["judged"] += 1
-                        counts["pass"] += bool(r.passed)
-                    counts["cost"] += r.cost or 0.0
-                    rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-                    progress.update(
-                        task,
-                        advance=1,
-                        extra=f"pass {rate:.0%} · "
-                        f"${counts['cost']:.4f} · {time.monotonic() - start:.0f}s",
-                    )
-
-                stats = asyncio.run(
-                    execute(
-                        config,
-                        store,
-                        plan,
-                        run_id,
-                        use_cache=not no_cache,
-                        concurrency=concurrency,
-                        on_result=on_result,
-                    )
-                )
-        err.print(
-            f"{stats.done} new results · {stats.calls} model calls · {stats.cached} from "
-            f"cache · {stats.retries} retries ({stats.rate_limited} rate-limited) · "
-            f"{stats.errors} errors",
-            markup=False,
-        )
-        lowest = common.print_summary(store, run_id)
-        common.write_reports(store, run_id, output)
-    except KeyboardInterrupt:
-        if run_id:
-            common.console(stderr=True).print(
-                f"interrupted: finish with prompteur eval --resume {run_id}"
+        def on_result(r: Any) -> None:
+            if r.passed is not None:
+                counts["judged"] += 1
+                counts["pass"] += bool(r.passed)
+            counts["cost"] += r.cost or 0.0
+            rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+            progress.update(
+                task,
+                advance=1,
+                extra=f"pass {rate:.0%} · ${counts['cost']:.4f} · {time.monotonic() - begun:.0f}s",
             )
-        raise typer.Exit(130) from None
+
+        outcome = asyncio.run(
+            evaluate_plan(
+                config,
+                store,
+                plan,
+                resume_run=info,
+                use_cache=not no_cache,
+                concurrency=concurrency,
+                on_start=on_start,
+                on_result=on_result,
+            )
+        )
+    stats, run_id = outcome.stats, outcome.run_id
+    err.print(
+        f"{stats.done} new results · {stats.calls} model calls · {stats.cached} from "
+        f"cache · {stats.retries} retries ({stats.rate_limited} rate-limited) · "
+        f"{stats.errors} errors",
+        markup=False,
+    )
+    lowest = common.print_summary(store, run_id)
+    common.write_reports(store, run_id, output)
     if stats.done and stats.errors == stats.done:
         common.console(stderr=True).print(
             f"[bold red]error:[/] every one of the {stats.done} calls failed: see the errors "
@@ -197,7 +161,7 @@ def show(
     """Print a run's report again (and write it to files with -o)."""
     store = common.store(common.config())
     info = store.get_run(run)
-    if info.plan.get("kind") == "probe":
+    if info.kind == "probe":
         # The eval table (one row per model, pass rates over mixed probe cases) means
         # nothing for a probe run: show its own report, and write its own formats.
         common.show_probe_run(common.console(), store, info, output, worst=worst)

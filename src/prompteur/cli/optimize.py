@@ -80,40 +80,34 @@ def optimize_command(
     in what order), instruction, label words — raced on development cases, reported on
     held-out test cases with a paired comparison against the starting prompt."""
 
-    try:
-        config = common.config()
-        store = common.store(config)
-        if history:
-            info = _optimization_run(store, prompt)
-            _print_history(common.console(), info.plan)
-            _write(store, info.id, output)
-            return
-        outcome = _run(
-            config,
-            store,
-            prompt,
-            suite,
-            budget,
-            model,
-            proposer,
-            proposer_budget,
-            seed,
-            split,
-            resume,
-            max_demos,
-        )
-        if write or out:
-            _save_file(outcome, out)
-        if as_json:
-            common.print_json(outcome.summary())
-        else:
-            _print_outcome(common.console(), outcome)
-        _write(store, outcome.run_id, output)
-    except KeyboardInterrupt:
-        common.console(stderr=True).print(
-            "interrupted: finish with prompteur optimize --resume RUN"
-        )
-        raise typer.Exit(130) from None
+    config = common.config()
+    store = common.store(config)
+    if history:
+        info = _optimization_run(store, prompt)
+        _print_history(common.console(), info.plan)
+        _write(store, info.id, output)
+        return
+    outcome = _run(
+        config,
+        store,
+        prompt,
+        suite,
+        budget,
+        model,
+        proposer,
+        proposer_budget,
+        seed,
+        split,
+        resume,
+        max_demos,
+    )
+    if write or out:
+        _save_file(outcome, out)
+    if as_json:
+        common.print_json(outcome.summary())
+    else:
+        _print_outcome(common.console(), outcome)
+    _write(store, outcome.run_id, output)
 
 
 def _parse_split(text: str) -> tuple[float, float, float]:
@@ -142,93 +136,47 @@ def _run(
 ) -> Outcome:
     import asyncio
 
-    from ..library import Library
-    from ..models.pricing import cost as cost_of
-    from ..models.providers import get_model
-    from ..optimizer.engine import Settings, optimize, split_cases
-    from ..runner import Runner
-    from ..suite import load_suite
+    from ..optimizer.engine import Settings, run_optimization
 
-    library = Library.from_config(config)
-    run_id = None
-    if resume:
-        info = store.get_run(resume)
-        if info.plan.get("kind") != "optimize":
-            raise UserError(f"run {info.id} is not an optimization", hint="see: prompteur runs")
-        run_id = info.id
-        s = info.plan["settings"]
-        settings = Settings(
-            budget=s["budget"],
-            proposer_budget=s["proposer_budget"],
-            seed=s["seed"],
-            split=tuple(s["split"]),
-            max_demos=s["max_demos"],
-            report_train=s["report_train"],
-        )
-        prompt = library.resolve(store, f"{info.plan['prompt']}@{info.plan['start_version']}")
-        suite = load_suite(suite_path or info.suite)
-        model_id = info.plan["model"]
-        proposer_id = info.plan.get("proposer")
-        by_id = {c.id: c for c in suite.cases()}
-        splits = info.plan["splits"]
-        missing = [i for k in splits.values() for i in k if i not in by_id]
-        if missing:
-            raise UserError(
-                f"{len(missing)} cases of run {info.id} are no longer in the suite",
-                file=suite.path,
-                hint="an optimization resumes on the same cases",
-            )
-        train, dev, test = ([by_id[i] for i in splits[k]] for k in ("train", "dev", "test"))
-    else:
-        if not prompt_ref or not suite_path:
-            raise UserError("name a prompt and a suite: prompteur optimize PROMPT --suite SUITE")
-        settings = Settings(
-            budget=budget,
-            proposer_budget=proposer_budget,
-            seed=seed,
-            split=_parse_split(split),
-            max_demos=max_demos,
-        )
-        prompt = library.resolve(store, prompt_ref)
-        suite = load_suite(suite_path)
-        model_id = model or prompt.resolved_model_id(config) or config.data.project.default_model
-        train, dev, test = split_cases(list(suite.cases()), seed, settings.split)
-    task_model = get_model(model_id, config)
-    runner = Runner(
-        {model_id: task_model},
-        cost_of=lambda m, usage: cost_of(m, usage, config),
-        default_checks=suite.spec.checks,
-        threshold=suite.spec.threshold,
-        cache=store.cache,
+    settings = Settings(
+        budget=budget,
+        proposer_budget=proposer_budget,
+        seed=seed,
+        split=_parse_split(split),
+        max_demos=max_demos,
     )
-    proposer_model = get_model(proposer_id, config) if proposer_id else None
-    if proposer_id and proposer_id.split(":")[0] == "local":
-        common.console(stderr=True).print(
-            "warning: the embedded model is too small to write instructions; "
-            "its proposals will rarely help",
-        )
+    info = store.get_run(resume) if resume else None
     err = common.console(stderr=True)
-    err.print(
-        f"optimizing {prompt.name}@{prompt.short_version} for {model_id}: "
-        f"{len(train)} train · {len(dev)} dev · {len(test)} test cases · budget "
-        f"{settings.budget} calls",
-        markup=False,
-    )
+    with common.progress(err, " calls") as progress:
+        task = progress.add_task("search", total=None, extra="")
 
-    async def go(progress: Any, task: Any) -> Outcome:
-        try:
-            return await optimize(
+        def on_start(run_id: str, begin: Any) -> None:
+            common.run_started("optimize", run_id)
+            if begin.proposer and begin.proposer.split(":")[0] == "local":
+                progress.console.print(
+                    "warning: the embedded model is too small to write instructions; "
+                    "its proposals will rarely help",
+                )
+            p = begin.prompt
+            progress.console.print(
+                f"optimizing {p.name}@{p.short_version} for {begin.model_id}: "
+                f"{begin.train} train · {begin.dev} dev · {begin.test} test cases · budget "
+                f"{budget if info is None else info.plan['settings']['budget']} calls",
+                markup=False,
+            )
+            progress.update(task, total=budget if info is None else info.plan["settings"]["budget"])
+
+        return asyncio.run(
+            run_optimization(
+                config,
                 store,
-                runner,
-                model_id,
-                prompt,
-                train,
-                dev,
-                test,
+                prompt_ref,
+                suite_path,
                 settings,
-                suite=str(suite.path),
-                proposer=proposer_model,
-                run_id=run_id,
+                model=model,
+                proposer=proposer_id,
+                resume_run=info,
+                on_start=on_start,
                 on_progress=lambda b: progress.update(
                     task,
                     completed=min(b.spent_task, b.task_calls),
@@ -236,25 +184,17 @@ def _run(
                     f"{b.spent_final} reporting",
                 ),
             )
-        finally:
-            await task_model.aclose()
-            if proposer_model is not None:
-                await proposer_model.aclose()
-
-    with common.progress(err, " calls") as progress:
-        task = progress.add_task("search", total=settings.budget, extra="")
-        return asyncio.run(go(progress, task))
+        )
 
 
 def _optimization_run(store: Any, ref: str | None) -> Any:
     if ref:
         info = store.get_run(ref)
-        if info.plan.get("kind") != "optimize":
+        if info.kind != "optimize":
             raise UserError(f"run {info.id} is not an optimization", hint="see: prompteur runs")
         return info
-    for info in store.runs(limit=200):
-        if info.plan.get("kind") == "optimize":
-            return info
+    for info in store.runs(1, kind="optimize"):
+        return info
     raise UserError("no optimization in the store yet", hint="run: prompteur optimize PROMPT -s S")
 
 

@@ -101,56 +101,43 @@ def probe_command(
     detectors found, with evidence."""
     import asyncio
 
-    from .. import runs
     from ..errors import UserError
     from ..probes import engine, report
 
     if list_probes:
         _print_probes(common.console())
         return
-    run_id = None
-    try:
-        config = common.config()
-        store = common.store(config)
-        err = common.console(stderr=True)
-        if resume:
-            plan, run_id = asyncio.run(engine.plan_from_run(config, store, resume))
-            runs.resume(store, run_id)
-        else:
-            if not prompt or not suite:
-                raise UserError("name a prompt and --suite SUITE, or --resume RUN")
-            words = [w.strip() for p in probes or [] for w in p.split(",") if w.strip()]
-            options = engine.ProbeOptions(
-                prompt=prompt,
-                suite=suite,
-                probes=words,
-                models=list(model or []),
-                seed=seed,
-                per_case=per_case,
-                max_cases=max_cases,
-                field=field,
-                paraphraser=paraphraser,
-                judge=judge,
-                policy=str(policy) if policy else None,
-                canary=canary,
-            )
-            plan = asyncio.run(engine.prepare(config, store, options))
-            run_id = runs.start(
-                store, f"probe {plan.prompt.name} · {plan.suite.path}", plan.describe()
-            ).id
-        # Whatever fails from here on ends the run (run_probe ends it when it gets there).
-        with runs.RunHandle(store, run_id):
-            done = _probe_run(common, store, config, plan, run_id, err, no_cache, concurrency)
-        report.print_report(common.console(), done.report, worst=worst)
-        for out in output or []:
-            report.write(done.report, out)
-            err.print(f"wrote {out}", markup=False)
-    except KeyboardInterrupt:
-        if run_id:
-            common.console(stderr=True).print(
-                f"interrupted: finish with prompteur probe --resume {run_id}"
-            )
-        raise typer.Exit(130) from None
+    config = common.config()
+    store = common.store(config)
+    err = common.console(stderr=True)
+    info = None
+    if resume:
+        info = store.get_run(resume)
+        plan = asyncio.run(engine.plan_from_run(config, store, info))
+    else:
+        if not prompt or not suite:
+            raise UserError("name a prompt and --suite SUITE, or --resume RUN")
+        words = [w.strip() for p in probes or [] for w in p.split(",") if w.strip()]
+        options = engine.ProbeOptions(
+            prompt=prompt,
+            suite=suite,
+            probes=words,
+            models=list(model or []),
+            seed=seed,
+            per_case=per_case,
+            max_cases=max_cases,
+            field=field,
+            paraphraser=paraphraser,
+            judge=judge,
+            policy=str(policy) if policy else None,
+            canary=canary,
+        )
+        plan = asyncio.run(engine.prepare(config, store, options))
+    done = _probe_run(store, config, plan, info, err, no_cache, concurrency)
+    report.print_report(common.console(), done.report, worst=worst)
+    for out in output or []:
+        report.write(done.report, out)
+        err.print(f"wrote {out}", markup=False)
     if fail_under is not None:
         under = report.probes_under(done.report, fail_under)
         if under:
@@ -163,11 +150,10 @@ def probe_command(
 
 
 def _probe_run(
-    common: Any,
     store: Any,
     config: Any,
     plan: Any,
-    run_id: str,
+    info: Any,
     err: Any,
     no_cache: bool,
     concurrency: int | None,
@@ -177,20 +163,22 @@ def _probe_run(
 
     from ..probes import engine
 
-    total = plan.total()
-    already = len(store.done_keys(run_id))
-    err.print(
-        f"probe run {run_id}: {total} results to have ({already} already stored) · "
-        f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
-        f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)",
-        markup=False,
-    )
-    start = time.monotonic()
+    begun = time.monotonic()
     with common.progress(err) as progress:
-        task = progress.add_task("probe", total=total, completed=already, extra="")
+        task = progress.add_task("probe", total=None, extra="")
+
+        def on_start(run_id: str, total: int, already: int) -> None:
+            common.run_started("probe", run_id)
+            progress.console.print(
+                f"probe run {run_id}: {total} results to have ({already} already stored) · "
+                f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
+                f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)",
+                markup=False,
+            )
+            progress.update(task, total=total, completed=already)
 
         def on_result(_r: Any) -> None:
-            progress.update(task, advance=1, extra=f"{time.monotonic() - start:.0f}s")
+            progress.update(task, advance=1, extra=f"{time.monotonic() - begun:.0f}s")
 
         def on_phase(name: str) -> None:
             progress.update(task, description=name)
@@ -200,9 +188,10 @@ def _probe_run(
                 config,
                 store,
                 plan,
-                run_id,
+                resume_run=info,
                 use_cache=not no_cache,
                 concurrency=concurrency,
+                on_start=on_start,
                 on_result=on_result,
                 on_phase=on_phase,
             )
@@ -248,11 +237,10 @@ def judge_calibrate(
     measure the agreement: accuracy, Cohen's kappa with its interval, the confusion matrix.
     Stored: every report of a run judged by this judge shows it."""
     import asyncio
-    import warnings
 
-    from ..checks._judge import JudgeWarning, judge_model
     from ..errors import UserError
     from ..models import parse_model_id
+    from ..models.pool import ModelPool
     from ..probes import calibrate as cal
     from ..probes.policy import load_policy
 
@@ -263,12 +251,17 @@ def judge_calibrate(
     parse_model_id(judge)
     config = common.config()
     store = common.store(config)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", JudgeWarning)
-        model = judge_model(judge)
-    result = asyncio.run(
-        cal.calibrate(model, judge, text, rows, labels_name=str(labels), threshold=threshold)
-    )
+    models = ModelPool(config)  # the judge as this project's checks see it
+
+    async def go() -> Any:
+        try:
+            return await cal.calibrate(
+                models.judge(judge), judge, text, rows, labels_name=str(labels), threshold=threshold
+            )
+        finally:
+            await models.aclose()
+
+    result = asyncio.run(go())
     cid = cal.save(store, result)
     if as_json:
         common.print_json({"id": cid, **result.to_dict()})

@@ -94,7 +94,9 @@ def chain_run(
     ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Model of every step that does not name its own."),
+        typer.Option(
+            "--model", "-m", help="Run every step on this model (instead of the chain's)."
+        ),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the models again.")] = False,
     as_json: JsonOpt = False,
@@ -138,13 +140,23 @@ def chain_run(
 
 @chain_app.command("test")
 def chain_test(
-    chain: Annotated[Path, typer.Argument(help="The chain file (YAML).")],
-    suite: Annotated[Path, typer.Option("--suite", "-s", help="The suite to run through it.")],
+    chain: Annotated[
+        Path | None, typer.Argument(help="The chain file (YAML); not with --resume.")
+    ] = None,
+    suite: Annotated[
+        Path | None, typer.Option("--suite", "-s", help="The suite to run through it.")
+    ] = None,
     model: Annotated[
         str | None,
-        typer.Option("--model", "-m", help="Model of every step that does not name its own."),
+        typer.Option(
+            "--model", "-m", help="Run every step on this model (instead of the chain's)."
+        ),
     ] = None,
     repeat: Annotated[int | None, typer.Option(help="Repeats per case.", min=1)] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(help="Finish an interrupted chain run: only what is missing is computed."),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Call the models again.")] = False,
     fail_under: Annotated[
         float | None,
@@ -156,58 +168,66 @@ def chain_test(
     ] = None,
 ) -> None:
     """Run a suite end to end through a chain; checks with `step:` judge an intermediate
-    step. The results are stored as a run (prompteur runs / show / compare)."""
+    step. The results are stored as a run (prompteur runs / show / compare); an interrupted
+    run resumes with --resume RUN."""
     import asyncio
     import time
 
-    from .. import runs
-    from ..chains import load_chain, load_chain_suite, plan_of, run_chain_suite
-    from ..chains._executor import model_for
+    from ..chains import evaluate_chain, load_chain, load_chain_suite, resume_args
+    from ..errors import UserError
     from ..library import Library
 
     config = common.config()
+    store = common.store(config)
+    info = None
+    if resume:
+        info = store.get_run(resume)
+        recorded = resume_args(info)
+        chain, suite = chain or recorded.chain, suite or recorded.suite
+        model, repeat = model or recorded.model, repeat or recorded.repeat
+    elif chain is None or suite is None:
+        raise UserError("name a chain file and --suite SUITE, or --resume RUN")
     c = load_chain(chain, Library.from_config(config))
     cs = load_chain_suite(suite, c)
-    store = common.store(config)
-    label = "+".join(dict.fromkeys(model_for(s, c, config, model) for s in c.steps))
-    reps = repeat or cs.suite.spec.repeat
-    total = cs.suite.count_cases() * reps
-    handle = runs.start(store, str(cs.suite.path), plan_of(c, cs, label, reps), total)
-    run_id = handle.id
-    with handle:
-        err = common.console(stderr=True)
-        err.print(
-            f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
-            f"{cs.suite.count_cases()} case(s) × {reps} repeat(s)",
-            markup=False,
-        )
-        counts = {"pass": 0, "judged": 0}
-        start = time.monotonic()
-        with common.progress(err) as progress:
-            task = progress.add_task("chain", total=total, extra="")
+    err = common.console(stderr=True)
+    counts = {"pass": 0, "judged": 0}
+    begun = time.monotonic()
+    with common.progress(err) as progress:
+        task = progress.add_task("chain", total=None, extra="")
 
-            def on_result(r: Any) -> None:
-                if r.passed is not None:
-                    counts["judged"] += 1
-                    counts["pass"] += bool(r.passed)
-                rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-                progress.update(
-                    task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - start:.0f}s"
-                )
-
-            asyncio.run(
-                run_chain_suite(
-                    c,
-                    cs,
-                    config,
-                    store,
-                    run_id,
-                    model=model,
-                    repeat=reps,
-                    use_cache=not no_cache,
-                    on_result=on_result,
-                )
+        def on_start(run_id: str, total: int, already: int) -> None:
+            common.run_started("chain", run_id)
+            progress.console.print(
+                f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
+                f"{cs.suite.count_cases()} case(s) × {total // max(1, cs.suite.count_cases())} "
+                f"repeat(s)",
+                markup=False,
             )
+            progress.update(task, total=total, completed=already)
+
+        def on_result(r: Any) -> None:
+            if r.passed is not None:
+                counts["judged"] += 1
+                counts["pass"] += bool(r.passed)
+            rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+            progress.update(
+                task, advance=1, extra=f"pass {rate:.0%} · {time.monotonic() - begun:.0f}s"
+            )
+
+        run_id = asyncio.run(
+            evaluate_chain(
+                c,
+                cs,
+                config,
+                store,
+                model=model,
+                repeat=repeat,
+                use_cache=not no_cache,
+                resume_run=info,
+                on_start=on_start,
+                on_result=on_result,
+            )
+        )
     lowest = common.print_summary(store, run_id)
     common.write_reports(store, run_id, output)
     if fail_under is not None and (lowest is None or lowest < fail_under):

@@ -114,30 +114,23 @@ async def grade_async(
     cache: ResponseCache | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> Grade:
-    from ..models.pricing import cost as cost_of
-    from ..models.providers import get_model
-    from ..runner import Runner, plan
+    from ..runner import plan
+    from ..runs import choose_models, open_runner
 
-    chosen = (
-        model_id
-        or (suite.spec.models[0] if suite.spec.models else None)
-        or config.data.project.default_model
-    )
-    model = get_model(chosen, config)
-    runner = Runner(
-        {chosen: model},
-        cost_of=lambda m, usage: cost_of(m, usage, config),
-        default_checks=suite.spec.checks,
+    # prompt=None on purpose: the graded prompt does not choose its grader (a learner's file
+    # could otherwise name a stronger model, and the project's key would pay for it).
+    chosen = choose_models(model_id, suite, None, config)[0]
+    sink = _ListSink()
+    async with open_runner(
+        config,
+        [chosen],
+        checks=suite.spec.checks,
         threshold=suite.spec.threshold,
         cache=cache,
-    )
-    sink = _ListSink()
-    try:
+    ) as runner:
         await runner.run(
             plan([prompt], {prompt.version: [chosen]}, suite.cases, 1), sink, on_result=on_result
         )
-    finally:
-        await model.aclose()
     # Suite order, not arrival order: the learner reads cases as the suite lists them.
     order = {c.id: i for i, c in enumerate(suite.cases())}
     records = sorted(sink.records, key=lambda r: order.get(r.case_id, len(order)))

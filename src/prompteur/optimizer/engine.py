@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..records import RunKind
 from ..stats import Interval, PairedComparison, bootstrap_mean, compare_paired, wilson
 from .evaluator import Budget, Evaluator, passed_of, score_of
 from .proposers import DemoSets, ModelProposer, Mutations, Patterns, Proposer, SearchState
@@ -24,10 +25,13 @@ from .search import Search
 from .space import Layout, decompose, front_matter, materialize, starting_candidate
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..models.base import Model
     from ..prompt import Prompt
     from ..runner import Runner
+    from ..runs import RunHandle
     from ..store import Store
+    from ..store.db import RunInfo
     from ..suite import Case
 
 
@@ -171,18 +175,20 @@ async def optimize(
     suite: str = "",
     proposer: Model | None = None,
     run_id: str | None = None,
+    on_start: Callable[[str], None] | None = None,
     on_progress: Callable[[Budget], None] | None = None,
 ) -> Outcome:
     """Search for a better `prompt` under the budget, in a new run (or the interrupted one,
-    `run_id`); the run ends `done`, `failed` or `interrupted`."""
+    `run_id`); the run ends `done`, `failed` or `interrupted`. `on_start(run_id)` is called
+    once the run exists."""
     from ..runs import resume, start
 
     if run_id is None:
         handle = start(
             store,
+            RunKind.OPTIMIZE,
             suite,
             {
-                "kind": "optimize",
                 "prompt": prompt.name,
                 "start_version": prompt.version,
                 "model": model_id,
@@ -197,8 +203,10 @@ async def optimize(
             settings.budget,
         )
     else:
-        handle = resume(store, run_id)
+        handle = resume(store, store.get_run(run_id), RunKind.OPTIMIZE)
     with handle:
+        if on_start is not None:
+            on_start(handle.id)
         return await _optimize(
             store,
             runner,
@@ -209,7 +217,7 @@ async def optimize(
             test,
             settings,
             proposer=proposer,
-            run_id=handle.id,
+            run=handle,
             on_progress=on_progress,
         )
 
@@ -225,9 +233,10 @@ async def _optimize(
     settings: Settings,
     *,
     proposer: Model | None,
-    run_id: str,
+    run: RunHandle,
     on_progress: Callable[[Budget], None] | None,
 ) -> Outcome:
+    run_id = run.id
     layout = decompose(prompt)
     front = front_matter(layout)
     budget = Budget(settings.budget, settings.proposer_budget if proposer else 0)
@@ -256,7 +265,7 @@ async def _optimize(
         refine.append(mp)
 
     def save_history(history: list[dict[str, Any]]) -> None:
-        store.update_run_plan(run_id, {"history": history})
+        run.update_plan({"history": history})
 
     search = Search(ev, layout, front, dev, state, explore, refine, save_history)
     best = await search.run(start, prompt)
@@ -291,7 +300,7 @@ async def _optimize(
     outcome.notes = notes
     for p in (start_prompt, best.prompt):
         store.save_version(p.name, p.version, p.text, f"optimize:{run_id}")
-    store.update_run_plan(run_id, {"history": search.history, "result": outcome.summary()})
+    run.update_plan({"history": search.history, "result": outcome.summary()})
     return outcome
 
 
@@ -311,3 +320,97 @@ async def bootstrap_pool(
             inputs = {k: r.inputs.get(k) for k in layout.input_names}
             pool.append({**inputs, layout.output_key: r.output.strip()})
     return pool
+
+
+async def run_optimization(
+    config: Config,
+    store: Store,
+    prompt_ref: str | None,
+    suite_path: str | None,
+    settings: Settings,
+    *,
+    model: str | None = None,
+    proposer: str | None = None,
+    resume_run: RunInfo | None = None,
+    on_start: Callable[[str, OptimizeStart], None] | None = None,
+    on_progress: Callable[[Budget], None] | None = None,
+) -> Outcome:
+    """Optimize `prompt_ref` on `suite_path` (or finish `resume_run`, on the same prompt
+    version, model, settings and case splits it recorded). The task model is
+    `choose_models(model, suite, prompt)`: `--model`, the suite's, the prompt's, the project's.
+    `on_start(run_id, start)` is called once the run exists."""
+    from ..library import Library
+    from ..runs import choose_models, expect_kind, open_runner
+    from ..suite import load_suite
+
+    library = Library.from_config(config)
+    if resume_run is not None:
+        info = resume_run
+        expect_kind(info, RunKind.OPTIMIZE)
+        s = info.plan["settings"]
+        settings = Settings(
+            budget=s["budget"],
+            proposer_budget=s["proposer_budget"],
+            seed=s["seed"],
+            split=tuple(s["split"]),
+            max_demos=s["max_demos"],
+            report_train=s["report_train"],
+        )
+        prompt = library.resolve(store, f"{info.plan['prompt']}@{info.plan['start_version']}")
+        suite = load_suite(suite_path or info.suite)
+        model_id = info.plan["model"]
+        proposer = info.plan.get("proposer")
+        by_id = {c.id: c for c in suite.cases()}
+        splits = info.plan["splits"]
+        missing = [i for k in splits.values() for i in k if i not in by_id]
+        if missing:
+            raise UserError(
+                f"{len(missing)} cases of run {info.id} are no longer in the suite",
+                file=suite.path,
+                hint="an optimization resumes on the same cases",
+            )
+        train, dev, test = ([by_id[i] for i in splits[k]] for k in ("train", "dev", "test"))
+    else:
+        if not prompt_ref or not suite_path:
+            raise UserError("name a prompt and a suite: prompteur optimize PROMPT --suite SUITE")
+        prompt = library.resolve(store, prompt_ref)
+        suite = load_suite(suite_path)
+        model_id = choose_models(model, suite, prompt, config)[0]
+        train, dev, test = split_cases(list(suite.cases()), settings.seed, settings.split)
+    begin = OptimizeStart(prompt, model_id, proposer, len(train), len(dev), len(test))
+    async with open_runner(
+        config,
+        [model_id],
+        checks=suite.spec.checks,
+        threshold=suite.spec.threshold,
+        cache=store.cache,
+    ) as runner:
+        assert runner.pool is not None
+        proposer_model = runner.pool.get(proposer) if proposer else None
+        return await optimize(
+            store,
+            runner,
+            model_id,
+            prompt,
+            train,
+            dev,
+            test,
+            settings,
+            suite=str(suite.path),
+            proposer=proposer_model,
+            run_id=resume_run.id if resume_run is not None else None,
+            on_start=(lambda run_id: on_start(run_id, begin)) if on_start else None,
+            on_progress=on_progress,
+        )
+
+
+@dataclass(frozen=True)
+class OptimizeStart:
+    """What an optimization works on, said when it starts."""
+
+    prompt: Prompt
+    model_id: str
+    proposer: str | None
+    train: int
+    dev: int
+    test: int

@@ -7,9 +7,7 @@ result as it lands, then the findings and the report.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -17,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from ..library import Library
-from ..models.pricing import cost as cost_of
-from ..models.providers import get_model, parse_model_id
-from ..runner import ResultRecord, Runner, RunStats, WorkItem
+from ..models.pool import ModelPool
+from ..models.providers import parse_model_id
+from ..runner import ResultRecord, RunStats, WorkItem
+from ..runs import RunHandle, RunKind, choose_models, expect_kind, open_runner, resume, start
 from ..suite import Case, Suite, load_suite
 from . import storage
 from ._base import Outcome, Probe, ProbeCase, ProbeContext, Skip, select
@@ -28,9 +27,9 @@ from ._text import guess_language
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..models import Model
     from ..prompt import Prompt
     from ..store import Store
+    from ..store.db import RunInfo
 
 BASELINE = "baseline"
 # Made-up words: a model never writes one unless the input made it (2 or 3 tokens each).
@@ -84,6 +83,9 @@ class ProbePlan:
     warnings: list[str] = field(default_factory=list)
     judge: CachedModel | None = None
     paraphraser: CachedModel | None = None
+    default_judge: str = "local"  # the project's default model: the judge of checks naming none
+    # The judge's and paraphraser's models (this project's), closed when the run ends.
+    pool: ModelPool = field(default_factory=lambda: ModelPool(None))
 
     @property
     def baseline(self) -> list[ProbeCase]:
@@ -97,7 +99,7 @@ class ProbePlan:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "kind": "probe",
+            "kind": RunKind.PROBE.value,
             "suite": str(self.suite.path),
             "prompts": [{"name": self.prompt.name, "version": self.prompt.version}],
             "models": self.models,
@@ -159,13 +161,7 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
         if options.max_cases is not None and len(cases) >= options.max_cases:
             break
         cases.append(case)
-    models = list(
-        dict.fromkeys(
-            options.models
-            or suite.spec.models
-            or [prompt.resolved_model_id(config) or config.data.project.default_model]
-        )
-    )
+    models = choose_models(options.models, suite, prompt, config)
     for m in models:
         parse_model_id(m)  # a UserError naming the bad id, before any call
     for case in cases:  # a case the prompt cannot render fails now, not once per variant
@@ -189,7 +185,8 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
         labels=_labels(cases),
         prompt_lang=guess_language(prompt.body),
     )
-    plan = ProbePlan(options, prompt, suite, models, cases, chosen, ctx)
+    plan = ProbePlan(options, prompt, suite, models, cases, chosen, ctx, pool=ModelPool(config))
+    plan.default_judge = config.data.project.default_model
     if suite.spec.repeat > 1:
         plan.warnings.append(REPEAT_NOTE.format(repeat=suite.spec.repeat))
     names = {p.name for p in chosen}
@@ -200,12 +197,8 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
     # A base model judges only when asked by name: its verdicts are close to chance, and
     # "critical" findings from a coin toss would mislead more than a skipped probe.
     if needs_judge and (options.judge or _capable(judge_id)):
-        from ..checks._judge import JudgeWarning, judge_model
-
         parse_model_id(judge_id)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", JudgeWarning)
-            inner = judge_model(judge_id)
+        inner = plan.pool.judge(judge_id)
         if not _capable(judge_id):
             plan.warnings.append(
                 f"the judge {judge_id} is a base model (the embedded 270M one by default): its "
@@ -216,24 +209,20 @@ async def prepare(config: Config, store: Store, options: ProbeOptions) -> ProbeP
     if options.paraphraser:
         parse_model_id(options.paraphraser)
         if _capable(options.paraphraser):
-            plan.paraphraser = CachedModel(get_model(options.paraphraser, config), store.cache)
+            plan.paraphraser = CachedModel(plan.pool.get(options.paraphraser), store.cache)
             ctx.paraphraser, ctx.paraphraser_id = plan.paraphraser, options.paraphraser
         else:
             plan.warnings.append(
                 f"--paraphraser {options.paraphraser} is a base model: paraphrase and language "
                 "switch are skipped"
             )
-    try:
-        for probe in chosen:
-            if probe.on_baseline:
-                continue
-            try:
-                plan.made[probe.name] = await probe.generate(ctx, cases)
-            except Skip as exc:
-                plan.skipped[probe.name] = str(exc)
-    finally:
-        if plan.paraphraser is not None:
-            await plan.paraphraser.aclose()
+    for probe in chosen:
+        if probe.on_baseline:
+            continue
+        try:
+            plan.made[probe.name] = await probe.generate(ctx, cases)
+        except Skip as exc:
+            plan.skipped[probe.name] = str(exc)
     return plan
 
 
@@ -250,35 +239,28 @@ async def execute(
     config: Config,
     store: Store,
     plan: ProbePlan,
-    run_id: str,
+    run: RunHandle,
     *,
     use_cache: bool = True,
     concurrency: int | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> RunStats:
-    """Run what is missing from `run_id`: every probe case on every model, once."""
-    models: dict[str, Model] = {m: get_model(m, config) for m in plan.models}
+    """Run what is missing from `run`: every probe case on every model, once."""
     Library.from_config(config).save(store, plan.prompt)
-    runner = Runner(
-        models,
-        cost_of=lambda m, usage: cost_of(m, usage, config),
-        threshold=plan.suite.spec.threshold,
-        concurrency={m: concurrency for m in models} if concurrency else None,
-        cache=store.cache if use_cache else None,
-    )
-    from ..evaluation import StoreSink
-
     items = [
         WorkItem(pc.prompt or plan.prompt, m, _with_suite_checks(pc, plan.suite), pc.sample)
         for m in plan.models
         for pc in plan.probe_cases()
     ]
-    try:
-        return await runner.run(
-            items, StoreSink(store, run_id), done=store.done_keys(run_id), on_result=on_result
-        )
-    finally:
-        await asyncio.gather(*(m.aclose() for m in models.values()))
+    async with open_runner(
+        config,
+        plan.models,
+        threshold=plan.suite.spec.threshold,
+        cache=store.cache if use_cache else None,
+        concurrency=concurrency,
+        pool=plan.pool,
+    ) as runner:
+        return await runner.run(items, run.sink, done=run.done_keys(), on_result=on_result)
 
 
 async def analyse(plan: ProbePlan, records: list[ResultRecord]) -> list[Outcome]:
@@ -337,77 +319,64 @@ async def run_probe(
     config: Config,
     store: Store,
     plan: ProbePlan,
-    run_id: str,
     *,
+    resume_run: RunInfo | None = None,
     use_cache: bool = True,
     concurrency: int | None = None,
+    on_start: Callable[[str, int, int], None] | None = None,
     on_result: Callable[[ResultRecord], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
 ) -> ProbeRun:
-    """Run the plan into `run_id`, detect, store the findings and the report; the run ends
-    `done`, `failed` or `interrupted`."""
-    from ..runs import RunHandle
-
-    with RunHandle(store, run_id) as run:
-        run.set_total(plan.total())
-        return await _run_probe(
-            config,
-            store,
-            plan,
-            run_id,
-            use_cache=use_cache,
-            concurrency=concurrency,
-            on_result=on_result,
-            on_phase=on_phase,
-        )
-
-
-async def _run_probe(
-    config: Config,
-    store: Store,
-    plan: ProbePlan,
-    run_id: str,
-    *,
-    use_cache: bool,
-    concurrency: int | None,
-    on_result: Callable[[ResultRecord], None] | None,
-    on_phase: Callable[[str], None] | None,
-) -> ProbeRun:
+    """Run the plan as a new probe run (or what is missing from `resume_run`), detect, store
+    the findings and the report; the run ends `done`, `failed` or `interrupted`.
+    `on_start(run_id, total, already_stored)` is called once the run exists."""
     from .report import build_report
 
-    started = time.monotonic()
-    stats = await execute(
-        config,
-        store,
-        plan,
-        run_id,
-        use_cache=use_cache,
-        concurrency=concurrency,
-        on_result=on_result,
-    )
-    if on_phase:
-        on_phase("detecting")
-    records = store.results(run_id)
-    outcomes = await analyse(plan, records)
-    report = build_report(
-        store,
-        store.get_run(run_id),
-        plan,
-        outcomes,
-        records,
-        stats,
-        seconds=time.monotonic() - started,
-    )
-    findings = [f for o in outcomes for f in o.findings]
-    storage.save_findings(store, run_id, findings, report)
-    return ProbeRun(run_id, report, stats)
+    if resume_run is not None:
+        handle = resume(store, resume_run, RunKind.PROBE)
+    else:
+        suite = f"probe {plan.prompt.name} · {plan.suite.path}"
+        handle = start(store, RunKind.PROBE, suite, plan.describe())
+    with handle:
+        try:
+            total = plan.total()
+            handle.set_total(total)
+            if on_start is not None:
+                on_start(handle.id, total, len(handle.done_keys()))
+            started = time.monotonic()
+            stats = await execute(
+                config,
+                store,
+                plan,
+                handle,
+                use_cache=use_cache,
+                concurrency=concurrency,
+                on_result=on_result,
+            )
+            if on_phase:
+                on_phase("detecting")
+            records = store.results(handle.id)
+            outcomes = await analyse(plan, records)
+            report = build_report(
+                store,
+                store.get_run(handle.id),
+                plan,
+                outcomes,
+                records,
+                stats,
+                seconds=time.monotonic() - started,
+            )
+            findings = [f for o in outcomes for f in o.findings]
+            storage.save_findings(store, handle.id, findings, report)
+        finally:
+            await plan.pool.aclose()
+    return ProbeRun(handle.id, report, stats)
 
 
-async def plan_from_run(config: Config, store: Store, run_ref: str) -> tuple[ProbePlan, str]:
-    """The plan of an earlier probe run, rebuilt for `--resume`; refuses a changed prompt."""
-    info = store.get_run(run_ref)
-    if info.plan.get("kind") != "probe":
-        raise UserError(f"run {info.id} is not a probe run", hint="resume it with prompteur eval")
+async def plan_from_run(config: Config, store: Store, info: RunInfo) -> ProbePlan:
+    """The plan of an earlier probe run, rebuilt for `--resume`; refuses a run of another kind
+    and a changed prompt."""
+    expect_kind(info, RunKind.PROBE)
     options = ProbeOptions.from_dict(info.plan.get("options") or {})
     plan = await prepare(config, store, options)
     before = (info.plan.get("prompts") or [{}])[0].get("version")
@@ -416,4 +385,4 @@ async def plan_from_run(config: Config, store: Store, run_ref: str) -> tuple[Pro
             f"the prompt changed since run {info.id} ({before[:12]} → {plan.prompt.short_version})",
             hint="start a new probe run",
         )
-    return plan, info.id
+    return plan

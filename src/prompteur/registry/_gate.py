@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import stats
 from ..errors import UserError
+from ..runs import choose_models
 from ._labels import Move, check_label, labels_of, move_label, resolve
 from ._paired import Tally, compare, comparison_dict, significantly_worse, tally
 from ._suites import find_suite
@@ -170,18 +171,21 @@ async def _run(
     on_start: Callable[[int], None] | None,
     on_result: Callable[[ResultRecord], None] | None,
 ) -> str:
-    from ..evaluation import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, evaluate_plan
+    from ..runs import RunKind
 
     plan = EvalPlan(suite, prompts, {p.version: [model_id] for p in prompts}, suite.spec.repeat)
-    return await execute_new_run(
+    done = await evaluate_plan(
         config,
         store,
         plan,
-        plan_extra,
+        kind=RunKind.GATE,
+        extra=plan_extra,
         use_cache=use_cache,
-        on_start=on_start,
+        on_start=(lambda _id, total, _already: on_start(total)) if on_start else None,
         on_result=on_result,
     )
+    return done.run_id
 
 
 def promote(
@@ -219,12 +223,7 @@ def promote(
         result.unchanged = True
         return result
     found = find_suite(config, cand, suite)
-    model_id = (
-        model
-        or (found.spec.models[0] if found.spec.models else None)
-        or cand.model_id
-        or config.data.project.default_model
-    )
+    model_id = choose_models(model, found, cand, config)[0]
     prompts = [cand] if holder is None else [_stored(store, cand.name, holder), cand]
     run_id = asyncio.run(
         _run(
@@ -233,7 +232,7 @@ def promote(
             found,
             prompts,
             model_id,
-            {"kind": "promote", "label": label, "candidate": cand.version, "holder": holder},
+            {"label": label, "candidate": cand.version, "holder": holder},
             use_cache=use_cache,
             on_start=on_start,
             on_result=on_result,

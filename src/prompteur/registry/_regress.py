@@ -300,7 +300,8 @@ def regress(
     on_result: Callable[[ResultRecord], None] | None = None,
 ) -> Regression:
     """Run every labelled prompt's suite on both models and say what got worse."""
-    from ..evaluation import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, evaluate_plan
+    from ..runs import RunKind
 
     if from_model == to_model:
         raise UserError("--from and --to name the same model: nothing to compare", field="--to")
@@ -318,11 +319,18 @@ def regress(
         on_start(sum(plan.total() for _, plan in plans))
 
     async def run_all() -> None:
-        extra = {"kind": "regress", "from": from_model, "to": to_model}
+        extra = {"from": from_model, "to": to_model}
         for t, plan in plans:
-            t.entry.run_id = await execute_new_run(
-                config, store, plan, extra, use_cache=use_cache, on_result=on_result
+            done = await evaluate_plan(
+                config,
+                store,
+                plan,
+                kind=RunKind.REGRESS,
+                extra=extra,
+                use_cache=use_cache,
+                on_result=on_result,
             )
+            t.entry.run_id = done.run_id
 
     asyncio.run(run_all())
     for t, _ in plans:

@@ -58,6 +58,6 @@ def run_of_kind(store: Store, run_id: str, kind: str, what: str) -> RunInfo:
     from ..errors import UserError
 
     info = store.get_run(run_id)
-    if info.plan.get("kind") != kind:
+    if info.kind != kind:
         raise UserError(f"run {info.id} is not {what}", field="run")
     return info

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from ..store.db import RunInfo
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-SCAN = 500  # newest runs looked at for a kind (the kind lives in the plan's JSON)
+SCAN = 500  # runs of a kind listed, newest first
 
 
 def runs_of_kind(store: Store, kind: str) -> list[RunInfo]:
-    return [r for r in store.runs(SCAN) if r.plan.get("kind") == kind]
+    return store.runs(SCAN, kind=kind)
 
 
 @router.get("/optimize", response_class=HTMLResponse)

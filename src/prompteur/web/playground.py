@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
-from ..evaluation import EvalPlan, execute_new_run
+from ..evaluation import EvalPlan, evaluate_plan
 from ..models.providers import check_endpoint
 from ..prompt import Prompt, TemplateBoundError, parse_prompt
 from ..registry import find_suite
 from ..runner import WorkItem, plan
+from ..runs import RunKind, choose_models
 from ..suite import Case
 
 if TYPE_CHECKING:
@@ -65,11 +66,7 @@ def edited(text: str, library: Library, name: str) -> tuple[Prompt, Path | None]
 def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -> str:
     """Run `prompt` on its suite's first `limit` cases; returns the run's id."""
     suite = find_suite(config, prompt)
-    model = (
-        (suite.spec.models[0] if suite.spec.models else None)
-        or prompt.resolved_model_id(config)
-        or config.data.project.default_model
-    )
+    model = choose_models(None, suite, prompt, config)[0]
     work = FirstCases(suite, [prompt], {prompt.version: [model]}, 1, limit=limit)
     first = next(iter(work._cases()), None)
     if first is not None:
@@ -79,7 +76,10 @@ def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -
             raise  # the template itself is at fault: said at once (a 400), no run
         except UserError:
             pass  # a case's own problem: recorded with that case's result
-    return asyncio.run(execute_new_run(config, store, work, {"kind": "playground", "limit": limit}))
+    done = asyncio.run(
+        evaluate_plan(config, store, work, kind=RunKind.PLAYGROUND, extra={"limit": limit})
+    )
+    return done.run_id
 
 
 def save(
