@@ -10,6 +10,7 @@ import json
 import re
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ from prompteur.checks import (
     parse_verdict,
     prefer,
 )
+from prompteur.config import load_config
 from prompteur.errors import UserError
+from prompteur.models.pool import ModelPool
 
 Answer = Callable[[str, str], str]  # (system, user) → the judge's text
 
@@ -95,7 +98,18 @@ def _section(user: str, tag: str) -> str:
 
 
 def run(spec: dict[str, Any], ctx: CheckContext) -> CheckResult:
-    return asyncio.run(build(spec)(ctx))
+    """The check on `ctx`, with a project's models (outside any project: no config) unless
+    `ctx` brings its own."""
+
+    async def go() -> CheckResult:
+        pool = ctx.models or ModelPool(None)
+        try:
+            return await build(spec)(replace(ctx, models=pool))
+        finally:
+            if ctx.models is None:
+                await pool.aclose()
+
+    return asyncio.run(go())
 
 
 # ---- rubric ------------------------------------------------------------------------------
@@ -159,14 +173,15 @@ def test_default_judge_is_the_projects_default_model(
 ) -> None:
     judge = stub(refund_grader)
     (tmp_path / "prompteur.toml").write_text(f'[project]\ndefault_model = "{judge.id}"\n')
-    monkeypatch.chdir(tmp_path)
-    r = run({"type": "rubric", "value": RUBRIC}, CheckContext("a refund, sir"))
+    models = ModelPool(load_config(tmp_path))  # the project's models, wherever one stands
+    r = run({"type": "rubric", "value": RUBRIC}, CheckContext("a refund, sir", models=models))
     assert r.passed and len(judge.bodies) == 1
 
 
 def test_judge_model_is_made_once_per_id(stub: Any) -> None:
     judge = stub(refund_grader)
-    assert _judge.judge_model(judge.id) is _judge.judge_model(judge.id)
+    models = ModelPool(None)
+    assert _judge.judge_model(models, judge.id) is _judge.judge_model(models, judge.id)
 
 
 def test_bad_judge_id_is_an_error_before_any_call() -> None:
@@ -260,7 +275,9 @@ def tokyo_fan(system: str, user: str) -> str:
 def test_prefer_asks_both_orders() -> None:
     judge = StubJudge(tokyo_fan)
     with judge.server:
-        pick, reason = asyncio.run(prefer(judge.id, "Capital of Japan?", "Osaka", "Tokyo"))
+        pick, reason = asyncio.run(
+            prefer(ModelPool(None).get(judge.id), "Capital of Japan?", "Osaka", "Tokyo")
+        )
         assert pick == "B" and "says Tokyo" in reason
         orders = [
             (
@@ -276,7 +293,7 @@ def test_prefer_asks_both_orders() -> None:
 def test_prefer_cancels_position_bias() -> None:
     judge = StubJudge(lambda s, u: '{"winner": "A", "reason": "first is best"}')
     with judge.server:
-        pick, reason = asyncio.run(prefer(judge.id, "q", "one", "two"))
+        pick, reason = asyncio.run(prefer(ModelPool(None).get(judge.id), "q", "one", "two"))
     assert pick == "tie" and "position bias" in reason
 
 

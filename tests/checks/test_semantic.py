@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from helpers_http import LoopbackServer, Recorded, Reply
 
 from prompteur.checks import CheckContext, CheckResult, _semantic, build, cosine, similarity
 from prompteur.errors import UserError
+from prompteur.models.pool import ModelPool
 
 local = pytest.mark.skipif(
     not _semantic.local_available(),
@@ -22,7 +24,18 @@ local = pytest.mark.skipif(
 
 
 def run(spec: dict[str, Any], ctx: CheckContext) -> CheckResult:
-    return asyncio.run(build(spec)(ctx))
+    """The check on `ctx`, with a project's models (outside any project: no config) unless
+    `ctx` brings its own."""
+
+    async def go() -> CheckResult:
+        pool = ctx.models or ModelPool(None)
+        try:
+            return await build(spec)(replace(ctx, models=pool))
+        finally:
+            if ctx.models is None:
+                await pool.aclose()
+
+    return asyncio.run(go())
 
 
 # ---- offline: all-MiniLM-L6-v2 -------------------------------------------------------------

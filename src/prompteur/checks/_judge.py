@@ -7,8 +7,9 @@
 - `pairwise`: is the output at least as good as a reference output? `prefer` asks in both
   orders, so the judge's taste for the first (or second) position cancels out.
 
-The judge is `judge: MODEL_ID`, by default the project's `default_model`; it is made once per
-id and process, and always called at temperature 0. Chat judges are asked for a JSON verdict;
+The judge is `judge: MODEL_ID`, by default the project's `default_model`; it comes from the
+models of the run's project (`CheckContext.models`: that project's endpoints and keys, made
+once per run), and is always called at temperature 0. Chat judges are asked for a JSON verdict;
 the embedded model is a 270M *base* model that follows no instruction, so it gets a few-shot
 completion that ends where the verdict word goes (and a warning: it is no reliable judge).
 Verdicts are parsed leniently (JSON anywhere in the text, else PASS / FAIL words or a bare
@@ -20,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +30,7 @@ from ._deterministic import _MISSING
 
 if TYPE_CHECKING:
     from ..models import Model, Response
+    from ..models.pool import ModelPool
 
 Preference = Literal["A", "B", "tie"]
 
@@ -39,8 +40,6 @@ SMALL_JUDGE_WARNING = (
     "default_model) to a capable model, e.g. openai:gpt-4o-mini"
 )
 
-_JUDGES: dict[str, Model] = {}
-_JUDGES_LOCK = threading.Lock()
 _warned_small = False
 
 
@@ -60,13 +59,6 @@ class UnparseableVerdict(ValueError):
 # ---- the judge model ---------------------------------------------------------------------
 
 
-def default_judge_id() -> str:
-    """The project's default model (prompteur.toml [project] default_model)."""
-    from ..config import load_config
-
-    return load_config().data.project.default_model
-
-
 def is_base_model(model_id: str) -> bool:
     """Whether the id names a llama.cpp GGUF (the embedded base model by default)."""
     return model_id == "local" or model_id.startswith("local:")
@@ -81,18 +73,20 @@ def warn_small_judge(model_id: str) -> None:
     warnings.warn(SMALL_JUDGE_WARNING, JudgeWarning, stacklevel=3)
 
 
-def judge_model(model_id: str | None = None) -> Model:
-    """The judge for an id (default: the project's default model), made once per process."""
-    model_id = model_id or default_judge_id()
-    with _JUDGES_LOCK:
-        model = _JUDGES.get(model_id)
-        if model is None:
-            from ..config import load_config
-            from ..models import get_model
+def judge_model(models: ModelPool | None, model_id: str | None = None) -> Model:
+    """The judge for an id (default: the project's default model), from the models of the
+    project (`CheckContext.models`): never a folder's config, so that a server serving several
+    projects gives each its own judge, endpoints and keys."""
+    if models is None:
+        from ..errors import UserError
 
-            model = get_model(model_id, load_config())
-            _JUDGES[model_id] = model
-    warn_small_judge(model_id)
+        raise UserError(
+            "a model-graded check needs the project's models to find its judge",
+            field="judge",
+            hint="run it through a suite (prompteur eval) or give the CheckContext `models`",
+        )
+    model = models.judge(model_id)
+    warn_small_judge(model_id or models.default_model)
     return model
 
 
@@ -292,7 +286,7 @@ def rubric(value: str, *, judge: str | None = None, threshold: float = 0.5) -> C
 
     async def run(ctx: CheckContext) -> CheckResult:
         try:
-            verdict = await grade(judge_model(judge), str(value), ctx.output)
+            verdict = await grade(judge_model(ctx.models, judge), str(value), ctx.output)
         except UnparseableVerdict as exc:
             return result("rubric", False, str(exc), 0.0)
         except Exception as exc:  # a failed judge call fails the check, not the run
@@ -437,7 +431,7 @@ def factuality(
         ref = str(reference)
         try:
             response = await _ask(
-                judge_model(judge),
+                judge_model(ctx.models, judge),
                 (
                     FACTUALITY_SYSTEM,
                     FACTUALITY_USER.format(question=q, reference=ref, output=ctx.output),
@@ -539,7 +533,7 @@ _SIGN: dict[str, int] = {"A": 1, "B": -1, "tie": 0}
 
 
 async def prefer(
-    judge: Model | str | None,
+    judge: Model,
     question: str,
     output_a: str,
     output_b: str,
@@ -552,7 +546,7 @@ async def prefer(
     position bias) cancels out to a tie; one firm pick and one tie still count as a pick.
     Raises UnparseableVerdict when either answer cannot be read.
     """
-    model = judge if judge is not None and not isinstance(judge, str) else judge_model(judge)
+    model = judge
     first, why_first = await _prefer_once(model, question, output_a, output_b, criterion)
     second, why_second = await _prefer_once(model, question, output_b, output_a, criterion)
     total = _SIGN[first] - _SIGN[second]  # the second answer is about swapped positions
@@ -583,7 +577,7 @@ def pairwise(
             return result("pairwise", False, "no reference output: give `value` or expected")
         try:
             pick, reason = await prefer(
-                judge_model(judge),
+                judge_model(ctx.models, judge),
                 _question(ctx, question),
                 ctx.output,
                 str(reference),

@@ -29,6 +29,7 @@ from ._deterministic import _MISSING, _as_list
 
 if TYPE_CHECKING:
     from ..models.openai_compat import OpenAICompatModel
+    from ..models.pool import ModelPool
 
 SEMANTIC_EXTRA = "pip install 'prompteur[semantic]'"
 
@@ -39,24 +40,44 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
-EmbedderFactory = Callable[[str], Embedder]
+# factory(id, models): `models` is the project's ModelPool (None outside a project).
+EmbedderFactory = Callable[[str, "ModelPool | None"], Embedder]
 _FACTORIES: dict[str, EmbedderFactory] = {}
+# Embedders that depend on no project (the offline model): made once per process.
+_PROCESS_WIDE: set[str] = set()
 _EMBEDDERS: dict[str, Embedder] = {}
 _LOCK = threading.Lock()
 
 
-def register_embedder(prefix: str, factory: EmbedderFactory) -> None:
-    """Embedder ids `prefix` or `prefix:…` are made by `factory(id)`."""
+def register_embedder(prefix: str, factory: EmbedderFactory, *, per_project: bool = True) -> None:
+    """Embedder ids `prefix` or `prefix:…` are made by `factory(id, models)`. A per-project
+    embedder (a provider's endpoint, with the project's key) is made once per ModelPool; one
+    that needs no project (the offline model) once per process."""
     _FACTORIES[prefix] = factory
+    if per_project:
+        _PROCESS_WIDE.discard(prefix)
+    else:
+        _PROCESS_WIDE.add(prefix)
 
 
-def get_embedder(embedder_id: str) -> Embedder:
-    """The embedder for an id, made once per process."""
-    with _LOCK:
-        found = _EMBEDDERS.get(embedder_id)
-        if found is None:
-            found = _EMBEDDERS[embedder_id] = _factory(embedder_id)(embedder_id)
-    return found
+def get_embedder(embedder_id: str, models: ModelPool | None = None) -> Embedder:
+    """The embedder for an id: from the project's models when it is a provider's (its
+    endpoint and key are that project's), once per process for the offline model."""
+    factory = _factory(embedder_id)
+    prefix = embedder_id.partition(":")[0]
+    if prefix in _PROCESS_WIDE or embedder_id in _PROCESS_WIDE:
+        with _LOCK:
+            found = _EMBEDDERS.get(embedder_id)
+            if found is None:
+                found = _EMBEDDERS[embedder_id] = factory(embedder_id, None)
+        return found
+    if models is None:
+        raise UserError(
+            f"the embedder '{embedder_id}' needs the project's models (its endpoint and key)",
+            field="embedder",
+            hint="run the check through a suite (prompteur eval)",
+        )
+    return models.cached(("embedder", embedder_id), lambda: factory(embedder_id, models))
 
 
 def _factory(embedder_id: str) -> EmbedderFactory:
@@ -139,7 +160,7 @@ class MiniLMEmbedder:
         return await asyncio.to_thread(self._encode, list(texts))
 
 
-def _make_local(embedder_id: str) -> Embedder:
+def _make_local(embedder_id: str, _models: ModelPool | None = None) -> Embedder:
     if embedder_id != "local":
         raise UserError(
             f"unknown embedder '{embedder_id}'",
@@ -156,7 +177,7 @@ def _make_local(embedder_id: str) -> Embedder:
     return MiniLMEmbedder(embedder_id)
 
 
-register_embedder("local", _make_local)
+register_embedder("local", _make_local, per_project=False)
 
 
 # ---- a provider's embeddings endpoint ----------------------------------------------------
@@ -167,12 +188,11 @@ class ProviderEmbedder:
     OpenAI format that Mistral, Ollama, vLLM, llama.cpp's server and Gemini's compatible API
     also speak."""
 
-    def __init__(self, embedder_id: str) -> None:
-        from ..config import load_config
-        from ..models import get_model
+    def __init__(self, embedder_id: str, models: ModelPool | None) -> None:
         from ..models.openai_compat import OpenAICompatModel
 
-        model = get_model(embedder_id, load_config())
+        assert models is not None  # get_embedder makes a per-project embedder with its models
+        model = models.get(embedder_id)
         if not isinstance(model, OpenAICompatModel):
             raise UserError(
                 f"'{embedder_id}' has no OpenAI-style embeddings endpoint",
@@ -181,6 +201,8 @@ class ProviderEmbedder:
             )
         self.id = embedder_id
         self.model: OpenAICompatModel = model
+        # Vectors are cached by endpoint, not by id: one id may name two projects' endpoints.
+        self.cache_key = f"{embedder_id}@{model.base_url}"
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         from ..models import BadRequestError
@@ -217,22 +239,28 @@ _CACHE_SIZE = 4096
 async def embed_cached(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
     """Embeddings of the texts, from the in-process cache where possible (one call for the
     rest)."""
-    missing = list(dict.fromkeys(t for t in texts if (embedder.id, t) not in _CACHE))
+    key = getattr(embedder, "cache_key", embedder.id)
+    missing = list(dict.fromkeys(t for t in texts if (key, t) not in _CACHE))
     if missing:
         for text, vector in zip(missing, await embedder.embed(missing), strict=True):
-            _CACHE[(embedder.id, text)] = vector
+            _CACHE[(key, text)] = vector
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     out = []
     for text in texts:
-        _CACHE.move_to_end((embedder.id, text))
-        out.append(_CACHE[(embedder.id, text)])
+        _CACHE.move_to_end((key, text))
+        out.append(_CACHE[(key, text)])
     return out
 
 
-async def similarity(text: str, references: Sequence[str], embedder: str = "local") -> float:
+async def similarity(
+    text: str,
+    references: Sequence[str],
+    embedder: str = "local",
+    models: ModelPool | None = None,
+) -> float:
     """The highest cosine similarity between `text` and any of the references."""
-    model = get_embedder(embedder)
+    model = get_embedder(embedder, models)
     vectors = await embed_cached(model, [text, *references])
     return max(cosine(vectors[0], v) for v in vectors[1:])
 
@@ -257,7 +285,7 @@ def similar(value: Any = _MISSING, *, threshold: float = 0.8, embedder: str = "l
         if target is None:
             return result("similar", False, "no reference: give `value` or an expected value")
         try:
-            sim = await similarity(ctx.output, _as_list(target), str(embedder))
+            sim = await similarity(ctx.output, _as_list(target), str(embedder), ctx.models)
         except UserError:
             raise
         except Exception as exc:  # a failed embedding call fails the check, not the run

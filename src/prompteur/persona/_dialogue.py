@@ -131,7 +131,7 @@ async def check_dialogue(
     tone: bool = True,
 ) -> list[TurnResult]:
     from ..checks import CheckContext, build
-    from ..models import Message, Params, Request, get_model
+    from ..models import Message, Params, Request
     from ..prompt import parse_prompt
 
     checks: list[Check] = [
@@ -143,6 +143,10 @@ async def check_dialogue(
         .render({"message": "-"})[0]
         .content
     )
+    from ..models.pool import ModelPool
+    from ..runs import choose_models
+
+    pool = ModelPool(config)  # the replies' model and the checks' judges: this project's
     model: Model | None = None
     history: list[Message] = [Message("system", system)]
     out = []
@@ -152,21 +156,20 @@ async def check_dialogue(
             reply, generated = turn.assistant, False
             if reply is None:
                 if model is None:
-                    model = get_model(model_id or config.data.project.default_model, config)
+                    model = pool.get(choose_models(model_id, None, None, config)[0])
                 response = await model.generate(
                     Request(tuple(history), Params(temperature=0, max_tokens=200))
                 )
                 reply, generated = response.text.strip(), True
             history.append(Message("assistant", reply))
             result = TurnResult(i, dialogue.line(i), turn.user, reply, generated)
-            ctx = CheckContext(output=reply, inputs={"message": turn.user})
+            ctx = CheckContext(output=reply, inputs={"message": turn.user}, models=pool)
             for chk in checks:
                 r = await chk(ctx)
                 result.checks.append((chk.name, r.passed, r.score, r.reason))
             out.append(result)
     finally:
-        if model is not None:
-            await model.aclose()
+        await pool.aclose()
     return out
 
 

@@ -27,8 +27,9 @@ def _judged_checks(plan: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in specs if str(c.get("type", "")).removeprefix("not-") in JUDGED]
 
 
-def judged_by(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """One note per (judge, rubric) the run used."""
+def judged_by(store: Store, plan: dict[str, Any], default_judge: str) -> list[dict[str, Any]]:
+    """One note per (judge, rubric) the run used; a check naming no judge used
+    `default_judge`, the project's default model."""
     from .calibrate import note_for
 
     pairs: dict[tuple[str, str | None], str | None] = {}
@@ -50,9 +51,7 @@ def judged_by(store: Store, plan: dict[str, Any]) -> list[dict[str, Any]]:
             used_by[(judge, None)] = ["hallucination.grounding"]
     checks = _judged_checks(plan)
     if checks:
-        from ..config import load_config
-
-        default = load_config().data.project.default_model
+        default = default_judge
         for c in checks:
             kind = str(c["type"]).removeprefix("not-")
             rubric = str(c.get("value")) if kind == "rubric" and c.get("value") else None

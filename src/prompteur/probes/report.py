@@ -112,7 +112,7 @@ def build_report(
     for o in outcomes:
         for f in o.findings:
             by_severity[f.severity] += 1
-    judges = judged_by(store, plan.describe())
+    judges = judged_by(store, plan.describe(), plan.default_judge)
     return plain(
         {
             "kind": "probe",

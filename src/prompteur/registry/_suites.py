@@ -22,7 +22,8 @@ SUITE_SUFFIXES = (".yaml", ".yml")
 
 
 def _named(config: Config, ref: str, base: Path) -> Path:
-    """A suite path as written (relative to `base`), or a bare name in the suites folder."""
+    """A suite path as written (relative to `base`, the project, or to where the command runs),
+    or a bare name in the suites folder."""
     path = Path(ref)
     candidates = [path if path.is_absolute() else base / path, path]
     if not path.suffix:
@@ -66,7 +67,7 @@ def suites_naming(config: Config, name: str) -> list[Path]:
 def find_suite(config: Config, prompt: Prompt, explicit: str | None = None) -> Suite:
     name = prompt.name
     if explicit:
-        return load_suite(_named(config, explicit, Path.cwd()))
+        return load_suite(_named(config, explicit, config.root))
     in_file = prompt.meta.metadata.get("suite")
     if in_file is not None:
         if not isinstance(in_file, str) or not in_file.strip():

@@ -53,9 +53,8 @@ def create_app(
         yield
         gc.unfreeze()  # an app started and stopped in a longer-lived process (tests)
         for project in opened.values():
-            for model in list(project.models.values()):
-                with contextlib.suppress(Exception):
-                    await model.aclose()
+            with contextlib.suppress(Exception):
+                await project.models.aclose()
         close_projects(opened.values())
 
     app = FastAPI(

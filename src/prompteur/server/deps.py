@@ -51,8 +51,8 @@ class Principal:
     library: Library
     config: Config
     key_id: str | None  # None for an anonymous caller in --dev mode
-    # The project's model instances for the gateway, shared by its requests.
-    models: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The project's models (a ModelPool), shared by its requests.
+    models: Any = field(default=None, compare=False, repr=False)
 
     @property
     def actor(self) -> str:

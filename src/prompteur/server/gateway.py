@@ -135,13 +135,7 @@ def _prepare(info: VersionInfo, inputs: dict[str, object]) -> tuple[Prompt, Mode
 
 def _model(principal: Principal, model_id: str) -> Model:
     """The project's model instance for this id, made once (it pools its connections)."""
-    from ..models.providers import get_model
-
-    cache = principal.models
-    model = cache.get(model_id)
-    if model is None:
-        model = cache[model_id] = get_model(model_id, principal.config)
-    return model
+    return principal.models.get(model_id)
 
 
 def _redact(text: str, config: Config, model_id: str) -> str:

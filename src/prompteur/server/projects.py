@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +13,7 @@ from ..errors import UserError
 if TYPE_CHECKING:
     from ..config import Config
     from ..library import Library
+    from ..models.pool import ModelPool
     from ..store import Store
 
 
@@ -23,8 +24,9 @@ class ServedProject:
     config: Config
     store: Store
     library: Library
-    # Model instances of the gateway, reused across requests (they pool their connections).
-    models: dict[str, object] = field(default_factory=dict)
+    # The project's models (the gateway's, reused across requests: they pool their
+    # connections), made from this project's config; closed when the server stops.
+    models: ModelPool
 
 
 def project_name(config: Config) -> str:
@@ -51,8 +53,10 @@ def open_project(folder: Path | str) -> ServedProject:
     library = Library.from_config(config)
     config.served = True
     config.project_endpoints = project_endpoints(config, library)
+    from ..models.pool import ModelPool
+
     store = Store(config.database_url)
-    return ServedProject(project_name(config), root, config, store, library)
+    return ServedProject(project_name(config), root, config, store, library, ModelPool(config))
 
 
 def project_endpoints(config: Config, library: Library) -> set[str]:

@@ -20,11 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from ..errors import UserError
 from ..stats import wilson
-from ..store.tables_traces import Trace
 from . import drift
 from .language import guess_language
 from .window import parse_duration
@@ -33,7 +30,6 @@ if TYPE_CHECKING:
     from ..config import Config, MonitorSection
     from ..store import Store
 
-_T = Trace.__table__
 STATE_FILE = "monitor-alerts.json"
 _EMBED_SAMPLE = 200
 
@@ -80,20 +76,14 @@ def _windows(
     base_span = parse_duration(settings.baseline, field="monitor.baseline")
     cut = now - recent_span
     start = cut - base_span
-    query = select(_T.c.prompt, _T.c.started_at, _T.c.inputs, _T.c.passed).where(
-        _T.c.started_at >= start, _T.c.started_at < now, _T.c.prompt.is_not(None)
-    )
-    if prompt is not None:
-        query = query.where(_T.c.prompt == prompt)
     out: dict[str, tuple[Window, Window]] = {}
-    with store.engine.connect() as conn:
-        for row in conn.execution_options(yield_per=5000).execute(query):
-            base, recent = out.setdefault(row.prompt, (Window(), Window()))
-            w = recent if row.started_at >= cut else base
-            w.texts.append(input_text(row.inputs or {}))
-            if row.passed is not None:
-                w.scored += 1
-                w.passed += bool(row.passed)
+    for row in store.traces.window_rows(start, now, prompt):
+        base, recent = out.setdefault(row.prompt, (Window(), Window()))
+        w = recent if row.started_at >= cut else base
+        w.texts.append(input_text(row.inputs or {}))
+        if row.passed is not None:
+            w.scored += 1
+            w.passed += bool(row.passed)
     return out
 
 
@@ -189,7 +179,9 @@ def _centroid(vectors: list[list[float]]) -> list[float]:
     return [sum(col) / len(vectors) for col in zip(*vectors, strict=True)]
 
 
-def _embedding_alert(name: str, base: Window, recent: Window, s: MonitorSection) -> Alert | None:
+def _embedding_alert(
+    name: str, base: Window, recent: Window, s: MonitorSection, config: Config
+) -> Alert | None:
     if len(base.texts) < s.min_count or len(recent.texts) < s.min_count:
         return None
     from ..checks import cosine, get_embedder
@@ -198,10 +190,16 @@ def _embedding_alert(name: str, base: Window, recent: Window, s: MonitorSection)
     rng = random.Random(0)  # the same sample on every run: the same answer
     a = rng.sample(base.texts, min(_EMBED_SAMPLE, len(base.texts)))
     b = rng.sample(recent.texts, min(_EMBED_SAMPLE, len(recent.texts)))
-    embedder = get_embedder(s.embedder)
 
     async def both() -> tuple[list[list[float]], list[list[float]]]:
-        return await embed_cached(embedder, a), await embed_cached(embedder, b)
+        from ..models.pool import ModelPool
+
+        models = ModelPool(config)  # a provider's embedder is this project's
+        try:
+            embedder = get_embedder(s.embedder, models)
+            return await embed_cached(embedder, a), await embed_cached(embedder, b)
+        finally:
+            await models.aclose()
 
     va, vb = asyncio.run(both())
     distance = 1 - cosine(_centroid(va), _centroid(vb))
@@ -234,7 +232,7 @@ def find_alerts(
             if found:
                 alerts.append(found)
         if _embeddings_on(s):
-            found = _embedding_alert(name, base, recent, s)
+            found = _embedding_alert(name, base, recent, s, config)
             if found:
                 alerts.append(found)
     return alerts

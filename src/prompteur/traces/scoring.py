@@ -17,18 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from ..errors import UserError
-from ..store.tables_traces import Trace
 from .storage import set_scores, summarise_scores
 
 if TYPE_CHECKING:
     from ..checks import Check
     from ..config import Config
+    from ..models.pool import ModelPool
     from ..store import Store
 
-_T = Trace.__table__
 _BATCH = 100  # scores written per transaction
 
 
@@ -132,33 +129,12 @@ def _rate(config: Config, name: str, sample: float | None) -> float:
 def _candidates(
     store: Store, prompt: str | None, since: Any, limit: int | None
 ) -> list[dict[str, Any]]:
-    query = select(
-        _T.c.id,
-        _T.c.trace_id,
-        _T.c.span_id,
-        _T.c.prompt,
-        _T.c.model,
-        _T.c.inputs,
-        _T.c.output,
-        _T.c.latency_ms,
-        _T.c.cost,
-        _T.c.meta,
-    ).where(
-        _T.c.scored_at.is_(None),
-        _T.c.prompt.is_not(None),
-        _T.c.output.is_not(None),
-        _T.c.error.is_(None),
-    )
-    if prompt is not None:
-        query = query.where(_T.c.prompt == prompt)
-    if since is not None:
-        query = query.where(_T.c.started_at >= since)
-    query = query.order_by(_T.c.id)
-    with store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+    return store.traces.unscored(prompt, since)
 
 
-async def _score_one(checks: list[Check], row: dict[str, Any]) -> list[dict[str, Any]]:
+async def _score_one(
+    checks: list[Check], row: dict[str, Any], models: ModelPool
+) -> list[dict[str, Any]]:
     from ..checks import CheckContext
 
     meta = row["meta"] or {}
@@ -170,6 +146,7 @@ async def _score_one(checks: list[Check], row: dict[str, Any]) -> list[dict[str,
         latency_s=latency,
         cost=row["cost"],
         model=row["model"],
+        models=models,
     )
     out = []
     for chk in checks:
@@ -224,12 +201,21 @@ def score_traces(
             break
 
     async def run_all() -> None:
+        from ..models.pool import ModelPool
+
+        models = ModelPool(config)  # judges and embedders of this project
+        try:
+            await score_all(models)
+        finally:
+            await models.aclose()
+
+    async def score_all(models: ModelPool) -> None:
         pending: list[tuple[int, list[dict[str, Any]], bool | None, float | None]] = []
         for done, (pc, row) in enumerate(chosen, 1):
             has_expected = (row["meta"] or {}).get("expected") is not None
             checks = pc.with_expected if has_expected else pc.without_expected
             if checks:
-                scores = await _score_one(checks, row)
+                scores = await _score_one(checks, row, models)
                 passed, score = summarise_scores(scores, pc.threshold)
                 pending.append((row["id"], scores, passed, score))
                 stats = report.by_prompt.setdefault(
