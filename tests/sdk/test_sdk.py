@@ -138,8 +138,6 @@ def dead_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-
-
 VERSION_PATH = "/v1/prompts/greet/versions/production"
 
 
