@@ -38,7 +38,6 @@ WORKING_FOLDER_HOME = (
 
 # What is still to move (each entry must still be found: delete it when its fix lands).
 ALLOWED: set[tuple[int, str, str]] = {
-    (1, "prompteur.checks", "imports private prompteur.persona._checks"),
     (1, "prompteur.cli.craft", "imports private prompteur.image._generate"),
     (1, "prompteur.cli.craft", "imports private prompteur.lint._coach"),
     (1, "prompteur.cli.labels", "imports private prompteur.registry._gate"),
@@ -48,15 +47,12 @@ ALLOWED: set[tuple[int, str, str]] = {
     (1, "prompteur.cli.teach", "imports private prompteur.challenge._report"),
     (1, "prompteur.lint._engine", "imports private prompteur.image._spec"),
     (1, "prompteur.lint._image", "imports private prompteur.image._spec"),
-    (1, "prompteur.persona._checks", "imports private prompteur.checks._base"),
     (1, "prompteur.probes.calibrate", "imports private prompteur.checks._judge"),
     (1, "prompteur.probes.engine", "imports private prompteur.checks._judge"),
     (1, "prompteur.probes.ethics", "imports private prompteur.checks._judge"),
     (1, "prompteur.probes.hallucination", "imports private prompteur.checks._judge"),
     (1, "prompteur.probes.notes", "imports private prompteur.checks._judge"),
     (1, "prompteur.traces.alerts", "imports private prompteur.checks._semantic"),
-    (1, "prompteur.traces.scoring", "imports private prompteur.checks._base"),
-    (1, "prompteur.traces.scoring", "imports private prompteur.checks._base._REGISTRY"),
     (1, "prompteur.traces.scoring", "imports private prompteur.registry._suites"),
     (2, "prompteur.cli.monitor", "imports private prompteur.traces.cases._MISSING"),
     (2, "prompteur.importers.promptfoo", "imports private prompteur.prompt._FOREIGN_ROLES"),

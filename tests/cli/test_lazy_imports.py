@@ -35,6 +35,9 @@ HEAVY_THIRD_PARTY = (
     "rich.markdown",
     "markdown_it",
     "pygments",
+    # Plugin discovery (plugins.py) reads every installed distribution's entry points: lazily,
+    # when a command needs an extension point, never for --help.
+    "importlib.metadata",
 )
 # Our own modules that import the above at module level: loading one is the usual way to regress.
 HEAVY_OURS = (
@@ -110,7 +113,7 @@ def _imports(args: tuple[str, ...]) -> tuple[int, dict[str, list[str]], str]:
 
 # typer ≥ 0.29 validates option values with pydantic as soon as any option is processed (its
 # own --help flag included), so only the bare `prompteur --help` can avoid it.
-TYPER_PULLS = ("pydantic",)
+TYPER_PULLS = ("pydantic", "importlib.metadata")  # pydantic reads its plugins' metadata
 
 
 def _heavy_found(chains: dict[str, list[str]], allowed: tuple[str, ...] = ()) -> list[str]:

@@ -1,9 +1,19 @@
 """Checks: score one output. Deterministic ones here; semantic and model-graded ones join
 the same registry."""
 
-from ..persona import _checks as _persona_checks  # noqa: F401 - register, vocabulary
 from . import _deterministic  # noqa: F401 - registers the deterministic checks
-from ._base import Check, CheckContext, CheckResult, build, check, registered, result
+from ._base import (
+    Check,
+    CheckContext,
+    CheckFn,
+    CheckResult,
+    build,
+    check,
+    describe_checks,
+    factory,
+    registered,
+    result,
+)
 from ._deterministic import extract_json, levenshtein_distance, normalise, rouge_l
 from ._judge import JudgeWarning, judge_model, parse_verdict, prefer
 from ._semantic import cosine, get_embedder, register_embedder, similarity
@@ -11,12 +21,15 @@ from ._semantic import cosine, get_embedder, register_embedder, similarity
 __all__ = [
     "Check",
     "CheckContext",
+    "CheckFn",
     "CheckResult",
     "JudgeWarning",
     "build",
     "check",
     "cosine",
+    "describe_checks",
     "extract_json",
+    "factory",
     "get_embedder",
     "judge_model",
     "levenshtein_distance",

@@ -41,21 +41,76 @@ class CheckResult:
 CheckFn = Callable[[CheckContext], "CheckResult | Awaitable[CheckResult]"]
 Factory = Callable[..., CheckFn]
 
+# Factories by name: the built-ins' (registered as their modules load) and those found through
+# the entry points of the group "prompteur.checks" (plugins.py), loaded on first use.
 _REGISTRY: dict[str, Factory] = {}
+GROUP = "prompteur.checks"
 
 
 def check(name: str) -> Callable[[Factory], Factory]:
-    """Register a check factory under `name` (used as `type:` in suites)."""
+    """Declare a check factory under `name` (used as `type:` in suites). A plugin also
+    declares it as an entry point; it cannot take a built-in's name."""
 
     def register(factory: Factory) -> Factory:
+        known = _REGISTRY.get(name)
+        if known is not None and known is not factory and _builtin(known) and not _builtin(factory):
+            import warnings
+
+            warnings.warn(
+                f"{factory.__module__} declares the check '{name}', a built-in: "
+                "the built-in is used",
+                stacklevel=2,
+            )
+            return factory
         _REGISTRY[name] = factory
         return factory
 
     return register
 
 
+def _builtin(factory: Factory) -> bool:
+    return getattr(factory, "__module__", "").startswith("prompteur.")
+
+
+def factory(name: str) -> Factory | None:
+    """The factory of the check `name`: a built-in, else a plugin's (loaded now)."""
+    found = _REGISTRY.get(name)
+    if found is not None:
+        return found
+    from .. import plugins
+
+    entry = plugins.entries(GROUP).get(name)
+    if entry is None:
+        return None
+    loaded = entry.load()
+    return _REGISTRY.setdefault(name, loaded)
+
+
 def registered() -> list[str]:
-    return sorted(_REGISTRY)
+    """Every check's name: the built-ins' and the plugins' (from their metadata)."""
+    from .. import plugins
+
+    return sorted(set(_REGISTRY) | set(plugins.entries(GROUP)))
+
+
+def describe_checks() -> list[dict[str, str]]:
+    """Each check (every plugin loaded): name, where it comes from, what it does."""
+    from .. import plugins
+
+    entries = plugins.entries(GROUP)
+    out = []
+    for name in registered():
+        fn = factory(name)
+        entry = entries.get(name)
+        doc = (getattr(fn, "__doc__", None) or "").strip().split("\n\n")[0]
+        out.append(
+            {
+                "name": name,
+                "from": entry.dist if entry is not None else "prompteur",
+                "description": " ".join(doc.split()),
+            }
+        )
+    return out
 
 
 def result(name: str, passed: bool, reason: str = "", score: float | None = None) -> CheckResult:
@@ -105,18 +160,18 @@ def build(spec: dict[str, Any] | str, *, where: str = "check") -> Check:
     weight = float(params.pop("weight", 1.0))
     negate = kind.startswith("not-")
     base = kind[4:] if negate else kind
-    factory = _REGISTRY.get(base)
-    if factory is None:
+    make = factory(base)
+    if make is None:
         import difflib
 
-        close = difflib.get_close_matches(base, list(_REGISTRY), n=1)
+        close = difflib.get_close_matches(base, registered(), n=1)
         raise UserError(
             f"unknown check type '{kind}'",
             field=f"{where}.type",
             hint=f"did you mean '{close[0]}'?" if close else "known: " + ", ".join(registered()),
         )
     try:
-        fn = factory(**params)
+        fn = make(**params)
     except TypeError as exc:
         raise UserError(f"bad parameters for check '{kind}': {exc}", field=where) from None
     except ValueError as exc:

@@ -77,19 +77,25 @@ def _contains(name: str, mode: str, ignore_case: bool) -> Any:
 
         return run
 
+    which = {"one": "the value", "any": "one of the values", "all": "every value"}[mode]
+    factory.__doc__ = f"The output contains {which} (default: expected)" + (
+        ", in any case." if ignore_case else "."
+    )
     return factory
 
 
-check("contains")(_contains("contains", "one", False))
-check("icontains")(_contains("icontains", "one", True))
-check("contains-any")(_contains("contains-any", "any", False))
-check("icontains-any")(_contains("icontains-any", "any", True))
-check("contains-all")(_contains("contains-all", "all", False))
-check("icontains-all")(_contains("icontains-all", "all", True))
+contains = check("contains")(_contains("contains", "one", False))
+icontains = check("icontains")(_contains("icontains", "one", True))
+contains_any = check("contains-any")(_contains("contains-any", "any", False))
+icontains_any = check("icontains-any")(_contains("icontains-any", "any", True))
+contains_all = check("contains-all")(_contains("contains-all", "all", False))
+icontains_all = check("icontains-all")(_contains("icontains-all", "all", True))
 
 
 @check("starts-with")
 def starts_with(value: Any = _MISSING, *, strip: bool = True) -> CheckFn:
+    """The output starts with the value (or one of the values; default: expected)."""
+
     def run(ctx: CheckContext) -> CheckResult:
         prefixes = _as_list(_target(value, ctx))
         out = ctx.output.lstrip() if strip else ctx.output
@@ -210,11 +216,12 @@ def _bounds(name: str, measure: Any, unit: str) -> Any:
 
         return run
 
+    factory.__doc__ = f"The output's length in {unit} is within `min` and `max`."
     return factory
 
 
-check("length")(_bounds("length", lambda s: len(s.strip()), "characters"))
-check("word-count")(_bounds("word-count", lambda s: len(s.split()), "words"))
+length = check("length")(_bounds("length", lambda s: len(s.strip()), "characters"))
+word_count = check("word-count")(_bounds("word-count", lambda s: len(s.split()), "words"))
 
 
 @check("levenshtein")
@@ -254,6 +261,8 @@ def rouge_l(candidate: str, reference: str) -> float:
 
 @check("rouge-l")
 def rouge(value: Any = _MISSING, *, threshold: float = 0.5) -> CheckFn:
+    """ROUGE-L F1 of the output against the reference (default: expected) reaches `threshold`."""
+
     def run(ctx: CheckContext) -> CheckResult:
         score = max(rouge_l(ctx.output, t) for t in _as_list(_target(value, ctx)))
         return result("rouge-l", score >= threshold, f"ROUGE-L {score:.2f}", score)
@@ -298,6 +307,8 @@ def python(value: str, *, threshold: float = 1.0) -> CheckFn:
 
 @check("latency")
 def latency(max_ms: float) -> CheckFn:
+    """The call took at most `max_ms` milliseconds."""
+
     def run(ctx: CheckContext) -> CheckResult:
         if ctx.latency_s is None:
             return result("latency", False, "latency unknown")
@@ -309,6 +320,8 @@ def latency(max_ms: float) -> CheckFn:
 
 @check("cost")
 def cost(max_usd: float) -> CheckFn:
+    """The call cost at most `max_usd` dollars (unknown cost fails)."""
+
     def run(ctx: CheckContext) -> CheckResult:
         if ctx.cost is None:
             return result("cost", False, "cost unknown (no price for this model)")

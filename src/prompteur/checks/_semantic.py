@@ -84,6 +84,18 @@ def _factory(embedder_id: str) -> EmbedderFactory:
     prefix = embedder_id.partition(":")[0]
     factory = _FACTORIES.get(embedder_id) or _FACTORIES.get(prefix)
     if factory is None:
+        # The plugins' embedders: entry points of the group "prompteur.embedders", named by
+        # the id or its provider prefix (plugins.py).
+        from .. import plugins
+
+        found = plugins.entries("prompteur.embedders")
+        entry = found.get(embedder_id) or found.get(prefix)
+        if entry is not None:
+            factory = entry.load()
+            register_embedder(
+                entry.name, factory, per_project=getattr(factory, "per_project", True)
+            )
+    if factory is None:
         raise UserError(
             f"unknown embedder '{embedder_id}'",
             field="embedder",
@@ -177,6 +189,7 @@ def _make_local(embedder_id: str, _models: ModelPool | None = None) -> Embedder:
     return MiniLMEmbedder(embedder_id)
 
 
+_make_local.per_project = False  # type: ignore[attr-defined]  # the model needs no project
 register_embedder("local", _make_local, per_project=False)
 
 

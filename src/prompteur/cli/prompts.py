@@ -152,6 +152,7 @@ def models(as_json: JsonOpt = False) -> None:
                 "default": config.data.project.default_model.split(":")[0] == prov.name,
             }
         )
+    _say_collisions("prompteur.providers")
     if as_json:
         common.print_json(rows)
         return
@@ -174,6 +175,33 @@ def models(as_json: JsonOpt = False) -> None:
         default = " [bold](default)[/]" if r["default"] else ""
         table.add_row(r["id"] + default, ready, key, r["base_url"] or "", r["description"])
     common.console().print(table)
+
+
+def checks(as_json: JsonOpt = False) -> None:
+    """List the checks a suite can use (`type:`), the built-ins and those of installed plugins,
+    with what each does."""
+    from ..checks import describe_checks
+
+    rows = describe_checks()
+    _say_collisions("prompteur.checks")
+    if as_json:
+        common.print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="Checks", title_justify="left")
+    for col in ("type", "from", "what"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["from"], r["description"])
+    common.console().print(table)
+
+
+def _say_collisions(group: str) -> None:
+    from .. import plugins
+
+    for line in plugins.collisions(group):
+        common.console(stderr=True).print(f"[yellow]warning:[/] {line}", markup=True)
 
 
 # ---- library -----------------------------------------------------------------------------
@@ -373,3 +401,4 @@ def register(app: typer.Typer) -> None:
     app.command()(render)
     app.command()(ask)
     app.command()(models)
+    app.command()(checks)

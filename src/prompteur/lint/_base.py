@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Literal
 
+from ..errors import UserError
+
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
 Kind = Literal["prompt", "image"]
@@ -78,8 +80,14 @@ def rule(
     """Register a rule function under a stable id."""
 
     def register(fn: Callable[[Any], Iterable[Hit]]) -> Callable[[Any], Iterable[Hit]]:
-        if id in _RULES:
-            raise RuntimeError(f"rule id {id} registered twice")
+        known = _RULES.get(id)
+        if known is not None and known.fn is not fn:
+            # A plugin's rule cannot take an id already in use (a built-in's, another's).
+            raise UserError(
+                f"{fn.__module__} declares the lint rule {id}, already declared by "
+                f"{known.fn.__module__}",
+                hint="give the plugin's rule another id",
+            )
         _RULES[id] = Rule(id, name, kind, severity, {"en": en, "fr": fr}, fn)
         return fn
 
@@ -96,23 +104,19 @@ def get_rule(rule_id: str) -> Rule:
     return _RULES[rule_id]
 
 
-def _order(r: Rule) -> tuple[bool, int]:
-    return r.kind != "prompt", int(r.id[1:])
+def _order(r: Rule) -> tuple[bool, str, int, str]:
+    # Built-ins are a letter and a number (P003); a plugin's id may be anything.
+    prefix, digits = r.id[:1], r.id[1:]
+    return r.kind != "prompt", prefix, int(digits) if digits.isdigit() else 0, r.id
 
 
 def _load_families() -> None:
-    # Each family module registers its rules when imported; importing them here (not in
+    # Each rule is an entry point of the group "prompteur.lint_rules" (plugins.py), declared
+    # with `@rule` in its module: loading the entries registers them. Loading them here (not in
     # __init__) keeps `import prompteur.lint` cheap for code that only needs the types.
-    from . import (  # noqa: F401
-        _clarity,
-        _examples,
-        _image,
-        _injection,
-        _intent,
-        _length,
-        _loading,
-        _variables,
-    )
+    from .. import plugins
+
+    plugins.load_all("prompteur.lint_rules")
 
 
 @dataclass(frozen=True)

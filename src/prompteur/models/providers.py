@@ -17,6 +17,7 @@ from ..errors import UserError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..plugins import Entry
     from .base import Model
 
 
@@ -30,88 +31,116 @@ class Provider:
     description: str = ""
 
 
+# The built-in providers: declared as entry points of the group "prompteur.providers" in
+# pyproject.toml, like a plugin's (plugins.py).
+LOCAL = Provider(
+    "local",
+    "prompteur.models.local:make",
+    key_required=False,
+    description="embedded llama.cpp model (default: Gemma 3 270M), or any GGUF file",
+)
+OPENAI = Provider(
+    "openai",
+    "prompteur.models.openai_compat:make",
+    "https://api.openai.com/v1",
+    "OPENAI_API_KEY",
+    description="OpenAI chat completions",
+)
+ANTHROPIC = Provider(
+    "anthropic",
+    "prompteur.models.anthropic:make",
+    "https://api.anthropic.com",
+    "ANTHROPIC_API_KEY",
+    description="Anthropic messages API",
+)
+MISTRAL = Provider(
+    "mistral",
+    "prompteur.models.openai_compat:make",
+    "https://api.mistral.ai/v1",
+    "MISTRAL_API_KEY",
+    description="Mistral (OpenAI-compatible)",
+)
+GEMINI = Provider(
+    "gemini",
+    "prompteur.models.openai_compat:make",
+    "https://generativelanguage.googleapis.com/v1beta/openai",
+    "GEMINI_API_KEY",
+    description="Gemini's OpenAI-compatible API",
+)
+OLLAMA = Provider(
+    "ollama",
+    "prompteur.models.openai_compat:make",
+    "http://localhost:11434/v1",
+    None,
+    key_required=False,
+    description="Ollama on this machine",
+)
+AZURE_OPENAI = Provider(
+    "azure_openai",
+    "prompteur.models.azure_openai:make",
+    None,  # the resource's endpoint: prompteur.toml, else AZURE_OPENAI_ENDPOINT
+    "AZURE_OPENAI_API_KEY",
+    key_required=False,  # or an Entra ID token: checked when the model is made
+    description="Azure OpenAI deployments: DEPLOYMENT, DEPLOYMENT@https://RESOURCE.openai"
+    ".azure.com",
+)
+OPENAI_COMPATIBLE = Provider(
+    "openai-compatible",
+    "prompteur.models.openai_compat:make",
+    None,
+    "OPENAI_COMPATIBLE_API_KEY",
+    key_required=False,
+    description="any OpenAI-compatible endpoint: MODEL@BASE_URL (vLLM, llama.cpp…)",
+)
+
+# Providers added by code (tests, an embedding application): they come after the entry points
+# and may replace one. A plugin package declares an entry point instead.
 _PROVIDERS: dict[str, Provider] = {}
+GROUP = "prompteur.providers"
 
 
 def register_provider(provider: Provider) -> None:
-    """Add (or replace) a provider; plugins call this at import."""
+    """Add (or replace) a provider from code; plugins declare an entry point instead."""
     _PROVIDERS[provider.name] = provider
 
 
 def providers() -> list[Provider]:
-    return list(_PROVIDERS.values())
+    """Every provider: the built-ins, the plugins' (entry points), then those added by code."""
+    from .. import plugins
+
+    table = {name: _loaded(entry) for name, entry in plugins.entries(GROUP).items()}
+    return list({**table, **_PROVIDERS}.values())
 
 
 def provider_names() -> list[str]:
-    return list(_PROVIDERS)
+    """Every provider's name, from metadata: nothing is imported."""
+    from .. import plugins
+
+    return list(dict.fromkeys([*plugins.entries(GROUP), *_PROVIDERS]))
 
 
 def known_provider(name: str) -> bool:
-    return name in _PROVIDERS
+    return name in provider_names()
 
 
-for _p in (
-    Provider(
-        "local",
-        "prompteur.models.local:make",
-        key_required=False,
-        description="embedded llama.cpp model (default: Gemma 3 270M), or any GGUF file",
-    ),
-    Provider(
-        "openai",
-        "prompteur.models.openai_compat:make",
-        "https://api.openai.com/v1",
-        "OPENAI_API_KEY",
-        description="OpenAI chat completions",
-    ),
-    Provider(
-        "anthropic",
-        "prompteur.models.anthropic:make",
-        "https://api.anthropic.com",
-        "ANTHROPIC_API_KEY",
-        description="Anthropic messages API",
-    ),
-    Provider(
-        "mistral",
-        "prompteur.models.openai_compat:make",
-        "https://api.mistral.ai/v1",
-        "MISTRAL_API_KEY",
-        description="Mistral (OpenAI-compatible)",
-    ),
-    Provider(
-        "gemini",
-        "prompteur.models.openai_compat:make",
-        "https://generativelanguage.googleapis.com/v1beta/openai",
-        "GEMINI_API_KEY",
-        description="Gemini's OpenAI-compatible API",
-    ),
-    Provider(
-        "ollama",
-        "prompteur.models.openai_compat:make",
-        "http://localhost:11434/v1",
-        None,
-        key_required=False,
-        description="Ollama on this machine",
-    ),
-    Provider(
-        "azure_openai",
-        "prompteur.models.azure_openai:make",
-        None,  # the resource's endpoint: prompteur.toml, else AZURE_OPENAI_ENDPOINT
-        "AZURE_OPENAI_API_KEY",
-        key_required=False,  # or an Entra ID token: checked when the model is made
-        description="Azure OpenAI deployments: DEPLOYMENT, DEPLOYMENT@https://RESOURCE.openai"
-        ".azure.com",
-    ),
-    Provider(
-        "openai-compatible",
-        "prompteur.models.openai_compat:make",
-        None,
-        "OPENAI_COMPATIBLE_API_KEY",
-        key_required=False,
-        description="any OpenAI-compatible endpoint: MODEL@BASE_URL (vLLM, llama.cpp…)",
-    ),
-):
-    register_provider(_p)
+def get_provider(name: str) -> Provider | None:
+    """The provider `name`; only its own entry point is loaded."""
+    if name in _PROVIDERS:
+        return _PROVIDERS[name]
+    from .. import plugins
+
+    entry = plugins.entries(GROUP).get(name)
+    return _loaded(entry) if entry is not None else None
+
+
+def _loaded(entry: Entry) -> Provider:
+    provider = entry.load()
+    if not isinstance(provider, Provider) or provider.name != entry.name:
+        raise UserError(
+            f"the plugin {entry.dist} declares the provider '{entry.name}' as {entry.value}, "
+            "which is not a Provider of that name"
+        )
+    return provider
 
 
 @dataclass(frozen=True)
@@ -140,7 +169,7 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
     model_id = model_id.strip()
     provider_name, sep, rest = model_id.partition(":")
     if not sep and provider_name != "local":
-        close = difflib.get_close_matches(model_id, list(_PROVIDERS), n=1)
+        close = difflib.get_close_matches(model_id, provider_names(), n=1)
         raise UserError(
             f"unknown model id '{model_id}'",
             field="model",
@@ -148,15 +177,15 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
             if close
             else "write provider:model, e.g. local, openai:gpt-4o-mini, anthropic:claude-haiku-4-5",
         )
-    provider = _PROVIDERS.get(provider_name)
+    provider = get_provider(provider_name)
     if provider is None:
-        close = difflib.get_close_matches(provider_name, list(_PROVIDERS), n=1)
+        close = difflib.get_close_matches(provider_name, provider_names(), n=1)
         raise UserError(
             f"unknown model id '{model_id}': no provider '{provider_name}'",
             field="model",
             hint=(f"did you mean '{close[0]}'? " if close else "")
             + "providers: "
-            + ", ".join(_PROVIDERS),
+            + ", ".join(provider_names()),
         )
     name = rest
     url: str | None = None

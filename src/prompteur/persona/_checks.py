@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks._base import CheckContext, CheckFn, CheckResult, check, result
+from ..checks import CheckContext, CheckFn, CheckResult, check, result
 from ._register import judge_register
 from ._vocabulary import judge_vocabulary
 

@@ -339,24 +339,24 @@ _PROBES: dict[str, Probe] = {}
 
 
 def register(cls: type[Probe]) -> type[Probe]:
-    """Class decorator: one instance per probe, under its name."""
+    """Class decorator: one instance per probe, under its name (a plugin's probe cannot take
+    a built-in's name)."""
     assert cls.severity in SEVERITIES, cls.severity
+    known = _PROBES.get(cls.name)
+    if known is not None and type(known) is not cls and not cls.__module__.startswith("prompteur."):
+        return cls
     _PROBES[cls.name] = cls()
     return cls
 
 
 def probes() -> dict[str, Probe]:
-    from . import (  # noqa: F401 - each module registers its probes
-        ambiguity,
-        bias,
-        ethics,
-        hallucination,
-        injection,
-        leakage,
-        over_refusal,
-        robustness,
-    )
+    """Every probe: the built-ins and the plugins', found through the entry points of the
+    group "prompteur.probes" (plugins.py; the entry's name is the probe's)."""
+    from .. import plugins
 
+    for name, cls in plugins.load_all("prompteur.probes").items():
+        if name not in _PROBES and isinstance(cls, type) and issubclass(cls, Probe):
+            register(cls)
     return dict(_PROBES)
 
 

@@ -42,17 +42,17 @@ def in_sample(trace_id: str, span_id: str, rate: float) -> bool:
 def needs_expected(spec: dict[str, Any] | str) -> bool:
     """Whether a check spec falls back on the case's expected value (its factory takes an
     optional `value` and the spec gives none)."""
-    from ..checks._base import _REGISTRY
+    from ..checks import factory as check_factory
 
     if isinstance(spec, str):
         spec = {"type": spec}
     if "value" in spec:
         return False
     kind = str(spec.get("type", ""))
-    factory = _REGISTRY.get(kind[4:] if kind.startswith("not-") else kind)
-    if factory is None:
+    make = check_factory(kind[4:] if kind.startswith("not-") else kind)
+    if make is None:
         return False
-    param = inspect.signature(factory).parameters.get("value")
+    param = inspect.signature(make).parameters.get("value")
     return param is not None and param.default is not inspect.Parameter.empty
 
 
