@@ -18,17 +18,18 @@ from typing import Any
 
 import prompty
 import pytest
+from helpers_paths import REPO
 
 from prompteur.errors import UserError
 from prompteur.prompt import load_prompt, parse_prompt
 
-HERE = Path(__file__).parent
+HERE = REPO / "tests"
 FIELD = HERE / "fixtures/field/prompty"
 OURS = HERE / "fixtures/prompty"
 STARTERS = files("prompteur").joinpath("starter/prompts")
 
 _spec = importlib.util.spec_from_file_location(
-    "prompty_fidelity", HERE.parent / "benchmarks/prompty_fidelity.py"
+    "prompty_fidelity", REPO / "benchmarks/prompty_fidelity.py"
 )
 assert _spec and _spec.loader
 harness = importlib.util.module_from_spec(_spec)

@@ -63,7 +63,7 @@ def make(ref: ModelRef, key: str | None, config: Config | None) -> AzureOpenAIMo
             field="model",
             hint=f"set {ENDPOINT_ENV}, or [providers.azure_openai] base_url in prompteur.toml",
         )
-    from .registry import key_allowed
+    from .providers import key_allowed
 
     # The token is a credential too: it goes only where a key may (registry.key_allowed).
     token = None if key or not key_allowed(ref, config) else os.environ.get(TOKEN_ENV)
