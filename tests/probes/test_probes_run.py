@@ -254,10 +254,10 @@ def test_eval_resume_refuses_probe_and_optimize_runs(project: Path) -> None:
     probe_run = store.new_run("probe sentiment", {"kind": "probe", "suite": "x"}, 10)
     opt_run = store.new_run("suites/sentiment.yaml", {"kind": "optimize"}, 10)
     runner = CliRunner()
-    for run_id, command in ((probe_run, "probe"), (opt_run, "optimize")):
+    for run_id, command, a in ((probe_run, "probe", "a"), (opt_run, "optimize", "an")):
         result = runner.invoke(app, ["eval", "--resume", run_id])
         assert result.exit_code == 2, result.output
-        assert f"--resume: run {run_id} is a {command} run, not an eval run" in result.output
+        assert f"--resume: run {run_id} is {a} {command} run, not an eval run" in result.output
         assert f"prompteur {command} --resume {run_id}" in result.output
         assert "Traceback" not in result.output
     assert store.done_keys(probe_run) == set() and store.get_run(probe_run).status == "running"

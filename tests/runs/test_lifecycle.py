@@ -21,16 +21,22 @@ from helpers_http import stub_server
 from prompteur.store import Store
 
 CASES = 200
-# A python check that fails like a bug would, on the third output it sees.
+# A python check that crashes the process on the third output it sees. An ordinary exception in
+# a check is a result ("the check could not run: …", a failed check), not a crash; a
+# BaseException is what no layer may swallow: the run must still end `failed`.
 CRASH = """
 calls = 0
+
+
+class Crash(BaseException):
+    pass
 
 
 def check(output, ctx):
     global calls
     calls += 1
     if calls >= 3:
-        raise RuntimeError("the check crashed")
+        raise Crash("the check crashed")
     return True
 """
 
