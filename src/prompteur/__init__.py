@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .api import (
+        Project,
+        ask,
+        evaluate,
+        evaluate_async,
+        optimize,
+        optimize_async,
+        probe,
+        probe_async,
+        render,
+    )
     from .sdk import AsyncClient, Client
-
-# Loaded on first use (PEP 562): importing the package for the CLI must not pull in the SDK.
-_LAZY = {"Client": "sdk", "AsyncClient": "sdk"}
 
 
 def __getattr__(name: str) -> Any:
@@ -27,4 +35,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["AsyncClient", "Client", "__version__"]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "Project",
+    "__version__",
+    "ask",
+    "evaluate",
+    "evaluate_async",
+    "optimize",
+    "optimize_async",
+    "probe",
+    "probe_async",
+    "render",
+]
+
+# Loaded on first use (PEP 562): importing the package for the CLI must not pull in the SDK or
+# the API (docs/python.md).
+_LAZY = {n: "sdk" if n.endswith("Client") else "api" for n in __all__ if n != "__version__"}

@@ -100,6 +100,37 @@ def progress(console: Console, unit: str = "") -> Progress:
     )
 
 
+class RunBar:
+    """The progress bar of a command that makes a run (eval, probe): shown only once the run
+    exists, so that a plan that does not load leaves no bar behind; `shape` (what the plan
+    holds, set by the API's on_plan) is said when the run starts."""
+
+    def __init__(self, err: Console, kind: str, title: str = "run") -> None:
+        self.bar = progress(err)
+        self.task = self.bar.add_task(kind, total=None, extra="")
+        self.kind, self.title = kind, title
+        self.shape = ""
+
+    def start(self, run_id: str, total: int, already: int) -> None:
+        self.bar.start()
+        run_started(self.kind, run_id)
+        self.bar.console.print(
+            f"{self.title} {run_id}: {total} results to have ({already} already stored) · "
+            + self.shape,
+            markup=False,
+        )
+        self.bar.update(self.task, total=total, completed=already)
+
+    def update(self, **fields: Any) -> None:
+        self.bar.update(self.task, **fields)
+
+    def __enter__(self) -> RunBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.bar.stop()
+
+
 # The options whose values are model ids the local user typed (see `_config`).
 _MODEL_OPTIONS = ("model", "judge", "proposer", "paraphraser", "from_model", "to_model")
 

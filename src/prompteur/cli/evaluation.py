@@ -47,56 +47,50 @@ def eval_(
     an interrupted run resumes with --resume RUN."""
     import asyncio
     import time
+    from pathlib import Path
 
-    from ..evaluation import evaluate_plan, make_plan, plan_from_run
+    from ..api import Project, evaluate_async
 
+    if not suite and not resume:
+        raise UserError("name a suite file, or --resume RUN")
     config = common.config()
-    store = common.store(config)
-    info = None
-    if resume:
-        info = store.get_run(resume)
-        plan = plan_from_run(config, store, info, suite=suite, models=model, repeat=repeat)
-    else:
-        if not suite:
-            raise UserError("name a suite file, or --resume RUN")
-        plan = make_plan(config, store, suite, models=model, repeat=repeat)
+    project = Project(config)
+    store = project.store
     err = common.console(stderr=True)
     counts = {"pass": 0, "judged": 0, "cost": 0.0}
     begun = time.monotonic()
-    with common.progress(err) as progress:
-        task = progress.add_task("eval", total=None, extra="")
+    bar = common.RunBar(err, "eval")
 
-        def on_start(run_id: str, total: int, already: int) -> None:
-            common.run_started("eval", run_id)
-            progress.console.print(
-                f"run {run_id}: {total} results to have ({already} already stored) · "
-                f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
-                f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)",
-                markup=False,
-            )
-            progress.update(task, total=total, completed=already)
+    def on_plan(plan: Any) -> None:
+        bar.shape = (
+            f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
+            f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)"
+        )
 
-        def on_result(r: Any) -> None:
-            if r.passed is not None:
-                counts["judged"] += 1
-                counts["pass"] += bool(r.passed)
-            counts["cost"] += r.cost or 0.0
-            rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
-            progress.update(
-                task,
-                advance=1,
-                extra=f"pass {rate:.0%} · ${counts['cost']:.4f} · {time.monotonic() - begun:.0f}s",
-            )
+    def on_result(r: Any) -> None:
+        if r.passed is not None:
+            counts["judged"] += 1
+            counts["pass"] += bool(r.passed)
+        counts["cost"] += r.cost or 0.0
+        rate = counts["pass"] / counts["judged"] if counts["judged"] else 0.0
+        bar.update(
+            advance=1,
+            extra=f"pass {rate:.0%} · ${counts['cost']:.4f} · {time.monotonic() - begun:.0f}s",
+        )
 
+    with bar:
         outcome = asyncio.run(
-            evaluate_plan(
-                config,
-                store,
-                plan,
-                resume_run=info,
+            evaluate_async(
+                project,
+                # The suite as the user typed it: a file of theirs, relative to the working folder.
+                Path(suite) if suite else None,
+                models=model,
+                repeat=repeat,
+                resume=resume,
                 use_cache=not no_cache,
                 concurrency=concurrency,
-                on_start=on_start,
+                on_plan=on_plan,
+                on_start=bar.start,
                 on_result=on_result,
             )
         )

@@ -136,15 +136,9 @@ def _run(
 ) -> Outcome:
     import asyncio
 
-    from ..optimizer.engine import Settings, run_optimization
+    from ..api import Project, optimize_async
 
-    settings = Settings(
-        budget=budget,
-        proposer_budget=proposer_budget,
-        seed=seed,
-        split=_parse_split(split),
-        max_demos=max_demos,
-    )
+    split_parts = _parse_split(split)
     info = store.get_run(resume) if resume else None
     err = common.console(stderr=True)
     with common.progress(err, " calls") as progress:
@@ -167,15 +161,19 @@ def _run(
             progress.update(task, total=budget if info is None else info.plan["settings"]["budget"])
 
         return asyncio.run(
-            run_optimization(
-                config,
-                store,
+            optimize_async(
+                Project(config, store=store),
                 prompt_ref,
-                suite_path,
-                settings,
+                # The suite as the user typed it: a file of theirs, relative to the working folder.
+                Path(suite_path) if suite_path else None,
+                budget=budget,
                 model=model,
                 proposer=proposer_id,
-                resume_run=info,
+                proposer_budget=proposer_budget,
+                seed=seed,
+                split=split_parts,
+                max_demos=max_demos,
+                resume=info.id if info is not None else None,
                 on_start=on_start,
                 on_progress=lambda b: progress.update(
                     task,

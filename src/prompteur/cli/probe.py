@@ -99,41 +99,34 @@ def probe_command(
     cases (robustness, ambiguity, injection, leakage, bias, hallucination, ethics,
     over-refusal), run them like an eval (stored, cached, resumable) and report what the
     detectors found, with evidence."""
-    import asyncio
 
     from ..errors import UserError
-    from ..probes import engine, report
+    from ..probes import report
 
     if list_probes:
         _print_probes(common.console())
         return
+    if not resume and (not prompt or not suite):
+        raise UserError("name a prompt and --suite SUITE, or --resume RUN")
     config = common.config()
-    store = common.store(config)
     err = common.console(stderr=True)
-    info = None
-    if resume:
-        info = store.get_run(resume)
-        plan = asyncio.run(engine.plan_from_run(config, store, info))
-    else:
-        if not prompt or not suite:
-            raise UserError("name a prompt and --suite SUITE, or --resume RUN")
-        words = [w.strip() for p in probes or [] for w in p.split(",") if w.strip()]
-        options = engine.ProbeOptions(
-            prompt=prompt,
-            suite=suite,
-            probes=words,
-            models=list(model or []),
-            seed=seed,
-            per_case=per_case,
-            max_cases=max_cases,
-            field=field,
-            paraphraser=paraphraser,
-            judge=judge,
-            policy=str(policy) if policy else None,
-            canary=canary,
-        )
-        plan = asyncio.run(engine.prepare(config, store, options))
-    done = _probe_run(store, config, plan, info, err, no_cache, concurrency)
+    words = [w.strip() for p in probes or [] for w in p.split(",") if w.strip()]
+    options = {
+        "probes": words,
+        "models": list(model or []),
+        "seed": seed,
+        "per_case": per_case,
+        "max_cases": max_cases,
+        "field": field,
+        "paraphraser": paraphraser,
+        "judge": judge,
+        "policy": policy,
+        "canary": canary,
+        "resume": resume,
+        "use_cache": not no_cache,
+        "concurrency": concurrency,
+    }
+    done = _probe_run(config, err, prompt, suite, options)
     report.print_report(common.console(), done.report, worst=worst)
     for out in output or []:
         report.write(done.report, out)
@@ -150,50 +143,36 @@ def probe_command(
 
 
 def _probe_run(
-    store: Any,
-    config: Any,
-    plan: Any,
-    info: Any,
-    err: Any,
-    no_cache: bool,
-    concurrency: int | None,
+    config: Any, err: Any, prompt: str | None, suite: str | None, options: dict[str, Any]
 ) -> Any:
     import asyncio
     import time
 
-    from ..probes import engine
+    from ..api import Project, probe_async
 
     begun = time.monotonic()
-    with common.progress(err) as progress:
-        task = progress.add_task("probe", total=None, extra="")
+    bar = common.RunBar(err, "probe", "probe run")
 
-        def on_start(run_id: str, total: int, already: int) -> None:
-            common.run_started("probe", run_id)
-            progress.console.print(
-                f"probe run {run_id}: {total} results to have ({already} already stored) · "
-                f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
-                f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)",
-                markup=False,
-            )
-            progress.update(task, total=total, completed=already)
+    def on_plan(plan: Any) -> None:
+        bar.shape = (
+            f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
+            f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)"
+        )
 
-        def on_result(_r: Any) -> None:
-            progress.update(task, advance=1, extra=f"{time.monotonic() - begun:.0f}s")
-
-        def on_phase(name: str) -> None:
-            progress.update(task, description=name)
-
+    with bar:
         return asyncio.run(
-            engine.run_probe(
-                config,
-                store,
-                plan,
-                resume_run=info,
-                use_cache=not no_cache,
-                concurrency=concurrency,
-                on_start=on_start,
-                on_result=on_result,
-                on_phase=on_phase,
+            probe_async(
+                Project(config),
+                prompt,
+                # The suite as the user typed it: a file of theirs, relative to the working folder.
+                Path(suite) if suite else None,
+                **options,
+                on_plan=on_plan,
+                on_start=bar.start,
+                on_result=lambda _r: bar.update(
+                    advance=1, extra=f"{time.monotonic() - begun:.0f}s"
+                ),
+                on_phase=lambda name: bar.update(description=name),
             )
         )
 
