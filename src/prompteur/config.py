@@ -12,9 +12,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import UserError
 
@@ -129,6 +129,33 @@ class LimitsSection(BaseModel):
     body_bytes: int | None = Field(default=None, gt=0)
 
 
+class ScoreSection(BaseModel):
+    """A score people give in review queues (`[scores.NAME]`); checked by prompteur.review."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["pass_fail", "categorical", "numeric"] = "pass_fail"
+    categories: list[str] = Field(default_factory=list, description="categorical: 2 to 9")
+    range: tuple[float, float] | None = Field(default=None, description="numeric: [low, high]")
+    description: str = Field(default="", max_length=2000, description="shown to reviewers")
+    description_fr: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoreSection:
+        if self.kind == "categorical":
+            if not 2 <= len(self.categories) <= 9 or len(set(self.categories)) != len(
+                self.categories
+            ):
+                raise ValueError("a categorical score needs 2 to 9 distinct categories")
+        elif self.categories:
+            raise ValueError("categories belong to a categorical score")
+        if self.kind == "numeric":
+            if self.range is None or not self.range[0] < self.range[1]:
+                raise ValueError("a numeric score needs a range [low, high] with low < high")
+        elif self.range is not None:
+            raise ValueError("a range belongs to a numeric score")
+        return self
+
+
 class ConfigFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -140,6 +167,7 @@ class ConfigFile(BaseModel):
     monitor: MonitorSection = Field(default_factory=MonitorSection)
     security: SecuritySection = Field(default_factory=SecuritySection)
     limits: LimitsSection = Field(default_factory=LimitsSection)
+    scores: dict[str, ScoreSection] = Field(default_factory=dict)
 
 
 @dataclass

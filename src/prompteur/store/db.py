@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .labels import LabelRepository
     from .probes import ProbeRepository
     from .results import ResultQueries
+    from .reviews import ReviewRepository
     from .traces import TraceRepository
 from .tables import CachedResponse, PromptVersion, Result, Run, utcnow
 
@@ -586,6 +587,12 @@ class Store(RunsMixin):
         from .keys import KeyRepository
 
         return KeyRepository(self)
+
+    @functools.cached_property
+    def reviews(self) -> ReviewRepository:
+        from .reviews import ReviewRepository
+
+        return ReviewRepository(self)
 
     @property
     def safe_url(self) -> str:

@@ -182,4 +182,4 @@ class JudgeCalibration(Base):
 
 # The registry, trace and auth tables live in their own modules; importing them here keeps
 # Base.metadata complete for whoever compares it with the migrations.
-from . import tables_auth, tables_registry, tables_traces  # noqa: E402, F401
+from . import tables_auth, tables_registry, tables_review, tables_traces  # noqa: E402, F401

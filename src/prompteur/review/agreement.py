@@ -1,0 +1,241 @@
+"""How far people agree, and which of two variants they prefer.
+
+Agreement: Cohen's kappa for two reviewers, Krippendorff's alpha for any number (missing
+labels allowed; nominal or interval distance), each with a bootstrap interval that resamples
+the items. Preference: the win rate among decided pairs with its Wilson interval, and the
+exact two-sided sign test (ties left out), said in one sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..stats import Interval, percentile, wilson
+
+Level = Literal["nominal", "interval"]
+RESAMPLES = 2000
+
+
+def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
+    """Cohen's kappa of two reviewers' labels on the same items (nan when chance agreement
+    is total: every label the same)."""
+    n = len(pairs)
+    if n == 0:
+        return math.nan
+    observed = sum(1 for a, b in pairs if a == b) / n
+    first = Counter(a for a, _ in pairs)
+    second = Counter(b for _, b in pairs)
+    expected = sum(first[c] * second[c] for c in first) / (n * n)
+    if expected >= 1:
+        return math.nan
+    return (observed - expected) / (1 - expected)
+
+
+def _delta(level: Level) -> Callable[[Any, Any], float]:
+    if level == "interval":
+        return lambda a, b: (float(a) - float(b)) ** 2
+    return lambda a, b: 0.0 if a == b else 1.0
+
+
+def krippendorff_alpha(units: Sequence[Sequence[Any]], level: Level = "nominal") -> float:
+    """Krippendorff's alpha over units (items), each the list of the labels it received
+    (any number of reviewers; a unit with fewer than two labels is not pairable and
+    ignored). nan when there is no disagreement to expect (a single value overall)."""
+    delta = _delta(level)
+    pooled: Counter[Any] = Counter()
+    observed = 0.0
+    for labels in units:
+        m = len(labels)
+        if m < 2:
+            continue
+        counts = Counter(labels)
+        pooled.update(counts)
+        within = sum(
+            ca * cb * delta(a, b) for a, ca in counts.items() for b, cb in counts.items() if a != b
+        )
+        observed += within / (m - 1)
+    n = sum(pooled.values())
+    if n < 2:
+        return math.nan
+    expected = sum(
+        ca * cb * delta(a, b) for a, ca in pooled.items() for b, cb in pooled.items() if a != b
+    )
+    if expected == 0:
+        return math.nan
+    return 1.0 - (n - 1) * observed / expected
+
+
+def _bootstrap(
+    items: Sequence[Any], statistic: Callable[[Sequence[Any]], float], *, seed: int
+) -> tuple[float, float]:
+    """Percentile interval (95 %) of `statistic` over items resampled with replacement;
+    resamples where it is undefined are dropped."""
+    if len(items) < 2:
+        return math.nan, math.nan
+    rng = random.Random(seed)
+    n = len(items)
+    values = []
+    for _ in range(RESAMPLES):
+        value = statistic([items[rng.randrange(n)] for _ in range(n)])
+        if value == value:
+            values.append(value)
+    if len(values) < RESAMPLES // 2:
+        return math.nan, math.nan
+    values.sort()
+    return percentile(values, 0.025), percentile(values, 0.975)
+
+
+@dataclass(frozen=True)
+class AgreementFigure:
+    """One agreement coefficient over a queue's items: which, its value and interval, on how
+    many items and reviewers."""
+
+    method: str  # "cohen_kappa" or "krippendorff_alpha"
+    value: float
+    low: float
+    high: float
+    items: int
+    reviewers: int
+    level: Level = "nominal"
+
+    def to_dict(self) -> dict[str, Any]:
+        def finite(x: float) -> float | None:
+            return x if x == x else None
+
+        return {
+            "method": self.method,
+            "level": self.level,
+            "value": finite(self.value),
+            "low": finite(self.low),
+            "high": finite(self.high),
+            "items": self.items,
+            "reviewers": self.reviewers,
+        }
+
+    def words(self, lang: str = "en") -> str:
+        name = "Cohen's kappa" if self.method == "cohen_kappa" else "Krippendorff's alpha"
+        if self.value != self.value:
+            if lang == "fr":
+                return f"{name} : indéfini ({self.items} éléments)"
+            return f"{name}: undefined ({self.items} items)"
+        ci = "" if self.low != self.low else f" [{self.low:.2f}–{self.high:.2f}]"
+        if lang == "fr":
+            value = f"{self.value:.2f}{ci}".replace(".", ",")
+            return f"{name} = {value} sur {self.items} éléments, {self.reviewers} relecteurs"
+        return f"{name} = {self.value:.2f}{ci} over {self.items} items, {self.reviewers} reviewers"
+
+
+def agreement(
+    labels: Mapping[Hashable, Mapping[str, Any]], level: Level = "nominal", *, seed: int = 0
+) -> AgreementFigure:
+    """Agreement over items labelled by several reviewers: `labels[item][reviewer] = value`.
+    Two reviewers → Cohen's kappa on the items both labelled (nominal; with an interval
+    level, alpha is used, kappa being for categories); more → Krippendorff's alpha."""
+    reviewers = sorted({r for by in labels.values() for r in by})
+    if len(reviewers) == 2 and level == "nominal":
+        a, b = reviewers
+        pairs = [(by[a], by[b]) for by in labels.values() if a in by and b in by]
+        low, high = _bootstrap(pairs, cohen_kappa, seed=seed)
+        return AgreementFigure("cohen_kappa", cohen_kappa(pairs), low, high, len(pairs), 2)
+    units = [list(by.values()) for by in labels.values() if len(by) >= 2]
+    low, high = _bootstrap(units, lambda u: krippendorff_alpha(u, level), seed=seed)
+    return AgreementFigure(
+        "krippendorff_alpha",
+        krippendorff_alpha(units, level),
+        low,
+        high,
+        len(units),
+        len(reviewers),
+        level,
+    )
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Exact two-sided sign test (binomial, p = 1/2) of `wins` against `losses`, ties
+    already left out: the probability of a split at least this uneven."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+@dataclass(frozen=True)
+class Preference:
+    """Blind pairwise votes of variant `a` against variant `b`."""
+
+    a: str
+    b: str
+    a_wins: int
+    b_wins: int
+    ties: int
+
+    @property
+    def decided(self) -> int:
+        return self.a_wins + self.b_wins
+
+    @property
+    def p(self) -> float:
+        return sign_test(self.b_wins, self.a_wins)
+
+    def rate(self, side: str) -> Interval:
+        """The share of decided pairs won by `side` ("a" or "b"), with its Wilson interval."""
+        return wilson(self.b_wins if side == "b" else self.a_wins, self.decided)
+
+    @property
+    def preferred(self) -> str | None:
+        if self.a_wins == self.b_wins:
+            return None
+        return "b" if self.b_wins > self.a_wins else "a"
+
+    def words(self, lang: str = "en") -> str:
+        """ "B is preferred in 64% of cases [55–72], p = 0.003" (French: "B est préféré dans
+        64 % des cas [55–72], p = 0,003"); ties are counted apart."""
+        fr = lang == "fr"
+        if self.decided == 0:
+            return "Aucune préférence exprimée." if fr else "No preference expressed yet."
+        side = self.preferred or "b"
+        name = self.b if side == "b" else self.a
+        r = self.rate(side)
+        pct = f"{r.estimate * 100:.0f}"
+        ci = f"[{r.low * 100:.0f}–{r.high * 100:.0f}]"
+        p = self.p
+        pv = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+        ties = ""
+        if self.ties:
+            ties = f" ({self.ties} égalités à part)" if fr else f" ({self.ties} ties left out)"
+        if self.preferred is None:
+            if fr:
+                pv = pv.replace(".", ",")
+                return f"Ni l'un ni l'autre n'est préféré : 50 % des cas {ci}, {pv}{ties}"
+            return f"Neither is preferred: 50% of cases {ci}, {pv}{ties}"
+        if fr:
+            return f"{name} est préféré dans {pct} % des cas {ci}, {pv.replace('.', ',')}{ties}"
+        return f"{name} is preferred in {pct}% of cases {ci}, {pv}{ties}"
+
+    def to_dict(self) -> dict[str, Any]:
+        def rate(side: str) -> dict[str, float] | None:
+            if not self.decided:
+                return None
+            r = self.rate(side)
+            return {"rate": r.estimate, "low": r.low, "high": r.high}
+
+        return {
+            "a": self.a,
+            "b": self.b,
+            "a_wins": self.a_wins,
+            "b_wins": self.b_wins,
+            "ties": self.ties,
+            "a_rate": rate("a"),
+            "b_rate": rate("b"),
+            "p": self.p,
+            "preferred": {"a": self.a, "b": self.b}.get(self.preferred or ""),
+            "sentence": self.words("en"),
+            "sentence_fr": self.words("fr"),
+        }
