@@ -26,6 +26,7 @@ class Site:
     server: Server
     keys: dict[str, str]  # scope → secret
     run_id: str
+    queue: str
 
     @property
     def root(self) -> Path:
@@ -42,14 +43,27 @@ class Site:
 def _site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("site")
     with listening_project(tmp) as project:
-        keys = {s: make_key(project.root, s) for s in ("read", "write", "admin")}
+        keys = {
+            s: make_key(project.root, s) for s in ("read", "review", "feedback", "write", "admin")
+        }
         seeded = cli("eval", "suites/tiny.yaml", cwd=project.root, env=base_env(**project.keys_env))
         assert seeded.returncode == 0, str(seeded)
         run_id = str(runs_json(project.root)[0]["id"])
         saved = cli("library", "save", cwd=project.root)  # every prompt file as a version
         assert saved.returncode == 0, str(saved)
+        queue = "scope-walk"
+        made = cli(
+            "review",
+            "create",
+            queue,
+            "--run",
+            run_id,
+            cwd=project.root,
+            env=base_env(**project.keys_env),
+        )
+        assert made.returncode == 0, str(made)
         server = Server(project.root, env=project.keys_env).start()
-        site = Site(project, server, keys, run_id)
+        site = Site(project, server, keys, run_id, queue)
         try:
             yield site
         finally:

@@ -1,4 +1,5 @@
-"""Every route and page, walked with no key, a read key, a write key and an admin key,
+"""Every route and page, walked with no key and a key of each scope (read, review, feedback,
+write, admin),
 against an explicit table. The routes come from the app itself: a route without its row in
 TABLE fails the test (a new route or page must say who may call it), and so does a row
 whose route is gone. Forms that change something refuse cross-site posts (403) whatever the
@@ -13,6 +14,7 @@ from ._support import app_routes, bearer, concrete
 from .conftest import Site
 
 PUBLIC, READ, WRITE, ADMIN = "public", "read", "write", "admin"
+REVIEW, FEEDBACK = "review", "feedback"
 
 TABLE: dict[tuple[str, str], str] = {
     # the API
@@ -36,6 +38,16 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/v1/traces/{trace}/flag"): WRITE,
     ("GET", "/v1/monitor"): READ,
     ("GET", "/v1/monitor/{name}"): READ,
+    ("GET", "/v1/review/scores"): READ,
+    ("GET", "/v1/review/queues"): READ,
+    ("POST", "/v1/review/queues"): WRITE,
+    ("GET", "/v1/review/queues/{queue}"): READ,
+    ("GET", "/v1/review/queues/{queue}/items"): READ,
+    ("GET", "/v1/review/queues/{queue}/items/{position}"): READ,
+    ("PUT", "/v1/review/queues/{queue}/items/{position}/label"): REVIEW,
+    ("GET", "/v1/review/queues/{queue}/labels"): READ,
+    ("GET", "/v1/review/queues/{queue}/disagreements"): READ,
+    ("POST", "/v1/feedback"): FEEDBACK,
     # its documentation
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
@@ -69,8 +81,16 @@ MIDDLEWARE: dict[tuple[str, str], str] = {
     ("GET", "/ui/static/app.css"): PUBLIC,
     ("GET", "/ui/static/app.js"): PUBLIC,
 }
-LEVEL = {PUBLIC: -1, READ: 0, WRITE: 1, ADMIN: 2}
-HELD = {None: -1, READ: 0, WRITE: 1, ADMIN: 2}
+# What each key may do: the ordered scopes (read < write < admin) and the two narrow ones
+# (review: read and label; feedback: feedback only), which a write key holds too.
+HOLDS: dict[str | None, set[str]] = {
+    None: set(),
+    READ: {READ},
+    REVIEW: {READ, REVIEW},
+    FEEDBACK: {FEEDBACK},
+    WRITE: {READ, REVIEW, FEEDBACK, WRITE},
+    ADMIN: {READ, REVIEW, FEEDBACK, WRITE, ADMIN},
+}
 
 
 def test_every_route_has_its_row(site: Site) -> None:
@@ -90,6 +110,8 @@ def _values(site: Site) -> dict[str, str]:
         "run_id": site.run_id,
         "trace": "1",
         "lesson": "1",
+        "queue": site.queue,
+        "position": "1",
     }
 
 
@@ -106,7 +128,11 @@ def _call(c: httpx.Client, site: Site, method: str, path: str, headers: dict[str
     return r.status_code
 
 
-@pytest.mark.parametrize("held", [None, READ, WRITE, ADMIN], ids=["no-key", READ, WRITE, ADMIN])
+@pytest.mark.parametrize(
+    "held",
+    [None, READ, REVIEW, FEEDBACK, WRITE, ADMIN],
+    ids=["no-key", READ, REVIEW, FEEDBACK, WRITE, ADMIN],
+)
 def test_each_scope_gets_what_the_table_says(site: Site, held: str | None) -> None:
     headers = bearer(site.keys[held]) if held else {}
     wrong = []
@@ -117,7 +143,7 @@ def test_each_scope_gets_what_the_table_says(site: Site, held: str | None) -> No
                 ok = status < 400 or (path == "/ui/login" and method == "POST" and status == 401)
             elif held is None:
                 ok = status == 401
-            elif HELD[held] < LEVEL[needed]:
+            elif needed not in HOLDS[held]:
                 ok = status == 403
             else:
                 ok = status not in (401, 403)
@@ -133,7 +159,7 @@ def test_forms_refuse_cross_site_posts_whatever_the_key(site: Site) -> None:
     assert len(forms) >= 4, forms
     wrong = []
     with site.server.client(timeout=60) as c:
-        for held in (None, READ, WRITE, ADMIN):
+        for held in (None, READ, REVIEW, FEEDBACK, WRITE, ADMIN):
             for _method, path in forms:
                 url = concrete(path, _values(site))
                 for hostile in (

@@ -20,6 +20,7 @@ from .labels import register as register_labels
 from .monitor import monitor_app, traces_app
 from .optimize import optimize_command
 from .probe import judge_app, probe_command
+from .review import review_app
 from .serve import keys_app, serve_command
 from .teach import chain_app, challenge_app, learn_command, packs_command
 from .view import SHORT_HELP as VIEW_HELP
@@ -72,6 +73,7 @@ app.add_typer(keys_app, name="keys")
 app.command("view", short_help=VIEW_HELP)(view_command)
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(traces_app, name="traces")
+app.add_typer(review_app, name="review")
 app.add_typer(persona_app, name="persona")
 app.add_typer(image_app, name="image")
 app.add_typer(chain_app, name="chain")

@@ -197,8 +197,15 @@ def _print_probes(console: Console) -> None:
 def judge_calibrate(
     judge: Annotated[str, typer.Option("--judge", help="The judge model id, e.g. openai:gpt-4o.")],
     labels: Annotated[
-        Path, typer.Option("--labels", help="CSV with a header: output,label (pass/fail).")
-    ],
+        Path | None, typer.Option("--labels", help="CSV with a header: output,label (pass/fail).")
+    ] = None,
+    from_queue: Annotated[
+        str | None,
+        typer.Option(
+            "--from-queue",
+            help="Use a review queue's stored pass/fail labels (the majority per item).",
+        ),
+    ] = None,
     rubric: Annotated[
         str | None,
         typer.Option("--rubric", help="The criterion, as text or a file (as in a rubric check)."),
@@ -212,9 +219,10 @@ def judge_calibrate(
     ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Grade outputs humans already labelled, with the judge and rubric your checks use, and
-    measure the agreement: accuracy, Cohen's kappa with its interval, the confusion matrix.
-    Stored: every report of a run judged by this judge shows it."""
+    """Grade outputs humans already labelled (a CSV, or a review queue's stored labels), with
+    the judge and rubric your checks use, and measure the agreement: accuracy, Cohen's kappa
+    with its interval, the confusion matrix. Stored: every report of a run judged by this
+    judge shows it."""
     import asyncio
 
     from ..errors import UserError
@@ -225,17 +233,36 @@ def judge_calibrate(
 
     if (rubric is None) == (policy is None):
         raise UserError("give --rubric RUBRIC or --policy FILE (one of them)")
+    if (labels is None) == (from_queue is None):
+        raise UserError("give --labels FILE or --from-queue QUEUE (one of them)")
     text = load_policy(policy).rubric() if policy else cal.rubric_text(rubric or "")
-    rows = cal.read_labels(labels)
     parse_model_id(judge)
     config = common.config()
     store = common.store(config)
+    if labels is not None:
+        rows = cal.read_labels(labels)
+        source = str(labels)
+    else:
+        from .. import review
+
+        q = review.queue(store, str(from_queue))
+        rows = [
+            cal.Label(position, output, verdict, f"{q['name']}#{position}")
+            for position, output, verdict in review.human_verdicts(store, q)
+        ]
+        if not rows:
+            raise UserError(
+                f"queue '{q['name']}' has no item with a majority pass/fail label yet",
+                field="--from-queue",
+                hint=f"see: prompteur review progress {q['name']}",
+            )
+        source = f"queue:{q['name']}"
     models = ModelPool(config)  # the judge as this project's checks see it
 
     async def go() -> Any:
         try:
             return await cal.calibrate(
-                models.judge(judge), judge, text, rows, labels_name=str(labels), threshold=threshold
+                models.judge(judge), judge, text, rows, labels_name=source, threshold=threshold
             )
         finally:
             await models.aclose()

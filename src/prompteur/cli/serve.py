@@ -202,7 +202,8 @@ def keys_create(
         typer.Option(
             "--scopes",
             help="read, write or admin, comma-separated; read < write < admin (a key holds "
-            "every scope below its highest).",
+            "every scope below its highest). Narrower: review (read and label review queues, "
+            "never promote) and feedback (send end-user feedback only).",
         ),
     ] = "read",
     name: Annotated[

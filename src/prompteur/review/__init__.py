@@ -18,6 +18,7 @@ from ._work import (
     queue,
     revealed,
     score_of,
+    summary,
 )
 from .agreement import AgreementFigure, Preference, cohen_kappa, krippendorff_alpha, sign_test
 
@@ -50,4 +51,5 @@ __all__ = [
     "score_of",
     "scores",
     "sign_test",
+    "summary",
 ]

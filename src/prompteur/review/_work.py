@@ -245,3 +245,20 @@ def cases_from_queue(
         if r["comment"]:
             case["description"] += f"; {r['reviewer']}: {r['comment'][:200]}"
     return [chosen[p] for p in sorted(chosen)]
+
+
+def summary(store: Store, q: dict[str, Any], lang: str = "en") -> dict[str, Any]:
+    """What a queue's page, route and command show: the queue, its score, progress, the
+    agreement between its reviewers, and for a preference queue its verdict."""
+    keys = ("id", "name", "kind", "score", "source", "ref", "selection", "blind", "reviewers")
+    out = {k: q[k] for k in keys}
+    out["created_at"] = q["created_at"]
+    out["created_by"] = q["created_by"]
+    out["score_definition"] = score_of(q).to_dict()
+    out["progress"] = progress(store, q)
+    figure = agreement_of(store, q)
+    out["agreement"] = {**figure.to_dict(), "words": figure.words(lang)}
+    if q["kind"] == "preference":
+        pref = preference_of(store, q)
+        out["preference"] = {**pref.to_dict(), "words": pref.words(lang)}
+    return out

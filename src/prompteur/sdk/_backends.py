@@ -206,6 +206,16 @@ class HttpBackend:
             raw=body,
         )
 
+    def feedback(self, trace_id: str, score: float, comment: str | None) -> None:
+        try:
+            self._call(
+                "POST",
+                "/v1/feedback",
+                json={"trace_id": trace_id, "score": score, "comment": comment},
+            )
+        except Rejected as exc:
+            raise UserError(f"feedback on trace {trace_id}: {exc}", field="trace_id") from None
+
     def send_traces(self, payload: str) -> None:
         body = ('{"traces": ' + payload + "}").encode("utf-8")
         try:
@@ -289,6 +299,9 @@ class LocalBackend:
             cost=outcome.cost,
             latency_ms=round(r.latency_s * 1000, 3),
         )
+
+    def feedback(self, trace_id: str, score: float, comment: str | None) -> None:
+        self.store.reviews.add_feedback(trace_id, score, comment, "sdk")
 
     def send_traces(self, payload: str) -> None:
         import json

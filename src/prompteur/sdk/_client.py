@@ -380,6 +380,23 @@ class Client:
             done.latency_ms,
         )
 
+    def feedback(
+        self, trace_id: str | Completion, score: bool | float, comment: str | None = None
+    ) -> None:
+        """Record an end user's verdict on a traced call: `score` 1 (or True) good, 0 (or
+        False) bad, anything in between; an optional comment. Negative feedback can become a
+        review queue (`prompteur review create --from-traces --select negative-feedback`).
+        On a server it needs a key with the `feedback` (or `write`) scope."""
+        ref = trace_id.trace_id if isinstance(trace_id, Completion) else trace_id
+        if not ref or not isinstance(ref, str) or len(ref) > 32:
+            raise UserError("a trace id (up to 32 characters) is needed", field="trace_id")
+        value = float(score)
+        if not 0.0 <= value <= 1.0:
+            raise UserError("a feedback score is in [0, 1] (1 good, 0 bad)", field="score")
+        if comment is not None and len(comment) > 4000:
+            raise UserError("a comment holds at most 4000 characters", field="comment")
+        self._backend.feedback(ref, value, comment)
+
     # ---- tracing ------------------------------------------------------------------------------
 
     def trace(
@@ -642,6 +659,12 @@ class AsyncClient:
 
     def stats(self) -> ClientStats:
         return self.sync.stats()
+
+    async def feedback(
+        self, trace_id: str | Completion, score: bool | float, comment: str | None = None
+    ) -> None:
+        """`Client.feedback`, off the event loop."""
+        await asyncio.to_thread(self.sync.feedback, trace_id, score, comment)
 
     async def flush(self, timeout: float | None = 5.0) -> bool:
         return await asyncio.to_thread(self.sync.flush, timeout)

@@ -23,6 +23,7 @@ TAGS = [
     {"name": "gateway", "description": "Model calls through the server, recorded as traces."},
     {"name": "runs", "description": "Suite runs and their results."},
     {"name": "traces", "description": "Production calls: ingestion, queries, monitoring."},
+    {"name": "review", "description": "Review queues, labels, preference, end-user feedback."},
 ]
 
 
@@ -63,7 +64,8 @@ def create_app(
         summary="Prompt library, labels, gateway, runs and traces of prompteur projects.",
         description="Send an API key from `prompteur keys create` as "
         "`Authorization: Bearer <key>`. A key belongs to one project and sees only it; its "
-        "scope (read < write < admin) decides what it may do.",
+        "scope (read < write < admin; review: read and label; feedback: feedback only) "
+        "decides what it may do.",
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
@@ -83,6 +85,10 @@ def create_app(
     from . import traces_api
 
     app.include_router(traces_api.router)
+    from . import routes_review
+
+    app.include_router(routes_review.router)
+    app.include_router(routes_review.feedback_router)
     if pages is not None:
         pages(app)
     from .. import limits

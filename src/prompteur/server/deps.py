@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from .. import limits
-from .keys import SCOPES
+from .keys import ALL_SCOPES
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..store import Store
     from .projects import ServedProject
 
-Scope = Literal["read", "write", "admin"]
+Scope = Literal["read", "review", "feedback", "write", "admin"]
 DEV_PROJECT_HEADER = "X-Prompteur-Project"
 
 # auto_error=False: a missing header must give our 401 (FastAPI's own answers 403).
@@ -130,7 +130,7 @@ def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | 
             project = projects.get(wanted) if wanted else next(iter(projects.values()))
             if project is None:
                 raise _unauthorized(f"no project '{wanted}' on this server")
-            return _principal(project, frozenset(SCOPES), None)
+            return _principal(project, frozenset(ALL_SCOPES), None)
         raise _unauthorized("an API key is required: Authorization: Bearer <key>")
     key = credentials.credentials
     # Each project has its own store (projects.open_projects refuses a shared one), so a key
@@ -213,7 +213,7 @@ _STATE_KEY = "prompteur_principal"
 
 def require(scope: Scope) -> Callable[..., Principal]:
     """A FastAPI dependency: the caller's Principal if its key holds `scope`, else 401/403."""
-    if scope not in SCOPES:
+    if scope not in ALL_SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
     # Async, so that the scope check costs no thread hop: the middleware has already looked

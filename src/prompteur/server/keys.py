@@ -1,6 +1,9 @@
 """API keys: created once (the secret is shown once), stored as a hash, listed, revoked.
 
 Scopes are ordered — read < write < admin — and a key holds its scope and every lower one.
+Two narrower scopes stand beside them: `review` (read, and label review queues: never
+promote, never write prompts) and `feedback` (send end-user feedback on traces, nothing
+else: the key an application ships). A write key holds both.
 Imports no web framework: `prompteur keys ...` uses it without loading FastAPI.
 """
 
@@ -20,6 +23,9 @@ if TYPE_CHECKING:
     from ..store import Store
 
 SCOPES = ("read", "write", "admin")
+SIDE_SCOPES = ("review", "feedback")
+ALL_SCOPES = ("read", "review", "feedback", "write", "admin")
+_SCOPES_HINT = "one of: read, review, feedback, write, admin"
 KEY_PREFIX = "ptk_"
 _NAME = re.compile(r"^[\w .@:/-]{1,200}$")
 # `last_used_at` is a hint for `keys list`, not an audit trail: written at most this often per
@@ -63,19 +69,25 @@ def parse_scopes(text: str) -> tuple[str, ...]:
     """`read,write` → the scopes as given, checked; the highest one decides the key's power."""
     given = [s.strip().lower() for s in text.split(",") if s.strip()]
     if not given:
-        raise UserError("no scope given", field="--scopes", hint="one of: read, write, admin")
-    unknown = [s for s in given if s not in SCOPES]
+        raise UserError("no scope given", field="--scopes", hint=_SCOPES_HINT)
+    unknown = [s for s in given if s not in ALL_SCOPES]
     if unknown:
-        raise UserError(
-            f"unknown scope '{unknown[0]}'", field="--scopes", hint="one of: read, write, admin"
-        )
-    return tuple(s for s in SCOPES if s in given)
+        raise UserError(f"unknown scope '{unknown[0]}'", field="--scopes", hint=_SCOPES_HINT)
+    return tuple(s for s in ALL_SCOPES if s in given)
 
 
 def effective_scopes(scopes: tuple[str, ...] | list[str]) -> frozenset[str]:
-    """A key's scopes with every lower one implied (admin → write → read)."""
+    """A key's scopes with every lower one implied (admin → write → read; write → review and
+    feedback; review → read)."""
     top = max((SCOPES.index(s) for s in scopes if s in SCOPES), default=-1)
-    return frozenset(SCOPES[: top + 1])
+    held = set(SCOPES[: top + 1])
+    if "write" in held:
+        held.update(SIDE_SCOPES)
+    if "review" in scopes:
+        held.update(("read", "review"))
+    if "feedback" in scopes:
+        held.add("feedback")
+    return frozenset(held)
 
 
 def create_key(store: Store, project: str, scopes: tuple[str, ...], name: str | None) -> NewKey:

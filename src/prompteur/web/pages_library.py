@@ -26,7 +26,8 @@ WORKING = "file"  # the diff's name for the working file
 
 
 @router.get("/")
-def home() -> Response:
+def home(principal: Principal = READ) -> Response:
+    # READ, not just a valid key: a feedback-only key must not be sent on to the pages.
     return RedirectResponse(PREFIX + "/library", 303)
 
 
