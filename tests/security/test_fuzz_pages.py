@@ -243,3 +243,33 @@ def test_fuzz_monitor_learn_and_login(target: tuple[Project, Server]) -> None:
         _check(_get(server, "/ui/login", {"next": next_}), project)
 
     check()
+
+
+def test_fuzz_review_pages(target: tuple[Project, Server]) -> None:
+    from helpers_review import simple_run
+
+    from prompteur import review
+    from prompteur.config import load_config
+    from prompteur.store import Store
+
+    project, server = target
+    store = Store(load_config(project.root).database_url)
+    try:
+        if store.reviews.queue("fuzzed") is None:
+            review.from_run(store, "fuzzed", simple_run(store, 3), score=review.DEFAULT)
+    finally:
+        store.close()
+
+    @FUZZ
+    @given(queue=ANY, position=ANY, value=ANY, comment=ANY, correction=ANY, skip=ANY, lang=ANY)
+    def check(
+        queue: str, position: str, value: str, comment: str, correction: str, skip: str, lang: str
+    ) -> None:
+        _check(_get(server, f"/ui/review/{_seg(queue)}", {"lang": lang}), project)
+        _check(_get(server, f"/ui/review/{_seg(queue)}/{_seg(position)}", {}), project)
+        _check(_get(server, f"/ui/review/fuzzed/{_seg(position)}", {"lang": lang}), project)
+        form = {"value": value, "comment": comment, "correction": correction, "skip": skip}
+        _check(_post(server, "/ui/review/fuzzed/1", form), project)
+        _check(_post(server, f"/ui/review/{_seg(queue)}/{_seg(position)}", form), project)
+
+    check()

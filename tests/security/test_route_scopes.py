@@ -71,6 +71,10 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/ui/learn"): READ,
     ("GET", "/ui/learn/{lesson}"): READ,
     ("POST", "/ui/learn/{lesson}"): WRITE,
+    ("GET", "/ui/review"): READ,
+    ("GET", "/ui/review/{queue}"): READ,
+    ("GET", "/ui/review/{queue}/{position}"): READ,
+    ("POST", "/ui/review/{queue}/{position}"): REVIEW,
 }
 # Answered by the pages' middleware before any route: not in app.routes, walked all the same.
 MIDDLEWARE: dict[tuple[str, str], str] = {

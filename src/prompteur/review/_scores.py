@@ -1,7 +1,7 @@
 """Score definitions: what a reviewer's label may say, from `[scores.NAME]` in prompteur.toml.
 
-A project without scores still has `pass` (pass/fail); a preference queue's label is always
-one of `a`, `b`, `tie`.
+Every project has `pass` (pass/fail), the default when it defines no other; a preference
+queue's label is always one of `a`, `b`, `tie`.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ PREFERENCE_SCORE = Score(
 
 
 def scores(config: Config | None) -> dict[str, Score]:
-    """The project's score definitions by name (`pass` when it defines none)."""
+    """The project's score definitions by name, the first defined first; `pass` is always
+    there (last, unless the project defines its own `pass`)."""
     defined = config.data.scores if config is not None else {}
     out = {}
     for name, s in defined.items():
@@ -118,7 +119,8 @@ def scores(config: Config | None) -> dict[str, Score]:
         if s.description_fr:
             text["fr"] = s.description_fr
         out[name] = Score(name, s.kind, tuple(s.categories), s.range, text)
-    return out or {DEFAULT.name: DEFAULT}
+    out.setdefault(DEFAULT.name, DEFAULT)
+    return out
 
 
 def score_named(config: Config | None, name: str | None) -> Score:

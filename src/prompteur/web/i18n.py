@@ -313,6 +313,57 @@ FRENCH: dict[str, str] = {
     "On the bad prompt": "Sur le mauvais prompt",
     "Saved progress": "Progression enregistrée",
     "best": "meilleur score",
+    # review
+    "Review queues": "Files de relecture",
+    "No review queue yet: make one with prompteur review create (see docs/review.md).": (
+        "Pas encore de file de relecture : créez-en une avec prompteur review create (voir "
+        "docs/review.md)."
+    ),
+    "queue": "file",
+    "created": "créée",
+    "A/B preference": "préférence A/B",
+    "blind": "à l'aveugle",
+    "Review queue": "File de relecture",
+    "Every item of this queue has your label.": (
+        "Chaque élément de cette file porte votre étiquette."
+    ),
+    "Review": "Relecture",
+    "as": "en tant que",
+    "Progress": "Avancement",
+    "items done": "éléments terminés",
+    "reviewers per item": "relecteurs par élément",
+    "reviewer": "relecteur",
+    "labelled": "étiquetés",
+    "skipped": "passés",
+    "Blind A/B preference": "Préférence A/B à l'aveugle",
+    "preferred": "préférée",
+    "tie": "égalité",
+    "Agreement between reviewers": "Accord entre relecteurs",
+    "Agreement needs items labelled by two reviewers or more.": (
+        "L'accord demande des éléments étiquetés par deux relecteurs ou plus."
+    ),
+    "Items the reviewers disagree on": "Éléments sur lesquels les relecteurs divergent",
+    "Items": "Éléments",
+    "Item": "Élément",
+    "Expected": "Attendu",
+    "Automatic verdict": "Verdict automatique",
+    "Output": "Sortie",
+    "Your label": "Votre étiquette",
+    "Value": "Valeur",
+    "Save": "Enregistrer",
+    "Skip": "Passer",
+    "Comment": "Commentaire",
+    "Correct: the answer that should have been given": (
+        "Corriger : la réponse qu'il aurait fallu donner"
+    ),
+    "Correction": "Correction",
+    (
+        "Keys: 1–9 choose, j/n next, k/p previous, c comment, e correct, s skip, Escape leaves a "
+        "text box."
+    ): (
+        "Touches : 1–9 choisir, j/n suivant, k/p précédent, c commenter, e corriger, s passer, "
+        "Échap quitte une zone de texte."
+    ),
 }
 
 _FR_NUMBER = str.maketrans({".": ","})

@@ -32,6 +32,7 @@ NAV = [
     ("optimize", "Optimizer"),
     ("probes", "Probes"),
     ("monitor", "Monitoring"),
+    ("review", "Review"),
     ("playground", "Playground"),
     ("learn", "Lessons"),
 ]

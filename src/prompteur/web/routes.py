@@ -11,6 +11,7 @@ from . import (
     pages_optimize,
     pages_playground,
     pages_probes,
+    pages_review,
     pages_runs,
 )
 
@@ -21,6 +22,7 @@ for module in (
     pages_optimize,
     pages_probes,
     pages_monitor,
+    pages_review,
     pages_playground,
     pages_learn,
 ):
