@@ -85,6 +85,70 @@ step "monitor: the production calls per version — volume, pass rate, latency, 
 "$PROMPTEUR" monitor score --sample 1
 "$PROMPTEUR" monitor sentiment
 
+# ---- review (issue 18): people in the loop --------------------------------------------------
+step "review: a queue of the ticket triage eval's results, for people to label"
+"$PROMPTEUR" eval suites/tri-tickets.yaml > /dev/null || true   # from the cache: no model call
+"$PROMPTEUR" review create demo-review --run latest --size 8 --seed 1
+
+step "review: a reviewer's key, and a script that labels through the REST API"
+REVIEW_KEY=$("$PROMPTEUR" keys create --scopes review --name demo-script)
+REVIEW_PORT=$("$ROOT/.venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$PROMPTEUR" serve --port "$REVIEW_PORT" --log-level warning &
+REVIEW_SERVER=$!
+trap 'kill "$REVIEW_SERVER" 2>/dev/null || true' EXIT
+REVIEW_KEY="$REVIEW_KEY" REVIEW_URL="http://127.0.0.1:$REVIEW_PORT" "$ROOT/.venv/bin/python" - <<'PY'
+import os
+import time
+
+import httpx
+
+url, key = os.environ["REVIEW_URL"], os.environ["REVIEW_KEY"]
+headers = {"Authorization": f"Bearer {key}"}
+for _ in range(100):  # the server is starting
+    try:
+        httpx.get(f"{url}/v1/review/queues", headers=headers, timeout=2).raise_for_status()
+        break
+    except httpx.HTTPError:
+        time.sleep(0.2)
+items = httpx.get(f"{url}/v1/review/queues/demo-review/items", headers=headers).json()
+for item in items:
+    said = (item["output"] or "").strip().lower().strip(" .!")
+    good = said.split("\n")[0] == str(item["expected"]).lower()
+    label = {"value": "pass" if good else "fail"}
+    if not good:  # the answer that should have been given becomes the case's expected value
+        label |= {"correction": item["expected"], "comment": f"said {said[:30]!r}"}
+    r = httpx.put(
+        f"{url}/v1/review/queues/demo-review/items/{item['position']}/label",
+        json=label,
+        headers=headers,
+    )
+    r.raise_for_status()
+    print(f"  item {item['position']}: {label['value']}")
+PY
+kill "$REVIEW_SERVER" 2>/dev/null || true
+wait "$REVIEW_SERVER" 2>/dev/null || true
+trap - EXIT
+"$PROMPTEUR" review progress demo-review
+
+step "review: the judge calibrated on those labels, no CSV to write"
+"$PROMPTEUR" judge calibrate --judge local --from-queue demo-review \
+  --rubric "The answer is the one category that fits the customer's message"
+
+step "review: the reviewed failures become cases of a regression suite, and it runs"
+cat > suites/from-review.yaml <<'YAML'
+# cases people found wrong (prompteur review to-cases adds them)
+prompts: [tri-tickets]
+checks:
+  - type: equals
+    normalize: true
+cases:
+  - inputs: {message: "Je n'arrive plus à me connecter depuis hier."}
+    expected: technique
+YAML
+"$PROMPTEUR" review to-cases demo-review --suite suites/from-review.yaml
+"$PROMPTEUR" eval suites/from-review.yaml || true
+# ---- end of the review block -----------------------------------------------------------------
+
 step "runs and versions: everything is in the store"
 "$PROMPTEUR" runs
 "$PROMPTEUR" library versions sentiment

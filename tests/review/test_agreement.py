@@ -144,3 +144,19 @@ def test_the_preference_sentence() -> None:
     )
     assert Preference("x", "y", 0, 0, 3).words() == "No preference expressed yet."
     assert Preference("x", "y", 5, 5, 0).words().startswith("Neither is preferred")
+
+
+def test_the_pattern_bootstrap_draws_the_same_intervals_as_the_item_bootstrap() -> None:
+    from prompteur.review.agreement import _bootstrap, alpha_interval, kappa_interval
+
+    pairs = _random_pairs(3, 200, "abc", 0.7)
+    fast = kappa_interval(pairs, seed=1)
+    slow = _bootstrap(pairs, cohen_kappa, seed=1)
+    assert fast == pytest.approx(slow, abs=0.03)
+    assert fast[0] < cohen_kappa(pairs) < fast[1]
+    rng = random.Random(5)
+    units = [[rng.randint(1, 4) for _ in range(rng.randint(2, 4))] for _ in range(150)]
+    for level in ("nominal", "interval"):
+        fast = alpha_interval(units, level, seed=2)  # type: ignore[arg-type]
+        slow = _bootstrap(units, lambda u, lv=level: krippendorff_alpha(u, lv), seed=2)
+        assert fast == pytest.approx(slow, abs=0.04)

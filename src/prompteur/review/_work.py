@@ -93,13 +93,13 @@ def _by_item(rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
 def agreement_of(store: Store, q: dict[str, Any], *, seed: int = 0) -> AgreementFigure:
     """Agreement between the queue's reviewers (kappa for two, alpha for more)."""
     score = score_of(q)
-    labels = _by_item(store.reviews.labels(q["id"]))
+    labels = _by_item(store.reviews.votes(q["id"]))
     return agreement(labels, "interval" if score.level == "interval" else "nominal", seed=seed)
 
 
 def disagreements(store: Store, q: dict[str, Any]) -> list[dict[str, Any]]:
     """The items whose reviewers gave different labels, with each reviewer's label."""
-    rows = store.reviews.labels(q["id"])
+    rows = store.reviews.votes(q["id"])
     labels = _by_item(rows)
     first = {r["position"]: r for r in rows}
     out = []
@@ -132,7 +132,7 @@ def preference_of(store: Store, q: dict[str, Any]) -> Preference:
         raise UserError(f"'{q['name']}' is not a preference queue", field="queue")
     votes = Counter(
         revealed(r)
-        for r in store.reviews.labels(q["id"])
+        for r in store.reviews.votes(q["id"])
         if not r["skipped"] and r["value"] is not None
     )
     names = q["spec"]["variants"]
@@ -204,7 +204,7 @@ def human_verdicts(store: Store, q: dict[str, Any]) -> list[tuple[int, str, bool
             "needs pass/fail labels",
             field="--from-queue",
         )
-    rows = store.reviews.labels(q["id"])
+    rows = store.reviews.votes(q["id"])
     outputs = {r["position"]: r["output"] for r in rows}
     out = []
     for position, by in sorted(_by_item(rows).items()):

@@ -74,7 +74,7 @@ def _bootstrap(
     items: Sequence[Any], statistic: Callable[[Sequence[Any]], float], *, seed: int
 ) -> tuple[float, float]:
     """Percentile interval (95 %) of `statistic` over items resampled with replacement;
-    resamples where it is undefined are dropped."""
+    resamples where it is undefined are dropped. The plain loop: numpy's absence only."""
     if len(items) < 2:
         return math.nan, math.nan
     rng = random.Random(seed)
@@ -84,10 +84,95 @@ def _bootstrap(
         value = statistic([items[rng.randrange(n)] for _ in range(n)])
         if value == value:
             values.append(value)
+    return _interval(values)
+
+
+def _interval(values: Sequence[float]) -> tuple[float, float]:
     if len(values) < RESAMPLES // 2:
         return math.nan, math.nan
-    values.sort()
-    return percentile(values, 0.025), percentile(values, 0.975)
+    ordered = sorted(values)
+    return percentile(ordered, 0.025), percentile(ordered, 0.975)
+
+
+def _pattern_draws(weights: Sequence[int], seed: int) -> Any:
+    """RESAMPLES bootstrap resamples as counts per pattern (a multinomial draw of all the
+    items over their patterns), or None without numpy. Items with the same labels are
+    interchangeable, so this is the same distribution as drawing items one by one, at a
+    cost that does not grow with the number of items (a 500-item queue's page: 3 s → ms)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    total = sum(weights)
+    p = np.asarray(weights, dtype=float) / total
+    return np.random.default_rng(seed).multinomial(total, p, size=RESAMPLES)
+
+
+def _finite(values: Any) -> list[float]:
+    return [float(v) for v in values if v == v and abs(v) != math.inf]
+
+
+def kappa_interval(
+    pairs: Sequence[tuple[Hashable, Hashable]], *, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of Cohen's kappa, resampling items."""
+    if len(pairs) < 2:
+        return math.nan, math.nan
+    patterns = Counter(pairs)
+    keys = list(patterns)
+    counts = _pattern_draws([patterns[k] for k in keys], seed)
+    if counts is None:
+        return _bootstrap(pairs, cohen_kappa, seed=seed)
+    import numpy as np
+
+    labels = {x: i for i, x in enumerate(dict.fromkeys(x for k in keys for x in k))}
+    first = np.zeros((len(keys), len(labels)))
+    second = np.zeros((len(keys), len(labels)))
+    for row, (a, b) in enumerate(keys):
+        first[row, labels[a]] = 1
+        second[row, labels[b]] = 1
+    n = len(pairs)
+    observed = counts @ np.array([float(a == b) for a, b in keys]) / n
+    chance = ((counts @ first) * (counts @ second)).sum(axis=1) / (n * n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappas = np.where(chance < 1, (observed - chance) / (1 - chance), np.nan)
+    return _interval(_finite(kappas))
+
+
+def alpha_interval(
+    units: Sequence[Sequence[Any]], level: Level = "nominal", *, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of Krippendorff's alpha, resampling units (items)."""
+    pairable = [list(u) for u in units if len(u) >= 2]
+    if len(pairable) < 2:
+        return math.nan, math.nan
+    patterns = Counter(tuple(sorted(u, key=repr)) for u in pairable)
+    keys = list(patterns)
+    counts = _pattern_draws([patterns[k] for k in keys], seed)
+    if counts is None:
+        return _bootstrap(pairable, lambda u: krippendorff_alpha(u, level), seed=seed)
+    import numpy as np
+
+    delta = _delta(level)
+    values = list(dict.fromkeys(v for k in keys for v in k))
+    index = {v: i for i, v in enumerate(values)}
+    within = np.zeros(len(keys))
+    pooled = np.zeros((len(keys), len(values)))
+    for row, labels in enumerate(keys):
+        c = Counter(labels)
+        for v, n in c.items():
+            pooled[row, index[v]] = n
+        within[row] = sum(
+            ca * cb * delta(a, b) for a, ca in c.items() for b, cb in c.items() if a != b
+        ) / (len(labels) - 1)
+    distance = np.array([[delta(a, b) if a != b else 0.0 for b in values] for a in values])
+    totals = counts @ pooled
+    observed = counts @ within
+    expected = np.einsum("rk,kl,rl->r", totals, distance, totals)
+    n = totals.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alphas = np.where(expected > 0, 1.0 - (n - 1) * observed / expected, np.nan)
+    return _interval(_finite(alphas))
 
 
 @dataclass(frozen=True)
@@ -140,10 +225,10 @@ def agreement(
     if len(reviewers) == 2 and level == "nominal":
         a, b = reviewers
         pairs = [(by[a], by[b]) for by in labels.values() if a in by and b in by]
-        low, high = _bootstrap(pairs, cohen_kappa, seed=seed)
+        low, high = kappa_interval(pairs, seed=seed)
         return AgreementFigure("cohen_kappa", cohen_kappa(pairs), low, high, len(pairs), 2)
     units = [list(by.values()) for by in labels.values() if len(by) >= 2]
-    low, high = _bootstrap(units, lambda u: krippendorff_alpha(u, level), seed=seed)
+    low, high = alpha_interval(units, level, seed=seed)
     return AgreementFigure(
         "krippendorff_alpha",
         krippendorff_alpha(units, level),

@@ -68,15 +68,24 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
+# A key's name never changes: looked up once per key, not on every label.
+_NAMES: dict[tuple[str, str], str] = {}
+
+
 def reviewer(principal: Principal) -> str:
     """Who labels: the API key's name (its id when it has none); `dev` for an anonymous
     caller of a --dev server."""
     if principal.key_id is None:
         return "dev"
-    for key in principal.store.keys.list(principal.project):
-        if key["id"] == principal.key_id:
-            return key["name"] or f"key:{key['id']}"
-    return f"key:{principal.key_id}"
+    cache_key = (principal.project, principal.key_id)
+    name = _NAMES.get(cache_key)
+    if name is None:
+        found = [
+            k for k in principal.store.keys.list(principal.project) if k["id"] == principal.key_id
+        ]
+        name = (found[0]["name"] if found else None) or f"key:{principal.key_id}"
+        _NAMES[cache_key] = name
+    return name
 
 
 def _queue(principal: Principal, name: str) -> dict[str, Any]:

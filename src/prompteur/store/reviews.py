@@ -283,6 +283,26 @@ class ReviewRepository:
         with self._engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def votes(self, queue_id: int) -> list[dict[str, Any]]:
+        """The labels alone (position, case, output, sides, reviewer, value, skipped), by
+        position then reviewer: what agreement and verdicts read, without the items' JSON."""
+        query = (
+            select(
+                _I.c.position,
+                _I.c.case_id,
+                _I.c.output,
+                _I.c.sides,
+                _L.c.reviewer,
+                _L.c.value,
+                _L.c.skipped,
+            )
+            .select_from(_L.join(_I, _I.c.id == _L.c.item_id))
+            .where(_L.c.queue_id == queue_id)
+            .order_by(_I.c.position, _L.c.reviewer)
+        )
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     # ---- end-user feedback -------------------------------------------------------------
 
     def add_feedback(
