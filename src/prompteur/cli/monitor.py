@@ -135,6 +135,7 @@ def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
         "p50/p95 ms",
         "tokens",
         "cost",
+        "feedback (neg)",
     ]
     for col in cols:
         table.add_column(col, justify="left" if col in ("version", "from") else "right")
@@ -155,8 +156,16 @@ def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
                 f"{_ms(st.latency(0.5))}/{_ms(st.latency(0.95))}",
                 f"{st.tokens_in}/{st.tokens_out}",
                 f"${st.cost:.4g}",
+                _feedback_cell(s.feedback) if when == "total" else "",
             )
     console.print(table)
+
+
+def _feedback_cell(feedback: dict[str, Any]) -> str:
+    """`12 (3)`: traces with end-user feedback, negative ones in brackets."""
+    if not feedback.get("with_feedback"):
+        return "—"
+    return f"{feedback['with_feedback']} ({feedback['negative']})"
 
 
 @monitor_app.command("score")

@@ -306,14 +306,19 @@ class ReviewRepository:
     # ---- end-user feedback -------------------------------------------------------------
 
     def add_feedback(
-        self, trace_id: str, score: float, comment: str | None, source: str | None
+        self,
+        trace_id: str,
+        score: float,
+        comment: str | None,
+        source: str | None,
+        at: datetime | None = None,
     ) -> dict[str, Any]:
         row = {
             "trace_id": trace_id,
             "score": float(score),
             "comment": comment,
             "source": source,
-            "created_at": utcnow(),
+            "created_at": at or utcnow(),
         }
         with self._engine.begin() as conn:
             row["id"] = conn.execute(_F.insert().values(**row).returning(_F.c.id)).scalar_one()
@@ -371,6 +376,27 @@ class ReviewRepository:
         )
         if prompt is not None:
             query = query.where(_T.c.prompt == prompt)
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def feedback_rows(
+        self, start: datetime, end: datetime, prompt: str | None = None
+    ) -> list[dict[str, Any]]:
+        """(prompt, created_at, score) of the feedback given in [start, end), the prompt taken
+        from the trace it is about (feedback on an unknown trace is left out)."""
+        prompts = (
+            select(_T.c.trace_id, func.min(_T.c.prompt).label("prompt"))
+            .group_by(_T.c.trace_id)
+            .subquery()
+        )
+        query = (
+            select(prompts.c.prompt, _F.c.created_at, _F.c.score)
+            .select_from(_F.join(prompts, prompts.c.trace_id == _F.c.trace_id))
+            .where(_F.c.created_at >= start, _F.c.created_at < end)
+            .order_by(_F.c.id)
+        )
+        if prompt is not None:
+            query = query.where(prompts.c.prompt == prompt)
         with self._engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 

@@ -36,7 +36,9 @@ _EMBED_SAMPLE = 200
 
 @dataclass
 class Alert:
-    kind: str  # pass_rate_drop | input_length_shift | language_shift | embedding_shift
+    # pass_rate_drop | input_length_shift | language_shift | embedding_shift |
+    # negative_feedback_rise
+    kind: str
     prompt: str
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -119,6 +121,45 @@ def _pass_rate_alert(name: str, base: Window, recent: Window, s: MonitorSection)
             },
             "p_value": p,
         },
+    )
+
+
+NEGATIVE_BELOW = 0.5  # a feedback score under it is negative
+
+
+def _feedback_windows(
+    store: Store, settings: MonitorSection, now: datetime, prompt: str | None
+) -> dict[str, tuple[Window, Window]]:
+    """Per prompt, end-user feedback in the baseline and recent windows, as Windows whose
+    `passed` counts the feedback that is not negative."""
+    cut = now - parse_duration(settings.window, field="monitor.window")
+    start = cut - parse_duration(settings.baseline, field="monitor.baseline")
+    out: dict[str, tuple[Window, Window]] = {}
+    for row in store.reviews.feedback_rows(start, now, prompt):
+        if row["prompt"] is None:
+            continue
+        base, recent = out.setdefault(row["prompt"], (Window(), Window()))
+        w = recent if row["created_at"] >= cut else base
+        w.scored += 1
+        w.passed += row["score"] >= NEGATIVE_BELOW
+    return out
+
+
+def _feedback_alert(name: str, base: Window, recent: Window, s: MonitorSection) -> Alert | None:
+    """Users say no more often than before: the share of negative feedback rose
+    significantly (same test and thresholds as the pass rate's drop)."""
+    found = _pass_rate_alert(name, base, recent, s)
+    if found is None:
+        return None
+    before = (base.scored - base.passed) / base.scored
+    after = (recent.scored - recent.passed) / recent.scored
+    return Alert(
+        "negative_feedback_rise",
+        name,
+        f"{name}: negative user feedback rose from {_pct(before)} to {_pct(after)} "
+        f"(baseline {base.scored} feedback, recent {recent.scored}; "
+        f"p = {found.evidence['p_value']:.2g})",
+        found.evidence,
     )
 
 
@@ -235,6 +276,10 @@ def find_alerts(
             found = _embedding_alert(name, base, recent, s, config)
             if found:
                 alerts.append(found)
+    for name, (base, recent) in sorted(_feedback_windows(store, s, now, prompt).items()):
+        found = _feedback_alert(name, base, recent, s)
+        if found:
+            alerts.append(found)
     return alerts
 
 

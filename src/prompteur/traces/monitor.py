@@ -80,6 +80,9 @@ class VersionSeries:
     version: str | None
     total: Stats
     buckets: list[Stats]
+    # End-user feedback on this version's traces: traces, with_feedback, negative (a score
+    # under 0.5), and the rates (feedback per trace; negative per trace with feedback).
+    feedback: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +90,7 @@ class VersionSeries:
             "version": self.version,
             "total": self.total.to_dict(),
             "buckets": [b.to_dict() for b in self.buckets],
+            "feedback": self.feedback,
         }
 
 
@@ -132,8 +136,29 @@ def version_stats(
         start = floor_time(row.started_at, bucket)
         per = buckets.setdefault(key, {})
         per.setdefault(start, Stats(start=start)).add(row)
+    feedback = {
+        (r["prompt"], r["version"]): _feedback(r)
+        for r in store.reviews.feedback_by_version(since, until)
+    }
     series = [
-        VersionSeries(p, v, totals[(p, v)], [b for _, b in sorted(buckets[(p, v)].items())])
+        VersionSeries(
+            p,
+            v,
+            totals[(p, v)],
+            [b for _, b in sorted(buckets[(p, v)].items())],
+            feedback.get((p, v), {}),
+        )
         for p, v in sorted(totals, key=lambda k: (k[0] or "", k[1] or ""))
     ]
     return MonitorReport(since, until, bucket, series)
+
+
+def _feedback(row: dict[str, Any]) -> dict[str, Any]:
+    traces, given, negative = row["traces"], row["with_feedback"], row["negative"]
+    return {
+        "traces": traces,
+        "with_feedback": given,
+        "negative": negative,
+        "rate": given / traces if traces else None,
+        "negative_rate": negative / given if given else None,
+    }

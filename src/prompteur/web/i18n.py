@@ -314,6 +314,7 @@ FRENCH: dict[str, str] = {
     "Saved progress": "Progression enregistrée",
     "best": "meilleur score",
     # review
+    "user feedback (negative)": "avis des utilisateurs (négatifs)",
     "Review queues": "Files de relecture",
     "No review queue yet: make one with prompteur review create (see docs/review.md).": (
         "Pas encore de file de relecture : créez-en une avec prompteur review create (voir "
