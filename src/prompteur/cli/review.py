@@ -28,10 +28,14 @@ ReviewersOpt = Annotated[
 ]
 
 
-def _summary(store: Any, q: dict[str, Any]) -> dict[str, Any]:
+def _show(store: Any, q: dict[str, Any], as_json: bool) -> None:
     from .. import review
 
-    return review.summary(store, q)
+    summary = review.summary(store, q)
+    if as_json:
+        common.print_json(summary)
+        return
+    _print_queue(summary)
 
 
 def _print_queue(s: dict[str, Any]) -> None:
@@ -124,11 +128,7 @@ def create(
             reviewers=reviewers,
             created_by="cli",
         )
-    summary = _summary(store, q)
-    if as_json:
-        common.print_json(summary)
-        return
-    _print_queue(summary)
+    _show(store, q, as_json)
 
 
 @review_app.command("pair")
@@ -165,11 +165,7 @@ def pair(
         reviewers=reviewers,
         created_by="cli",
     )
-    summary = _summary(store, q)
-    if as_json:
-        common.print_json(summary)
-        return
-    _print_queue(summary)
+    _show(store, q, as_json)
 
 
 @review_app.command("list")
@@ -208,11 +204,7 @@ def progress(queue: QueueArg, as_json: JsonOpt = False) -> None:
     from .. import review
 
     store = common.store(common.config())
-    summary = _summary(store, review.queue(store, queue))
-    if as_json:
-        common.print_json(summary)
-        return
-    _print_queue(summary)
+    _show(store, review.queue(store, queue), as_json)
 
 
 @review_app.command("agreement")
