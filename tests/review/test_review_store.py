@@ -108,6 +108,12 @@ def test_a_label_must_fit_the_score(store: Store) -> None:
             review.label(store, q, 2, "a", value=bad)
     with pytest.raises(UserError, match="no item 9"):
         review.label(store, qt, 9, "a", value="warm")
+    # A position beyond the database's integers is no item either, not an overflow.
+    for huge in (10**20, -(10**20)):
+        with pytest.raises(UserError, match="no item"):
+            review.label(store, qt, huge, "a", value="warm")
+        with pytest.raises(UserError, match="no item"):
+            store.reviews.item(qt["id"], huge)
     with pytest.raises(UserError, match="comment"):
         review.label(store, qt, 2, "a", value="warm", comment="x" * 5000)
     assert [r["value"] for r in store.reviews.labels(qs["id"])] == [4.5]

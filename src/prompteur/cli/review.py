@@ -232,7 +232,9 @@ def agreement(queue: QueueArg, as_json: JsonOpt = False) -> None:
 @review_app.command("label")
 def label(
     queue: QueueArg,
-    position: Annotated[int, typer.Argument(help="The item's position (1, 2, …).", min=1)],
+    position: Annotated[
+        int, typer.Argument(help="The item's position (1, 2, …).", min=1, max=1_000_000)
+    ],
     value: Annotated[
         str | None, typer.Argument(help="pass/fail, a category, a number, or a/b/tie.")
     ] = None,

@@ -25,6 +25,13 @@ _L = ReviewLabel.__table__
 _F = TraceFeedback.__table__
 _T = Trace.__table__
 
+MAX_POSITION = 2**31 - 1  # beyond, SQLite and PostgreSQL integers overflow: no such item
+
+
+def _no_item(position: int) -> UserError:
+    return UserError(f"no item {position} in this queue", field="position")
+
+
 ITEM_FIELDS = tuple(c.name for c in _I.columns if c.name not in ("id", "queue_id", "position"))
 LABEL_FIELDS = ("reviewer", "value", "comment", "correction", "skipped", "updated_at")
 
@@ -171,12 +178,14 @@ class ReviewRepository:
     def item(self, queue_id: int, position: int, reviewer: str | None = None) -> dict[str, Any]:
         """One item by position, with `label`: this reviewer's label (or None), and `count`:
         how many items the queue has. A position out of range is a UserError."""
+        if not 1 <= position <= MAX_POSITION:
+            raise _no_item(position)
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(_I).where(_I.c.queue_id == queue_id, _I.c.position == position)
             ).first()
             if row is None:
-                raise UserError(f"no item {position} in this queue", field="position")
+                raise _no_item(position)
             item = dict(row._mapping)
             item["label"] = None
             if reviewer is not None:
@@ -217,6 +226,8 @@ class ReviewRepository:
         skipped: bool = False,
     ) -> dict[str, Any]:
         """Store this reviewer's label on an item (replacing theirs if there was one)."""
+        if not 1 <= position <= MAX_POSITION:
+            raise _no_item(position)
         now = utcnow()
         fields = {
             "value": value,
@@ -232,7 +243,7 @@ class ReviewRepository:
                         select(_I.c.id).where(_I.c.queue_id == queue_id, _I.c.position == position)
                     ).scalar_one_or_none()
                     if item_id is None:
-                        raise UserError(f"no item {position} in this queue", field="position")
+                        raise _no_item(position)
                     changed = conn.execute(
                         _L.update()
                         .where(_L.c.item_id == item_id, _L.c.reviewer == reviewer)

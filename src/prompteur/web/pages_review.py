@@ -6,9 +6,10 @@ skips). Every page works without the script; labelling needs the `review` scope.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..errors import UserError
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 REVIEW = Depends(require("review"))
+# Bounded: a huge number would overflow the database's integer, not just find nothing.
+Position = Annotated[int, PathParam(ge=1, le=1_000_000)]
 
 
 def _queue(principal: Principal, name: str) -> dict[str, Any]:
@@ -84,7 +87,7 @@ def _pretty(value: Any) -> str:
 
 @router.get("/review/{queue}/{position}", response_class=HTMLResponse)
 def review_item(
-    request: Request, queue: str, position: int, principal: Principal = READ
+    request: Request, queue: str, position: Position, principal: Principal = READ
 ) -> HTMLResponse:
     from .. import review
     from ..server.routes_review import reviewer
@@ -117,7 +120,7 @@ def review_item(
 
 @router.post("/review/{queue}/{position}")
 async def review_label(
-    request: Request, queue: str, position: int, principal: Principal = REVIEW
+    request: Request, queue: str, position: Position, principal: Principal = REVIEW
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
