@@ -7,39 +7,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..i18n import translate
 from ._workspace import Workspace
 
 _T = {
-    "title": {"en": "Challenge report", "fr": "Rapport de défi"},
-    "candidate": {"en": "Candidate", "fr": "Candidat·e"},
-    "challenge": {"en": "Challenge", "fr": "Défi"},
-    "attempts": {"en": "Attempts", "fr": "Essais"},
-    "best": {"en": "Best attempt", "fr": "Meilleur essai"},
-    "final": {"en": "Final attempt", "fr": "Dernier essai"},
-    "time": {"en": "time", "fr": "heure"},
-    "elapsed": {"en": "minutes in", "fr": "minutes écoulées"},
-    "score": {"en": "score", "fr": "score"},
-    "cases": {"en": "cases passed", "fr": "cas réussis"},
-    "changed": {"en": "lines +/−", "fr": "lignes +/−"},
-    "fails": {"en": "failing checks", "fr": "contrôles en échec"},
-    "note": {"en": "note", "fr": "note"},
-    "diffs": {"en": "What changed between attempts", "fr": "Ce qui a changé d'un essai à l'autre"},
-    "ungraded": {"en": "not graded", "fr": "non noté"},
-    "intact": {
-        "en": "Attempt log intact (hash chain verified).",
-        "fr": "Journal des essais intact (chaîne de hachage vérifiée).",
-    },
-    "broken": {
-        "en": "WARNING: the attempt log was edited after the fact (hash chain broken).",
-        "fr": "ATTENTION : le journal des essais a été modifié après coup (chaîne rompue).",
-    },
-    "none": {"en": "No attempt yet.", "fr": "Aucun essai pour l'instant."},
-    "prompt": {"en": "Final prompt", "fr": "Prompt final"},
+    "title": "Challenge report",
+    "candidate": "Candidate",
+    "challenge": "Challenge",
+    "attempts": "Attempts",
+    "best": "Best attempt",
+    "final": "Final attempt",
+    "time": "time",
+    "elapsed": "minutes in",
+    "score": "score",
+    "cases": "cases passed",
+    "changed": "lines +/−",
+    "fails": "failing checks",
+    "note": "note",
+    "diffs": "What changed between attempts",
+    "ungraded": "not graded",
+    "intact": "Attempt log intact (hash chain verified).",
+    "broken": "WARNING: the attempt log was edited after the fact (hash chain broken).",
+    "none": "No attempt yet.",
+    "prompt": "Final prompt",
 }
 
 
 def t(key: str, lang: str) -> str:
-    return _T[key].get(lang, _T[key]["en"])
+    return translate(_T[key], lang)
 
 
 @dataclass
