@@ -156,7 +156,7 @@ def interval(i: Interval | dict[str, float | None] | None, lang: str = "en") -> 
         est, low, high = i.estimate, i.low, i.high
     if est is None or (isinstance(est, float) and math.isnan(est)):
         return "—"
-    sep = " ; " if lang == "fr" else ", "
+    sep = NNBSP + "; " if lang == "fr" else ", "
     return f"{pct(est, lang)} [{pct(low, lang)}{sep}{pct(high, lang)}]"
 
 

@@ -346,6 +346,7 @@ FRENCH: dict[str, str] = {
         "le prompt n'a pas pu s'exécuter sur {cases} : {why}"
     ),
     ": ": "\u00a0: ",  # between a label and its text
+    ":": "\u00a0:",
     # check failure reasons (stored in English, shown in the page's language)
     "got {out}, expected {target}": "réponse {out}, attendu {target}",
     "got {out}, expected {target} (or {n} other)": "réponse {out}, attendu {target} (ou {n} autre)",

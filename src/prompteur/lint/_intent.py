@@ -24,8 +24,8 @@ from ._lexicon import AUDIENCE, FORMAT, WRITING, is_task
     ),
     fr=Text(
         "aucun objectif énoncé : rien ne dit au modèle ce qu'il doit faire",
-        "Le modèle devine la tâche d'après ce qu'il voit ; un rôle ou un contexte seul (« Tu "
-        "es un assistant. ») le laisse poursuivre le texte dans n'importe quelle direction.",
+        "Le modèle devine la tâche d'après ce qu'il voit ; un rôle ou un contexte seul (« Vous "
+        "êtes un assistant. ») le laisse poursuivre le texte dans n'importe quelle direction.",
         "Commencez par une phrase qui énonce la tâche avec un verbe : « Classez … », « Résumez "
         "… », « Répondez … ».",
     ),
