@@ -29,6 +29,13 @@ _T = {
     "intact": "Attempt log intact (hash chain verified).",
     "broken": "WARNING: the attempt log was edited after the fact (hash chain broken).",
     "none": "No attempt yet.",
+    "sealed": "Every attempt carries the recruiter's seal, verified with the secret.",
+    "unsealed": "Attempts recorded without the recruiter's secret: the history is not sealed "
+    "and could have been rewritten.",
+    "unverified": "The attempts are sealed, but no secret was given to check the seals "
+    "(PROMPTEUR_CHALLENGE_SECRET).",
+    "other-key": "WARNING: the attempts were sealed with another secret than the one given.",
+    "seal-broken": "WARNING: an attempt or a score was changed after it was sealed.",
     "prompt": "Final prompt",
 }
 
@@ -60,6 +67,7 @@ class ChallengeReport:
     candidate: str | None
     lang: str
     intact: bool
+    seal: str = "unsealed"
     rows: list[AttemptRow] = field(default_factory=list)
     final_content: str = ""
 
@@ -79,13 +87,16 @@ class ChallengeReport:
             "challenge": self.challenge,
             "candidate": self.candidate,
             "intact": self.intact,
+            "seal": self.seal,
             "best": asdict(self.best) if self.best else None,
             "final": asdict(self.final) if self.final else None,
             "attempts": [asdict(r) for r in self.rows],
         }
 
 
-def build_report(ws: Workspace, lang: str | None = None) -> ChallengeReport:
+def build_report(
+    ws: Workspace, lang: str | None = None, secret: bytes | None = None
+) -> ChallengeReport:
     lang = lang or ws.lang
     created = datetime.fromisoformat(ws.state["created"])
     rep = ChallengeReport(
@@ -93,7 +104,8 @@ def build_report(ws: Workspace, lang: str | None = None) -> ChallengeReport:
         title=ws.challenge.title(lang),
         candidate=ws.state.get("candidate"),
         lang=lang,
-        intact=ws.chain_intact(),
+        intact=ws.chain_intact() and ws.seal_state(secret) not in ("broken", "other-key"),
+        seal=ws.seal_state(secret),
     )
     prev = ""
     for a in ws.attempts:
@@ -140,6 +152,8 @@ text-align:left}th{background:#f5f5f5}pre{background:#f8f8f8;padding:.6rem;overf
 <p>{{ t('challenge') }}: <b>{{ r.challenge }}</b>{% if r.candidate %} · {{ t('candidate') }}:
 <b>{{ r.candidate }}</b>{% endif %} · {{ t('attempts') }}: {{ r.rows|length }}</p>
 <p class="{{ 'ok' if r.intact else 'warn' }}">{{ t('intact') if r.intact else t('broken') }}</p>
+{% set seal = 'seal-broken' if r.seal == 'broken' else r.seal %}
+<p class="{{ 'ok' if r.seal == 'sealed' else 'warn' }}">{{ t(seal) }}</p>
 {% if not r.rows %}<p>{{ t('none') }}</p>{% else %}
 <ul>
 {% for label, row in [(t('best'), r.best), (t('final'), r.final)] %}{% if row %}

@@ -455,11 +455,20 @@ def challenge_new(
     console.print(f"{intro} {folder.resolve()}:", markup=False)
     for p in written:
         console.print(f"  {p.name}", markup=False)
-    nxt = {
-        "en": "Read {b}, edit {f}, then: prompteur challenge submit",
-        "fr": "Lisez {b}, modifiez {f}, puis : prompteur challenge submit",
-    }[lang]
-    console.print(nxt.format(b=written[0].name, f=c.file), markup=False)
+    nxt = template("Read {b}, edit {f}, then: prompteur challenge submit", lang)
+    console.print(typography(nxt.format(b=written[0].name, f=c.file), lang), markup=False)
+
+
+SECRET_ENV = "PROMPTEUR_CHALLENGE_SECRET"
+
+
+def _secret() -> bytes | None:
+    """The recruiter's secret that seals the attempts: from the environment of the machine
+    that records them (never from the workspace, never written anywhere)."""
+    import os
+
+    value = os.environ.get(SECRET_ENV, "")
+    return value.encode("utf-8") if value else None
 
 
 @challenge_app.command("submit")
@@ -478,7 +487,9 @@ def challenge_submit(
     config = common.config()
     err = common.console(stderr=True)
     with err.status(translate("grading…", ws.lang)):
-        attempt = submit(ws, config, hidden=hidden, note=note, cache=_cache(config))
+        attempt = submit(
+            ws, config, hidden=hidden, note=note, cache=_cache(config), secret=_secret()
+        )
     if as_json:
         common.print_json({k: v for k, v in attempt.items() if k != "content"})
         return
@@ -546,8 +557,8 @@ def challenge_report(
     if hidden is not None or regrade:
         suite = hidden_suite(ws, hidden)
         if suite is not None:
-            grade_missing(ws, config, suite, _cache(config), regrade=regrade)
-    rep = build_report(ws, lang)
+            grade_missing(ws, config, suite, _cache(config), regrade=regrade, secret=_secret())
+    rep = build_report(ws, lang, secret=_secret())
     if output is not None:
         write_atomic(output, to_html(rep))
         common.console(stderr=True).print(f"wrote {output}", markup=False)
@@ -583,6 +594,8 @@ def challenge_report(
             score = t("ungraded", lang) if row.score is None else pct(row.score, lang, 0)
             console.print(f"{t(key, lang)}{colon(lang)} #{row.n} — {score}", markup=False)
     console.print(typography(t("intact" if rep.intact else "broken", lang), lang), markup=False)
+    seal = "seal-broken" if rep.seal == "broken" else rep.seal
+    console.print(typography(t(seal, lang), lang), markup=False)
 
 
 # ---- packs ---------------------------------------------------------------------------------

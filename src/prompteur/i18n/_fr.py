@@ -430,4 +430,26 @@ FRENCH: dict[str, str] = {
     "Final prompt": "Prompt final",
     "title": "titre",
     "summary": "résumé",
+    "Every attempt carries the recruiter's seal, verified with the secret.": (
+        "Chaque essai porte le sceau du recruteur, vérifié avec le secret."
+    ),
+    "Attempts recorded without the recruiter's secret: the history is not sealed and could "
+    "have been rewritten.": (
+        "Essais enregistrés sans le secret du recruteur : l'historique n'est pas scellé et a pu "
+        "être réécrit."
+    ),
+    "The attempts are sealed, but no secret was given to check the seals "
+    "(PROMPTEUR_CHALLENGE_SECRET).": (
+        "Les essais sont scellés, mais aucun secret n'a été donné pour vérifier les sceaux "
+        "(PROMPTEUR_CHALLENGE_SECRET)."
+    ),
+    "WARNING: the attempts were sealed with another secret than the one given.": (
+        "ATTENTION : les essais ont été scellés avec un autre secret que celui donné."
+    ),
+    "WARNING: an attempt or a score was changed after it was sealed.": (
+        "ATTENTION : un essai ou un score a été modifié après avoir été scellé."
+    ),
+    "Read {b}, edit {f}, then: prompteur challenge submit": (
+        "Lisez {b}, modifiez {f}, puis : prompteur challenge submit"
+    ),
 }
