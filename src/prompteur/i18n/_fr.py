@@ -452,4 +452,9 @@ FRENCH: dict[str, str] = {
     "Read {b}, edit {f}, then: prompteur challenge submit": (
         "Lisez {b}, modifiez {f}, puis : prompteur challenge submit"
     ),
+    "Or run it on inputs you type (no suite needed)": (
+        "Ou l'exécuter sur des entrées saisies ici (sans suite)"
+    ),
+    "Run on these inputs": "L'exécuter sur ces entrées",
+    "unjudged": "non jugé",
 }
