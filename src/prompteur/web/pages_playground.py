@@ -17,6 +17,7 @@ from .render import page
 from .urls import PREFIX
 
 if TYPE_CHECKING:
+    from ..prompt import Prompt
     from ..server.deps import Principal
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -32,12 +33,15 @@ def _form(
     status: int = 200,
     error: UserError | None = None,
     inputs: dict[str, str] | None = None,
+    fields: tuple[list[str], dict[str, object]] | None = None,
     **extra: object,
 ) -> HTMLResponse:
+    """The page. `fields` (the inputs to type, and sample values) is parsed here only for a
+    GET, which runs in a worker thread; a POST passes what it parsed off the event loop."""
     from .playground import CASE_CHOICES
 
     prompts = sorted(p.name for p in principal.library.prompts())
-    declared, sample = _declared_inputs(text)
+    declared, sample = fields if fields is not None else _declared_inputs(text)
     given = sample if inputs is None else inputs
     typed = {k: str(given.get(k, "")) for k in declared}
     return page(
@@ -63,9 +67,13 @@ def _declared_inputs(text: str) -> tuple[list[str], dict[str, object]]:
     from ..prompt import parse_prompt
 
     try:
-        meta = parse_prompt(text).meta
+        return _fields_of(parse_prompt(text))
     except UserError:
         return [], {}
+
+
+def _fields_of(prompt: Prompt) -> tuple[list[str], dict[str, object]]:
+    meta = prompt.meta
     sample = meta.sample if isinstance(meta.sample, dict) else {}
     return list(dict.fromkeys([*meta.inputs, *sample])), sample
 
@@ -99,9 +107,11 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
     name, text = form.get("name", ""), form.get("text", "")
     cases, action = form.get("cases", "3"), form.get("action", "run")
     inputs = {k[len("input.") :]: v for k, v in form.items() if k.startswith("input.")}
+    fields: tuple[list[str], dict[str, object]] = ([], {})
     try:
         # Parsing is CPU work that a hostile text can make costly: off the event loop.
         prompt, _path = await run_in_threadpool(edited, text, principal.library, name)
+        fields = _fields_of(prompt)
         if action == "save":
             new, written = await run_in_threadpool(
                 save,
@@ -121,6 +131,7 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
                 cases=cases,
                 saved=saved,
                 inputs=inputs,
+                fields=fields,
             )
         if action == "typed":
             run_id = await run_in_threadpool(
@@ -141,6 +152,7 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
             status=400,
             error=exc,
             inputs=inputs,
+            fields=fields,
         )
     except PrompteurError as exc:  # a model that cannot run: said, not a stack trace
         return _form(
@@ -152,6 +164,7 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
             status=502,
             error=UserError(str(exc)),
             inputs=inputs,
+            fields=fields,
         )
     info = principal.store.get_run(run_id)
     records = list(principal.store.results(run_id))
@@ -165,4 +178,5 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
         records=records,
         summaries=report.summarise(records, worst=0),
         inputs=inputs,
+        fields=fields,
     )
