@@ -320,7 +320,7 @@ FRENCH: dict[str, str] = {
     ),
     "grading…": "notation…",
     # lessons: grading
-    "{p} of {n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.": (
+    "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.": (
         "Cas cachés réussis : {p} sur {n} ({rate}, intervalle à 95 % [{lo} ; {hi}]) ; il "
         "fallait {need}."
     ),

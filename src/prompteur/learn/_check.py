@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 _T = {
     "pass": "Passed",
     "fail": "Not yet",
-    "rate": "{p} of {n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.",
+    "rate": "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.",
     "few_cases": "The suite has {cases}; it needs at least {need}.",
     "good": "On the good prompt your suite gives {iv} (needed at least {need}).",
     "bad": "On the bad prompt your suite gives {iv}.",
