@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The main job, on the embedded model, from a clean clone: set up, then run the loop so far.
+# The main job, on the embedded model, from a clean clone: set up what running prompteur
+# needs (no test tools, no browser: those belong to scripts/test.sh), then run the loop.
 #   bash scripts/demo.sh [FOLDER]      (default: ./demo-project, recreated)
+#
+# Each step is a block that starts with `step "…"`; add a step as a new block of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+START=$SECONDS
+PROMPTEUR_EXTRAS=runtime bash scripts/setup.sh
 ROOT="$PWD"
 PROMPTEUR="$ROOT/.venv/bin/prompteur"
 DEMO="${1:-$PWD/demo-project}"
@@ -11,20 +15,25 @@ rm -rf "$DEMO"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# ---- init ------------------------------------------------------------------------------------
 step "init: a project with two example prompts (English and French)"
 "$PROMPTEUR" init "$DEMO"
 cd "$DEMO"
 
+# ---- models ----------------------------------------------------------------------------------
 step "models: what can run here (the embedded model needs no key)"
 "$PROMPTEUR" models
 
+# ---- library ---------------------------------------------------------------------------------
 step "library: the prompts"
 "$PROMPTEUR" library list
 
+# ---- render ----------------------------------------------------------------------------------
 step "render: the messages a prompt produces, without calling a model"
 "$PROMPTEUR" render sentiment -i review="The battery died after two days."
 
-step "ask: the embedded model answers, with tokens, latency and cost"
+# ---- ask -------------------------------------------------------------------------------------
+step "ask: the embedded model answers, in English and in French"
 for review in "The battery died after two days." \
               "Fast delivery and it works perfectly, thank you!" \
               "Not worth the money, it broke in a week."; do
@@ -38,37 +47,51 @@ for message in "J'ai été débité deux fois ce mois-ci." \
   "$PROMPTEUR" ask tri-tickets -i message="$message"
 done
 
+# ---- eval ------------------------------------------------------------------------------------
 step "eval: each example suite, every result stored as it arrives, with intervals"
 "$PROMPTEUR" eval suites/sentiment.yaml -o reports/sentiment.html -o reports/sentiment.xml
 "$PROMPTEUR" eval suites/tri-tickets.yaml -o reports/tri-tickets.html
 
+# ---- cache -----------------------------------------------------------------------------------
 step "eval again: answers come from the cache, no model call"
 "$PROMPTEUR" eval suites/sentiment.yaml
 
+# ---- compare ---------------------------------------------------------------------------------
 step "compare: a variant against the original, paired, in words"
+BEFORE="$("$PROMPTEUR" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
 sed -i 's/Classify the sentiment of each product review as positive or negative./Is this review positive or negative?/' prompts/sentiment.prompty
 "$PROMPTEUR" eval suites/sentiment.yaml
-"$PROMPTEUR" compare "$("$PROMPTEUR" runs --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[3]["id"])')" latest
+"$PROMPTEUR" compare "$BEFORE" latest
 
-step "optimize: a better version under a budget of 60 model calls, judged on held-out cases"
-"$PROMPTEUR" optimize sentiment --suite suites/sentiment.yaml --budget 60 -o reports/optimize.html --write
+# ---- optimize --------------------------------------------------------------------------------
+step "optimize: a weak first draft (zero-shot: the base model answers '5 stars', not a label)
+   improved under a budget of 60 model calls, judged on held-out cases"
+cp "$ROOT/examples/optimize/prompts/review-sentiment.prompty" prompts/
+cp "$ROOT/examples/optimize/suites/review-sentiment.yaml" suites/
+cp "$ROOT/examples/optimize/suites/data/reviews-48.jsonl" suites/data/
+"$PROMPTEUR" optimize review-sentiment --suite suites/review-sentiment.yaml --budget 60 \
+  -o reports/optimize.html --write
 "$PROMPTEUR" optimize --history
 
+# ---- lint ------------------------------------------------------------------------------------
 step "lint: what could make these prompts fail — rule, line, why, how to fix"
 "$PROMPTEUR" lint --fail-on never
 
-step "probe: injection and robustness attacks on the optimized prompt"
+# ---- probe -----------------------------------------------------------------------------------
+step "probe: injection and robustness attacks on the sentiment prompt — what breaks it"
 "$PROMPTEUR" probe sentiment --suite suites/sentiment.yaml --probes injection,robustness \
   --per-case 1 -o reports/probes.html
 
+# ---- promote ---------------------------------------------------------------------------------
 step "promote: the optimized prompt to production, only if its suite says it is good enough"
-"$PROMPTEUR" library save sentiment
-if ! "$PROMPTEUR" promote sentiment --to production --actor demo; then
+"$PROMPTEUR" library save review-sentiment
+if ! "$PROMPTEUR" promote review-sentiment --to production --actor demo; then
   echo "(refused: production keeps its holder; the reasons are above)"
 fi
 "$PROMPTEUR" label set sentiment staging --reason "what the demo application uses" --actor demo
-"$PROMPTEUR" audit sentiment
+"$PROMPTEUR" audit review-sentiment
 
+# ---- sdk -------------------------------------------------------------------------------------
 step "SDK: an application gets the prompt by label and calls the model; each call is a trace"
 "$ROOT/.venv/bin/python" - <<'PY'
 from prompteur import Client
@@ -81,6 +104,7 @@ with Client() as client:  # the local project; Client(url=..., api_key=...) for 
         print(f"  {review!r} → {answer.output.strip()!r} ({answer.latency_ms:.0f} ms)")
 PY
 
+# ---- monitor ---------------------------------------------------------------------------------
 step "monitor: the production calls per version — volume, pass rate, latency, alerts"
 "$PROMPTEUR" monitor score --sample 1
 "$PROMPTEUR" monitor sentiment
@@ -149,8 +173,12 @@ YAML
 "$PROMPTEUR" eval suites/from-review.yaml || true
 # ---- end of the review block -----------------------------------------------------------------
 
+# ---- runs ------------------------------------------------------------------------------------
 step "runs and versions: everything is in the store"
 "$PROMPTEUR" runs
-"$PROMPTEUR" library versions sentiment
+"$PROMPTEUR" library versions review-sentiment
+
+# ---- end of the main job ---------------------------------------------------------------------
 printf '\nHTML reports: %s\n' "$DEMO/reports/"
 printf 'The web interface on this project: cd %s && %s view\n' "$DEMO" "$PROMPTEUR"
+printf 'The whole demo took %d s (set-up included).\n' "$((SECONDS - START))"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Prepare .venv with prompteur (editable) and its dev tools. Safe to run again: it does
-# nothing when pyproject.toml has not changed since the last successful run.
+# Prepare .venv with prompteur (editable) and the extras in PROMPTEUR_EXTRAS (default: dev,
+# the test tools and Chromium). PROMPTEUR_EXTRAS=runtime installs only what running prompteur
+# needs (the main job, scripts/demo.sh): no test tools, no browser. Safe to run again: it
+# does nothing when pyproject.toml and the extras have not changed since the last success.
 #
 # The first run compiles llama-cpp-python (llama.cpp) for several minutes; pip caches the
 # wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF so that the cached wheel runs on any x86-64.
@@ -41,10 +43,23 @@ if [[ ",$EXTRAS," == *",dev,"* ]] && ! command -v chromium >/dev/null; then
     fi
 fi
 
+# What a successful run installed, and a module of each part, to tell a broken .venv apart.
+if [[ "$EXTRAS" == runtime ]]; then
+    SPEC="."
+    PROBE="import prompteur, llama_cpp"
+else
+    SPEC=".[$EXTRAS]"
+    PROBE="import prompteur, llama_cpp, pytest, ruff"
+fi
 wanted="$( (cat pyproject.toml; echo "$EXTRAS") | sha256sum | cut -d' ' -f1)"
-if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$wanted" ]] \
-    && "$VENV/bin/python" -c "import prompteur, pytest, ruff" 2>/dev/null; then
-    exit 0
+if [[ -x "$VENV/bin/python" && -f "$STAMP" ]] && "$VENV/bin/python" -c "$PROBE" 2>/dev/null; then
+    # The runtime is part of every set of extras: a .venv set up for the tests serves the
+    # main job as it is.
+    done_for="$(cat "$STAMP")"
+    if [[ "$done_for" == "$wanted" ]] || { [[ "$EXTRAS" == runtime ]] \
+        && [[ -f "$STAMP.pyproject" && "$(cat "$STAMP.pyproject")" == "$(sha256sum <pyproject.toml | cut -d' ' -f1)" ]]; }; then
+        exit 0
+    fi
 fi
 
 if [[ ! -x "$VENV/bin/python" ]]; then
@@ -74,6 +89,7 @@ if [[ ",$EXTRAS," == *",semantic,"* ]]; then
     # pull the newest CUDA build (several GB) from the registry.
     "$VENV/bin/python" -m pip install -q "torch==2.13.0"
 fi
-say "installing prompteur[$EXTRAS] into $VENV (the first run compiles llama.cpp: several minutes)"
-"$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+say "installing prompteur ($EXTRAS) into $VENV (without a cached wheel, llama.cpp compiles: several minutes)"
+"$VENV/bin/python" -m pip install -q -e "$SPEC"
 echo "$wanted" >"$STAMP"
+sha256sum <pyproject.toml | cut -d' ' -f1 >"$STAMP.pyproject"

@@ -15,6 +15,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .i18n import plural
+
 Z95 = 1.959963984540054
 
 
@@ -301,15 +303,17 @@ class PairedComparison:
         return text
 
     def _pass_words(self) -> str:
+        # A (the baseline, named first on the command line) comes first everywhere.
         if self.cases == 0:
-            return f"{self.b} vs {self.a}: no cases in common, nothing to compare."
+            return f"{self.a} vs {self.b}: no cases in common, nothing to compare."
         d = self.difference
         sign = "+" if d.estimate >= 0 else ""
         head = (
-            f"{self.b} vs {self.a}: {self.rate_b:.1%} vs {self.rate_a:.1%} on {self.cases}"
-            f" cases, difference {sign}{d.estimate * 100:.1f} points "
-            f"(95% CI {d.low * 100:+.1f} to {d.high * 100:+.1f}); "
-            f"{self.only_b} cases pass only with {self.b}, {self.only_a} only with {self.a}; "
+            f"{self.a} vs {self.b}: {self.rate_a:.1%} vs {self.rate_b:.1%} on "
+            f"{plural(self.cases, 'case')}; {self.b} − {self.a}: {sign}{d.estimate * 100:.1f} "
+            f"points (95% CI {d.low * 100:+.1f} to {d.high * 100:+.1f}); "
+            f"{plural(self.only_a, 'case')} pass{'es' if self.only_a == 1 else ''} only with "
+            f"{self.a}, {self.only_b} only with {self.b}; "
             f"exact McNemar p = {self.p:.3g}"
             + (" (Holm-adjusted)" if self.p_adjusted is not None else "")
             + ". "
@@ -320,7 +324,7 @@ class PairedComparison:
         target = max(0.05, abs(d.estimate)) if d.estimate else 0.05
         return head + (
             f"No significant difference. To detect a {target * 100:.0f}-point difference with "
-            f"80% power would take about {self.cases_to_detect(target)} cases."
+            f"80% power would take about {plural(self.cases_to_detect(target), 'case')}."
         )
 
 

@@ -117,3 +117,77 @@ def test_recruiter_keeps_the_suite(project: Path, tmp_path: Path) -> None:
 def test_mistakes_exit_2(args: list[str], project: Path) -> None:
     res = CliRunner().invoke(app, ["challenge", *args])
     assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def _recruiter_workspace(project: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A workspace whose hidden suite the recruiter keeps: submitting needs no model."""
+    hidden = tmp_path / "recruiter" / "suite.yaml"
+    hidden.parent.mkdir(exist_ok=True)
+    hidden.write_text(get_challenge("triage").hidden_suite_text(), encoding="utf-8")
+    ws = project / "sealed"
+    res = CliRunner().invoke(app, ["challenge", "new", "triage", str(ws), "--hidden", str(hidden)])
+    assert res.exit_code == 0, res.output
+    return ws, hidden
+
+
+def test_attempts_are_sealed_with_the_recruiters_secret(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "recruiter-secret-Zq81"
+    ws, _ = _recruiter_workspace(project, tmp_path)
+    monkeypatch.setenv("PROMPTEUR_CHALLENGE_SECRET", secret)
+    runner = CliRunner()
+    for note in ("first", "second"):
+        (ws / "triage.prompty").write_text(TRIAGE_BETTER + f"\n# {note}\n", encoding="utf-8")
+        res = runner.invoke(app, ["challenge", "submit", str(ws), "--note", note])
+        assert res.exit_code == 0, res.output
+    raw = (ws / ".challenge.json").read_text()
+    assert secret not in raw  # the secret is never written
+    rep = json.loads(runner.invoke(app, ["challenge", "report", str(ws), "--json"]).stdout)
+    assert rep["seal"] == "sealed" and rep["intact"] is True
+
+    # A candidate who edits an attempt and recomputes the plain hash chain (no secret needed
+    # for that) still breaks the seals.
+    from prompteur.challenge._workspace import _chain_hash, _sha
+
+    state = json.loads(raw)
+    first = state["attempts"][0]
+    first["content"] = TRIAGE_BETTER + "\n# a better first try\n"
+    first["sha256"] = _sha(first["content"])
+    prev = ""
+    for a in state["attempts"]:
+        a["hash"] = _chain_hash(prev, a)
+        prev = a["hash"]
+    (ws / ".challenge.json").write_text(json.dumps(state))
+    res = runner.invoke(app, ["challenge", "report", str(ws), "--json"])
+    rep = json.loads(res.stdout)
+    assert rep["seal"] == "broken" and rep["intact"] is False
+    # …and nothing more is recorded on top of a broken history.
+    res = runner.invoke(app, ["challenge", "submit", str(ws)])
+    assert res.exit_code == 2 and "seals do not hold" in res.output
+
+    # Removing the seals altogether does not pass for an unsealed workspace.
+    for a in state["attempts"]:
+        a.pop("seal")
+    (ws / ".challenge.json").write_text(json.dumps(state))
+    rep = json.loads(runner.invoke(app, ["challenge", "report", str(ws), "--json"]).stdout)
+    assert rep["seal"] == "broken"
+
+
+def test_seals_need_the_same_secret(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, _ = _recruiter_workspace(project, tmp_path)
+    runner = CliRunner()
+    monkeypatch.setenv("PROMPTEUR_CHALLENGE_SECRET", "one-secret")
+    assert runner.invoke(app, ["challenge", "submit", str(ws)]).exit_code == 0
+    monkeypatch.setenv("PROMPTEUR_CHALLENGE_SECRET", "another-secret")
+    rep = json.loads(runner.invoke(app, ["challenge", "report", str(ws), "--json"]).stdout)
+    assert rep["seal"] == "other-key" and rep["intact"] is False
+    monkeypatch.delenv("PROMPTEUR_CHALLENGE_SECRET")
+    rep = json.loads(runner.invoke(app, ["challenge", "report", str(ws), "--json"]).stdout)
+    assert rep["seal"] == "unverified"
+    plain = project / "plain"
+    assert runner.invoke(app, ["challenge", "new", "triage", str(plain)]).exit_code == 0
+    rep = json.loads(runner.invoke(app, ["challenge", "report", str(plain), "--json"]).stdout)
+    assert rep["seal"] == "unsealed"

@@ -328,7 +328,7 @@ def test_more_brief_errors(project: Path) -> None:
         return info.value.render()
 
     one = "name: a\nobjective: x\ninputs: {t: text}\nexamples:\n  - {inputs: {t: a}, output: b}\n"
-    assert "b.yaml:4: examples: 1 example(s)" in error(one)
+    assert "b.yaml:4: examples: 1 example: a brief needs at least 2" in error(one)
     text = TEXT_BRIEF.replace("It left our warehouse yesterday.", "word " * 41)
     assert "examples[0].output: 41 words, above max_words (40)" in error(text)
     schema = TEXT_BRIEF.replace(

@@ -15,6 +15,7 @@ from helpers_paths import REPO
 from typer.testing import CliRunner
 
 from prompteur.cli import app
+from prompteur.errors import UserError
 from prompteur.image import load_image_spec, parse_image_spec, render
 from prompteur.image._render import dalle_size, sd_size
 from prompteur.lint import lint_paths
@@ -30,10 +31,8 @@ PNG = base64.b64decode(
 def test_three_targets_render_the_example_spec() -> None:
     spec = load_image_spec(EXAMPLE)
     mj = render(spec, "midjourney").prompt
-    assert mj.startswith(
-        "an old fisherman mending a net on a wooden pier, wool sweater, photograph"
-    )
-    assert "shallow depth of field, ochre, slate blue:: weathered hands::1.3" in mj
+    # The weight stays next to its subject: its own part, where the term stands.
+    assert "on a wooden pier:: weathered hands::1.3 wool sweater, photograph" in mj
     assert mj.endswith(" --ar 3:2 --no text, watermark")
     sd = render(spec, "sd")
     assert sd.prompt.startswith(
@@ -50,6 +49,71 @@ def test_three_targets_render_the_example_spec() -> None:
     assert "Put particular emphasis on weathered hands." in d.prompt
     assert d.prompt.endswith("The image contains no text or watermark.")
     assert d.params == {"size": "1792x1024"} and d.notes
+
+
+def test_model_parameters_render_and_are_checked_per_target() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + (
+        "midjourney: {version: 7, style: raw, stylize: 250, chaos: 10, seed: 42}\n"
+        "stable_diffusion: {steps: 30, cfg_scale: 7, sampler: DPM++ 2M Karras, seed: 42}\n"
+    )
+    spec = parse_image_spec(text, "p.image.yaml")
+    mj = render(spec, "midjourney")
+    assert mj.prompt.endswith(
+        "--ar 3:2 --no text, watermark --v 7 --style raw --s 250 --c 10 --seed 42"
+    )
+    assert mj.notes == ["stable_diffusion: parameters apply to Stable Diffusion only"]
+    sd = render(spec, "sd")
+    assert sd.params == {
+        "width": 1280,
+        "height": 832,
+        "steps": 30,
+        "cfg_scale": 7,
+        "sampler": "DPM++ 2M Karras",
+        "seed": 42,
+    }
+    assert "--v" not in sd.prompt and "steps" not in render(spec, "dalle").params
+    niji = parse_image_spec("subject: a cat\nmidjourney: {niji: 6, style: cute, quality: 2}\n")
+    assert render(niji, "midjourney").prompt == "a cat --niji 6 --style cute --q 2"
+    comfy = parse_image_spec("subject: a cat\nstable_diffusion: {sampler: dpmpp_2m, seed: -1}\n")
+    assert render(comfy, "sd").params["sampler"] == "dpmpp_2m"
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ("midjourney: {stylize: 5000}", "midjourney.stylize"),
+        ("midjourney: {chaos: -1}", "midjourney.chaos"),
+        ("midjourney: {version: 8}", "not a Midjourney version"),
+        ("midjourney: {version: 5, style: raw}", "style raw needs version 5.1"),
+        ("midjourney: {style: cute}", "niji styles need niji"),
+        ("midjourney: {version: 6, niji: 6}", "not both"),
+        ("midjourney: {seed: 4294967296}", "midjourney.seed"),
+        ("midjourney: {quality: 3}", "quality is one of"),
+        ("midjourney: {steps: 30}", "midjourney.steps"),
+        ("stable_diffusion: {steps: 0}", "stable_diffusion.steps"),
+        ("stable_diffusion: {cfg_scale: 31}", "stable_diffusion.cfg_scale"),
+        ("stable_diffusion: {sampler: Turbo Magic}", "unknown sampler 'Turbo Magic'"),
+        ("stable_diffusion: {scheduler: fastest}", "unknown scheduler"),
+        ("stable_diffusion: {stylize: 100}", "stable_diffusion.stylize"),
+    ],
+)
+def test_a_parameter_a_tool_would_refuse_is_an_error_at_its_line(params: str, said: str) -> None:
+    with pytest.raises(UserError) as info:
+        parse_image_spec(f"subject: a cat\n{params}\n", "p.image.yaml")
+    assert info.value.line == 2 and said in info.value.render()
+
+
+def test_weights_stay_next_to_their_subject() -> None:
+    spec = parse_image_spec(
+        "subject: a red fox\ndetails: [snowy forest, bushy tail]\nmedium: watercolour\n"
+        "weights: {bushy tail: 1.4, red fox: 1.2, moonlight: 0.7}\n"
+    )
+    assert render(spec, "midjourney").prompt == (
+        "a red fox::1.2 snowy forest:: bushy tail::1.4 watercolour:: moonlight::0.7"
+    )
+    assert render(spec, "sd").prompt == (
+        "a (red fox:1.2), snowy forest, (bushy tail:1.4), watercolour, (moonlight:0.7)"
+    )
 
 
 def test_sizes_follow_the_ratio() -> None:

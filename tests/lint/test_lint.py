@@ -85,7 +85,7 @@ def test_french_messages(project: Path) -> None:
     (project / "flawed.prompty").write_text(FLAWED, encoding="utf-8")
     code, out, _ = run("lint", "flawed.prompty", "--lang", "fr", "--select", "P005")
     assert code == 1
-    assert "consignes contradictoires" in out and "pourquoi:" in out
+    assert "consignes contradictoires" in out and "pourquoi\u00a0:" in out
     assert "1 constat (1 erreur) dans 1 fichier." in out
 
 

@@ -95,7 +95,7 @@ def test_coach_with_a_capable_model_critiques_and_writes_the_rewrite(
     out = result.stdout
     assert "injection risk" in out and "critique · openai:gpt-4o-mini" in out
     assert "prompts/reply.prompty:7 P003" in out
-    assert "Rules on the rewrite: 0 finding(s), was 3." in out
+    assert "Rules on the rewrite: 0 findings, was 3." in out
     written = load_prompt(project / "prompts" / "better.prompty")
     assert written.text == REWRITE and list(written.meta.inputs) == ["message"]
     assert KEY not in out and KEY not in written.text
@@ -129,7 +129,7 @@ def test_coach_json_in_french(project: Path, monkeypatch: pytest.MonkeyPatch) ->
     data = json.loads(result.stdout)
     assert data["rewrite"] == REWRITE and data["critique"] == "Critique."
     assert (
-        "Réponds en deux parties, en français" in server.requests[0].json["messages"][0]["content"]
+        "Répondez en deux parties, en français" in server.requests[0].json["messages"][0]["content"]
     )
     assert any("insérée telle quelle" in f["message"] for f in data["findings"])
 

@@ -856,7 +856,7 @@ def test_the_spool_command_shows_drains_and_clears(stub, away, spool_dir) -> Non
     state.fail = False
     drained = prompteur("traces", "spool", "drain", "--dir", str(spool_dir), env=env)
     assert drained.returncode == 0, drained.stderr
-    assert "delivered 7 trace(s) from the spool; 0 left" in drained.stdout
+    assert "delivered 7 traces from the spool; 0 left" in drained.stdout
     assert seqs(state.traces) == list(range(7))
     # clear: refused without --yes, then deletes and says how many.
     state.fail = True
@@ -864,7 +864,7 @@ def test_the_spool_command_shows_drains_and_clears(stub, away, spool_dir) -> Non
     refused = prompteur("traces", "spool", "clear", "--dir", str(spool_dir), env=env)
     assert refused.returncode == 2 and "--yes" in refused.stderr
     cleared = prompteur("traces", "spool", "clear", "--dir", str(spool_dir), "--yes", env=env)
-    assert cleared.returncode == 0 and "deleted 4 spooled trace(s)" in cleared.stdout
+    assert cleared.returncode == 0 and "deleted 4 spooled traces" in cleared.stdout
     assert find_spools(spool_dir)[0].traces == 0
 
 

@@ -271,7 +271,7 @@ def test_alerts_drop_and_shift_reach_the_webhook_once(
     assert any("input length shifted" in line for line in lines)
     assert any("language mix shifted (en 100% → fr 100%" in line for line in lines)
     assert not any("stable" in line for line in lines)
-    assert "sent 3 alert(s) to the webhook at 127.0.0.1" in result.stdout
+    assert "sent 3 alerts to the webhook at 127.0.0.1" in result.stdout
     assert len(received) == 1
     payload = received[0]
     assert {a["kind"] for a in payload["alerts"]} == {

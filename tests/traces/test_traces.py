@@ -269,7 +269,7 @@ def test_to_cases_appends_failing_traces_once(project: Path) -> None:
         ],
     )
     assert ok.exit_code == 0, ok.output
-    assert "added 1 case(s)" in ok.stdout
+    assert "added 1 case to" in ok.stdout
     assert yaml.safe_load(suite.read_text(encoding="utf-8"))["cases"][-1]["expected"] == "negative"
     before = suite.read_text(encoding="utf-8")
     missing = runner.invoke(

@@ -302,7 +302,7 @@ def test_compare_two_variants_and_two_runs(site: dict[str, Any]) -> None:
     r = get(site, f"/ui/runs/{site['run']}/compare?a=0&b=1")
     assert r.status_code == 200
     (cmp,) = report.paired(records(CASES))
-    assert f"{cmp.rate_b * 100:.1f}% vs {cmp.rate_a * 100:.1f}% on {cmp.cases} cases" in r.text
+    assert f"{cmp.rate_a * 100:.1f}% vs {cmp.rate_b * 100:.1f}% on {cmp.cases} cases" in r.text
     r = get(site, f"/ui/runs/{site['run']}/compare?other={site['other']}")
     assert r.status_code == 200 and site["other"][-6:] in r.text
     bad = get(site, f"/ui/runs/{site['run']}/compare?a=0&b=0")

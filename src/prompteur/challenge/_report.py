@@ -7,39 +7,41 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..i18n import translate
 from ._workspace import Workspace
 
 _T = {
-    "title": {"en": "Challenge report", "fr": "Rapport de défi"},
-    "candidate": {"en": "Candidate", "fr": "Candidat·e"},
-    "challenge": {"en": "Challenge", "fr": "Défi"},
-    "attempts": {"en": "Attempts", "fr": "Essais"},
-    "best": {"en": "Best attempt", "fr": "Meilleur essai"},
-    "final": {"en": "Final attempt", "fr": "Dernier essai"},
-    "time": {"en": "time", "fr": "heure"},
-    "elapsed": {"en": "minutes in", "fr": "minutes écoulées"},
-    "score": {"en": "score", "fr": "score"},
-    "cases": {"en": "cases passed", "fr": "cas réussis"},
-    "changed": {"en": "lines +/−", "fr": "lignes +/−"},
-    "fails": {"en": "failing checks", "fr": "contrôles en échec"},
-    "note": {"en": "note", "fr": "note"},
-    "diffs": {"en": "What changed between attempts", "fr": "Ce qui a changé d'un essai à l'autre"},
-    "ungraded": {"en": "not graded", "fr": "non noté"},
-    "intact": {
-        "en": "Attempt log intact (hash chain verified).",
-        "fr": "Journal des essais intact (chaîne de hachage vérifiée).",
-    },
-    "broken": {
-        "en": "WARNING: the attempt log was edited after the fact (hash chain broken).",
-        "fr": "ATTENTION : le journal des essais a été modifié après coup (chaîne rompue).",
-    },
-    "none": {"en": "No attempt yet.", "fr": "Aucun essai pour l'instant."},
-    "prompt": {"en": "Final prompt", "fr": "Prompt final"},
+    "title": "Challenge report",
+    "candidate": "Candidate",
+    "challenge": "Challenge",
+    "attempts": "Attempts",
+    "best": "Best attempt",
+    "final": "Final attempt",
+    "time": "time",
+    "elapsed": "minutes in",
+    "score": "score",
+    "cases": "cases passed",
+    "changed": "lines +/−",
+    "fails": "failing checks",
+    "note": "note",
+    "diffs": "What changed between attempts",
+    "ungraded": "not graded",
+    "intact": "Attempt log intact (hash chain verified).",
+    "broken": "WARNING: the attempt log was edited after the fact (hash chain broken).",
+    "none": "No attempt yet.",
+    "sealed": "Every attempt carries the recruiter's seal, verified with the secret.",
+    "unsealed": "Attempts recorded without the recruiter's secret: the history is not sealed "
+    "and could have been rewritten.",
+    "unverified": "The attempts are sealed, but no secret was given to check the seals "
+    "(PROMPTEUR_CHALLENGE_SECRET).",
+    "other-key": "WARNING: the attempts were sealed with another secret than the one given.",
+    "seal-broken": "WARNING: an attempt or a score was changed after it was sealed.",
+    "prompt": "Final prompt",
 }
 
 
 def t(key: str, lang: str) -> str:
-    return _T[key].get(lang, _T[key]["en"])
+    return translate(_T[key], lang)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class ChallengeReport:
     candidate: str | None
     lang: str
     intact: bool
+    seal: str = "unsealed"
     rows: list[AttemptRow] = field(default_factory=list)
     final_content: str = ""
 
@@ -84,13 +87,16 @@ class ChallengeReport:
             "challenge": self.challenge,
             "candidate": self.candidate,
             "intact": self.intact,
+            "seal": self.seal,
             "best": asdict(self.best) if self.best else None,
             "final": asdict(self.final) if self.final else None,
             "attempts": [asdict(r) for r in self.rows],
         }
 
 
-def build_report(ws: Workspace, lang: str | None = None) -> ChallengeReport:
+def build_report(
+    ws: Workspace, lang: str | None = None, secret: bytes | None = None
+) -> ChallengeReport:
     lang = lang or ws.lang
     created = datetime.fromisoformat(ws.state["created"])
     rep = ChallengeReport(
@@ -98,7 +104,8 @@ def build_report(ws: Workspace, lang: str | None = None) -> ChallengeReport:
         title=ws.challenge.title(lang),
         candidate=ws.state.get("candidate"),
         lang=lang,
-        intact=ws.chain_intact(),
+        intact=ws.chain_intact() and ws.seal_state(secret) not in ("broken", "other-key"),
+        seal=ws.seal_state(secret),
     )
     prev = ""
     for a in ws.attempts:
@@ -145,6 +152,8 @@ text-align:left}th{background:#f5f5f5}pre{background:#f8f8f8;padding:.6rem;overf
 <p>{{ t('challenge') }}: <b>{{ r.challenge }}</b>{% if r.candidate %} · {{ t('candidate') }}:
 <b>{{ r.candidate }}</b>{% endif %} · {{ t('attempts') }}: {{ r.rows|length }}</p>
 <p class="{{ 'ok' if r.intact else 'warn' }}">{{ t('intact') if r.intact else t('broken') }}</p>
+{% set seal = 'seal-broken' if r.seal == 'broken' else r.seal %}
+<p class="{{ 'ok' if r.seal == 'sealed' else 'warn' }}">{{ t(seal) }}</p>
 {% if not r.rows %}<p>{{ t('none') }}</p>{% else %}
 <ul>
 {% for label, row in [(t('best'), r.best), (t('final'), r.final)] %}{% if row %}

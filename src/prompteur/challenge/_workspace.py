@@ -3,11 +3,19 @@
 `.challenge.json` in the workspace keeps the attempts, each with its prompt content, time and
 score. Each attempt also stores a hash over the previous one: an attempt edited or removed
 afterwards breaks the chain, and the report says so.
+
+A plain hash chain can be recomputed by anyone who edits the file. So when the recruiter's
+secret is at hand (PROMPTEUR_CHALLENGE_SECRET where `challenge submit` runs: the hiring
+platform's machine, not the candidate's), each attempt is also sealed: an HMAC-SHA256 with
+that secret over the previous seal and the attempt (content, time, note and score). The
+secret is never written anywhere; the workspace keeps only a fingerprint of it (an HMAC of a
+fixed text), so a report can tell "sealed with another key" from "edited".
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +46,24 @@ def _sha(text: str) -> str:
 def _chain_hash(prev: str, attempt: dict[str, Any]) -> str:
     core = {k: attempt[k] for k in ("n", "time", "sha256", "content")}
     return _sha(prev + json.dumps(core, sort_keys=True, ensure_ascii=False))
+
+
+# What a seal covers: everything the recruiter reads about an attempt.
+_SEALED = ("n", "time", "sha256", "content", "note", "score", "passed", "total", "error")
+
+
+def _seal(secret: bytes, prev: str, attempt: dict[str, Any]) -> str:
+    core = {k: attempt.get(k) for k in _SEALED}
+    text = prev + json.dumps(core, sort_keys=True, ensure_ascii=False, default=str)
+    return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def key_id(secret: bytes) -> str:
+    """A fingerprint of the recruiter's secret that does not reveal it."""
+    return hmac.new(secret, b"prompteur challenge key", hashlib.sha256).hexdigest()[:16]
+
+
+SealState = str  # "sealed" | "broken" | "unsealed" | "unverified" | "other-key"
 
 
 @dataclass
@@ -75,6 +101,42 @@ class Workspace:
                 return False
             prev = a["hash"]
         return True
+
+    def seal_state(self, secret: bytes | None) -> SealState:
+        """Whether the attempts carry the recruiter's seals and they hold: "sealed" (every
+        attempt verified), "broken" (an attempt or a score was changed, or removed),
+        "unsealed" (recorded without the secret), "other-key" (sealed with another secret),
+        "unverified" (sealed, but no secret to check with)."""
+        attempts = self.attempts
+        if all("seal" not in a for a in attempts) and "seal_key" not in self.state:
+            return "unsealed"
+        if secret is None:
+            return "unverified"
+        if self.state.get("seal_key") != key_id(secret):
+            return "other-key"
+        prev = ""
+        for a in attempts:
+            if "seal" not in a:
+                return "broken"
+            if not hmac.compare_digest(str(a["seal"]), _seal(secret, prev, a)):
+                return "broken"
+            prev = a["seal"]
+        return "sealed"
+
+    def reseal(self, secret: bytes) -> None:
+        """Seal every attempt again (after the recruiter graded or regraded them); refused when
+        the seals do not hold now, so a changed history cannot be laundered."""
+        state = self.seal_state(secret)
+        if state in ("broken", "other-key"):
+            raise UserError(
+                f"the attempts' seals do not hold ({state}): not sealing them again",
+                file=self.folder / STATE,
+            )
+        self.state["seal_key"] = key_id(secret)
+        prev = ""
+        for a in self.state.get("attempts", []):
+            a["seal"] = _seal(secret, prev, a)
+            prev = a["seal"]
 
 
 def new_workspace(
@@ -192,8 +254,10 @@ def submit(
     hidden: Path | None = None,
     note: str | None = None,
     cache: ResponseCache | None = None,
+    secret: bytes | None = None,
 ) -> dict[str, Any]:
-    """Record the prompt file as a new attempt, graded when the suite is at hand."""
+    """Record the prompt file as a new attempt, graded when the suite is at hand, and sealed
+    with the recruiter's `secret` when it is given."""
     try:
         content = ws.prompt_path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -211,6 +275,16 @@ def submit(
     if suite is not None:
         attempt.update(grade_content(content, suite, config, ws.challenge.file, cache))
     attempt["hash"] = _chain_hash(attempts[-1]["hash"] if attempts else "", attempt)
+    if secret is not None:
+        state = ws.seal_state(secret)
+        if state in ("broken", "other-key") or (state == "unsealed" and attempts):
+            raise UserError(
+                f"the recorded attempts' seals do not hold ({state}): nothing recorded",
+                file=ws.folder / STATE,
+                hint="the history was changed, or recorded with another secret or none",
+            )
+        ws.state["seal_key"] = key_id(secret)
+        attempt["seal"] = _seal(secret, attempts[-1].get("seal", "") if attempts else "", attempt)
     ws.state["attempts"] = [*attempts, attempt]
     ws.save()
     return attempt
@@ -223,14 +297,23 @@ def grade_missing(
     cache: ResponseCache | None = None,
     *,
     regrade: bool = False,
+    secret: bytes | None = None,
 ) -> int:
     """Grade the attempts recorded without a score (the recruiter kept the suite), or every
-    attempt with `regrade` (scores are not covered by the hash chain: recompute them)."""
+    attempt with `regrade` (scores are not covered by the hash chain: recompute them). With
+    the recruiter's `secret`, the new scores are sealed (only if the seals held before)."""
+    if secret is not None and ws.seal_state(secret) in ("broken", "other-key"):
+        raise UserError(
+            "the attempts' seals do not hold: grading them would seal a changed history",
+            file=ws.folder / STATE,
+        )
     n = 0
     for a in ws.state.get("attempts", []):
         if regrade or a.get("score") is None:
             a.update(grade_content(a["content"], suite, config, ws.challenge.file, cache))
             n += 1
+    if n and secret is not None:
+        ws.reseal(secret)
     if n:
         ws.save()
     return n

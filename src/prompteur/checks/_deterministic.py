@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from ..i18n import plural
 from ..text import levenshtein_distance
 from ._base import CheckContext, CheckFn, CheckResult, check, result
 
@@ -53,7 +54,7 @@ def equals(value: Any = _MISSING, *, strip: bool = True, normalize: bool = False
             ""
             if ok
             else f"got {out[:80]!r}, expected {targets[0]!r}"
-            + (f" (or {len(targets) - 1} other)" if len(targets) > 1 else ""),
+            + (f" (or {plural(len(targets) - 1, 'other')})" if len(targets) > 1 else ""),
         )
 
     return run

@@ -15,11 +15,13 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import PrompteurError, UserError
+from ..i18n import plural
 
 if TYPE_CHECKING:
     import click
     from rich.console import Console
     from rich.progress import Progress
+    from rich.table import Table
 
     from ..config import Config
     from ..prompt import Prompt
@@ -62,10 +64,36 @@ def interrupted() -> NoReturn:
     raise typer.Exit(130)
 
 
+# Width given to output that goes to a file or a pipe (a CI log, `| less`, `> out.txt`):
+# Rich would otherwise assume 80 columns and squeeze tables until their words are cut.
+LOG_WIDTH = 1000
+
+
 def console(stderr: bool = False) -> Console:
+    """The console of a command: the terminal's width in a terminal (tables wrap to fit it);
+    a log's full width when printed to a file or a pipe, unless COLUMNS says otherwise."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not out.is_terminal and not os.environ.get("COLUMNS"):
+        out.width = LOG_WIDTH
+    return out
+
+
+def table(title: str | None = None, **options: Any) -> Table:
+    """A Rich table whose cells wrap between words and fold a word too long for its column
+    onto the next line, rather than cut it with an ellipsis ("varia…")."""
+    from rich.table import Table
+
+    class WrappingTable(Table):
+        def add_column(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("overflow", "fold")
+            super().add_column(*args, **kwargs)
+
+    options.setdefault("title_justify", "left")
+    return WrappingTable(title=title, **options)
 
 
 def fail(exc: PrompteurError) -> NoReturn:
@@ -115,8 +143,8 @@ class RunBar:
         self.bar.start()
         run_started(self.kind, run_id)
         self.bar.console.print(
-            f"{self.title} {run_id}: {total} results to have ({already} already stored) · "
-            + self.shape,
+            f"{self.title} {run_id}: {plural(total, 'result')} to have "
+            f"({already} already stored) · {self.shape}",
             markup=False,
         )
         self.bar.update(self.task, total=total, completed=already)
@@ -268,7 +296,6 @@ def write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> None
 
 def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
     """The terminal report; returns the lowest pass rate (for --fail-under)."""
-    from rich.table import Table
 
     from .. import report
 
@@ -276,7 +303,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
     records = store.results(run_id)
     summaries = report.summarise(records, worst=worst)
     out = console()
-    table = Table(title=f"Run {info.id} · {info.suite} · {info.status}", title_justify="left")
+    grid = table(title=f"Run {info.id} · {info.suite} · {info.status}")
     for col in (
         "variant",
         "pass rate [95% CI]",
@@ -288,10 +315,10 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
         "p50 / p95",
         "cost",
     ):
-        table.add_column(col, justify="left" if col == "variant" else "right")
+        grid.add_column(col, justify="left" if col == "variant" else "right")
     for sm in summaries:
         ms = sm.mean_score
-        table.add_row(
+        grid.add_row(
             sm.label,
             str(sm.pass_rate),
             f"{ms.estimate:.3f} [{ms.low:.3f}, {ms.high:.3f}]" if ms else "—",
@@ -304,7 +331,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
             else "—",
             f"${sm.cost:.4f}" if sm.cost_known else "unknown",
         )
-    out.print(table)
+    out.print(grid)
     for sm in summaries:
         for w in sm.worst:
             out.print(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..i18n import plural
 from . import _common as common
 from ._common import JsonOpt
 
@@ -49,52 +50,51 @@ def _lang(value: str) -> Lang:
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_LABELS = {
-    "en": {"why": "why", "fix": "fix", "suggestion": "try"},
-    "fr": {"why": "pourquoi", "fix": "correction", "suggestion": "essai"},
-}
 
 
 def print_findings(console: Console, findings: list[Finding], lang: Lang) -> None:
     from rich.markup import escape
 
-    labels = _LABELS[lang]
+    from ..i18n import colon, translator
+
+    t = translator(lang)
     for f in findings:
         style = _SEVERITY_STYLE[f.severity.label]
         console.print(
-            f"[bold]{escape(f.where)}[/] [{style}]{f.rule} {f.severity.label}[/] "
-            f"{escape(f.message)}",
+            f"[bold]{escape(f.where)}[/] [{style}]{f.rule} {t(f.severity.label)}[/] "
+            f"{escape(t_text(f.message, lang))}",
             markup=True,
         )
-        console.print(f"    {labels['why']}: {f.why}", markup=False)
-        console.print(f"    {labels['fix']}: {f.fix}", markup=False)
+        console.print(t_text(f"    {t('why')}{colon(lang)} {f.why}", lang), markup=False)
+        console.print(t_text(f"    {t('fix')}{colon(lang)} {f.fix}", lang), markup=False)
         if f.suggestion:
+            # The suggestion is text for the prompt itself, in the prompt's language.
             text = f.suggestion.replace("\n", "\n        ")
-            console.print(f"    {labels['suggestion']}: {text}", markup=False)
+            console.print(f"    {t('try')}{colon(lang)} {text}", markup=False)
 
 
-_SEVERITY_WORDS = {
-    "en": {
-        "error": ("error", "errors"),
-        "warning": ("warning", "warnings"),
-        "info": ("info", "infos"),
-    },
-    "fr": {
-        "error": ("erreur", "erreurs"),
-        "warning": ("avertissement", "avertissements"),
-        "info": ("info", "infos"),
-    },
-}
+def t_text(text: str, lang: Lang) -> str:
+    """A line already in `lang`, with French typography when French."""
+    from ..i18n import typography
+
+    return typography(text, lang)
 
 
 def _summary(n: int, files: int, counts: dict[str, int], lang: Lang) -> str:
-    words = _SEVERITY_WORDS[lang]
-    parts = ", ".join(f"{v} {words[k][v != 1]}" for k, v in counts.items() if v)
+    from ..i18n import plural, translate
+
+    many = {"error": "errors", "warning": "warnings", "info": "infos"}
+    parts = ", ".join(
+        plural(v, translate(k, lang), translate(many[k], lang), lang)
+        for k, v in counts.items()
+        if v
+    )
     if lang == "fr":
-        head = f"{n} constat{'s' if n != 1 else ''}" if n else "Aucun constat"
-        return f"{head}{f' ({parts})' if parts else ''} dans {files} fichier{'s' * (files != 1)}."
-    head = f"{n} finding{'s' if n != 1 else ''}" if n else "No finding"
-    return f"{head}{f' ({parts})' if parts else ''} in {files} file{'s' * (files != 1)}."
+        head = plural(n, "constat", lang="fr") if n else "Aucun constat"
+        where = plural(files, "fichier", lang="fr")
+        return f"{head}{f' ({parts})' if parts else ''} dans {where}."
+    head = plural(n, "finding") if n else "No finding"
+    return f"{head}{f' ({parts})' if parts else ''} in {plural(files, 'file')}."
 
 
 def _print_rules(as_json: bool, lang: Lang) -> None:
@@ -115,13 +115,15 @@ def _print_rules(as_json: bool, lang: Lang) -> None:
     if as_json:
         common.print_json(rows)
         return
-    from rich.table import Table
 
-    table = Table(title="Lint rules" if lang == "en" else "Règles", title_justify="left")
-    for col in ("rule", "name", "for", "severity", "what" if lang == "en" else "quoi"):
-        table.add_column(col)
+    from ..i18n import translator
+
+    t = translator(lang)
+    table = common.table(title=t("Lint rules"))
+    for col in ("rule", "name", "for", "severity", "what"):
+        table.add_column(t(col))
     for r in rows:
-        table.add_row(r["rule"], r["name"], r["kind"], r["severity"], r["title"])
+        table.add_row(r["rule"], r["name"], r["kind"], t(r["severity"]), r["title"])
     common.console().print(table)
 
 
@@ -129,13 +131,12 @@ def _print_measure(m: Measurement, as_json: bool) -> None:
     if as_json:
         common.print_json(m.to_dict())
         return
-    from rich.table import Table
 
     def pct(x: float | None) -> str:
         return "—" if x is None else f"{x:.0%}"
 
     langs = ", ".join(f"{v} {k}" for k, v in sorted(m.languages.items()))
-    table = Table(
+    table = common.table(
         title=f"Rules on {m.files} labelled files ({langs}; {m.good_files} good, "
         f"{m.clean_good_files} of them with no finding)",
         title_justify="left",
@@ -307,9 +308,10 @@ def coach_command(
         console.print(result.rewrite, markup=False)
         left = len(result.rewrite_findings)
         console.print(
-            f"Rules on the rewrite: {left} finding(s), was {len(result.findings)}."
+            f"Rules on the rewrite: {plural(left, 'finding')}, was {len(result.findings)}."
             if language == "en"
-            else f"Règles sur la réécriture : {left} constat(s), contre {len(result.findings)}.",
+            else f"Règles sur la réécriture : {plural(left, 'constat', lang='fr')}, "
+            f"contre {len(result.findings)}.",
             markup=False,
         )
         if write:

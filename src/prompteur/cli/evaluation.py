@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import UserError
+from ..i18n import count
 from . import _common as common
 from ._common import JsonOpt, OutputOpt
+
+if TYPE_CHECKING:
+    from ..store.db import RunInfo
 
 
 def eval_(
@@ -63,8 +67,8 @@ def eval_(
 
     def on_plan(plan: Any) -> None:
         bar.shape = (
-            f"{len(plan.prompts)} prompt(s) × {len(plan.model_ids)} model(s) × "
-            f"{plan.suite.count_cases()} case(s) × {plan.repeat} repeat(s)"
+            f"{count(len(plan.prompts), 'prompt')} × {count(len(plan.model_ids), 'model')} × "
+            f"{count(plan.suite.count_cases(), 'case')} × {count(plan.repeat, 'repeat')}"
         )
 
     def on_result(r: Any) -> None:
@@ -128,23 +132,37 @@ def list_runs(
     if as_json:
         common.print_json([r.__dict__ for r in rows])
         return
-    from rich.table import Table
 
-    table = Table(title="Runs", title_justify="left")
-    for col in ("id", "suite", "status", "done/total", "passed", "failed", "errors", "started"):
+    table = common.table(title="Runs")
+    for col in ("id", "suite", "status", "progress", "passed", "failed", "errors", "started"):
         table.add_column(col)
     for r in rows:
         table.add_row(
             r.id,
             r.suite,
             r.status,
-            f"{r.done}/{r.total}",
+            progress_of(r),
             str(r.passed),
             str(r.failed),
             str(r.errors),
             r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     common.console().print(table)
+
+
+def progress_of(run: RunInfo) -> str:
+    """How far a run got: results for an eval or a probe ("12/60"); for an optimization,
+    the search's model calls against its budget, with the reporting calls beside them
+    (a finished search stores more results than its budget: the held-out scoring)."""
+    from ..records import RunKind
+
+    if run.kind == RunKind.OPTIMIZE:
+        calls = (run.plan.get("result") or {}).get("calls")
+        if calls:
+            text = f"calls {calls['search']} of {calls['budget']}"
+            return text + (f" + {calls['reporting']} reporting" if calls.get("reporting") else "")
+        return f"calls {min(run.done, run.total)} of {run.total}"
+    return f"{run.done}/{run.total}"
 
 
 def show(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import plural
 from . import _common as common
 
 import_app = typer.Typer(
@@ -43,7 +44,7 @@ def promptfoo(
         common.print_json(conversion.to_dict())
         return
     console = common.console()
-    console.print(f"Wrote {len(written)} file(s):", markup=False)
+    console.print(f"Wrote {plural(len(written), 'file')}:", markup=False)
     for path in written:
         console.print(f"  {common.shown(path)}", markup=False)
     if conversion.notes:

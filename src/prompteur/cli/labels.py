@@ -161,9 +161,8 @@ def _list_labels(config: Any, store: Any, name: str | None, as_json: bool) -> No
             markup=False,
         )
         return
-    from rich.table import Table
 
-    table = Table(title="Labels", title_justify="left")
+    table = common.table(title="Labels")
     for col in ("prompt", "label", "version", "gated", "moved by", "moved at"):
         table.add_column(col)
     for r in rows:
@@ -440,9 +439,8 @@ def regress_command(
 
 
 def _print_regression(console: Console, result: Any) -> None:
-    from rich.table import Table
 
-    table = Table(title=f"{result.from_model} → {result.to_model}", title_justify="left")
+    table = common.table(title=f"{result.from_model} → {result.to_model}")
     for col in ("prompt", "labels", "before", "after", "change (95% CI)", "p", "verdict"):
         table.add_column(col)
     for p in result.prompts:

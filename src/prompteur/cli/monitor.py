@@ -10,6 +10,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from ..i18n import plural
 from . import _common as common
 from ._common import JsonOpt
 
@@ -109,7 +110,7 @@ def monitor_show(
             )
         elif delivery is not None and delivery.sent:
             console.print(
-                f"sent {len(delivery.sent)} alert(s) to the webhook at {delivery.target}",
+                f"sent {plural(len(delivery.sent), 'alert')} to the webhook at {delivery.target}",
                 markup=False,
             )
     if fail_on_alert and alerts:
@@ -117,12 +118,11 @@ def monitor_show(
 
 
 def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
-    from rich.table import Table
 
     if not report.series:
         console.print(f"no traces since {report.since:%Y-%m-%d %H:%M} UTC", markup=False)
         return
-    table = Table(
+    table = common.table(
         title=f"Traces since {report.since:%Y-%m-%d %H:%M} UTC, by version", title_justify="left"
     )
     cols = [
@@ -296,9 +296,8 @@ def traces_list(
             {"traces": [t.to_dict() for t in page.items], "next_cursor": page.next_cursor}
         )
         return
-    from rich.table import Table
 
-    table = Table(title="Traces, newest first", title_justify="left")
+    table = common.table(title="Traces, newest first")
     for col in ("id", "when (UTC)", "prompt@version", "model", "status", "ms", "inputs", "output"):
         table.add_column(col)
     for t in page.items:
@@ -345,7 +344,9 @@ def traces_flag(
     from ..traces import set_flag
 
     n = set_flag(common.store(common.config()), ids, not clear, note)
-    common.console().print(f"{'unflagged' if clear else 'flagged'} {n} trace(s)", markup=False)
+    common.console().print(
+        f"{'unflagged' if clear else 'flagged'} {plural(n, 'trace')}", markup=False
+    )
 
 
 def _parse_ids(text: str | None) -> list[int] | None:
@@ -406,7 +407,7 @@ def traces_to_cases(
         return
     console = common.console()
     console.print(
-        f"added {len(result.added)} case(s) to {suite}"
+        f"added {plural(len(result.added), 'case')} to {suite}"
         + (f" ({result.duplicates} already there)" if result.duplicates else ""),
         markup=False,
     )
@@ -521,7 +522,10 @@ def spool_drain(
     if as_json:
         common.print_json(stats.to_dict())
     else:
-        line = f"delivered {stats.from_spool} trace(s) from the spool; {stats.spool_pending} left"
+        line = (
+            f"delivered {plural(stats.from_spool, 'trace')} from the spool; "
+            f"{stats.spool_pending} left"
+        )
         if stats.failed:
             line += f"; {stats.failed} refused by the server"
         if stats.spool_pending and stats.last_error:
@@ -552,4 +556,4 @@ def spool_clear(
     from ..sdk import clear_spool
 
     n = clear_spool(url, key, spool=file or folder)
-    common.console().print(f"deleted {n} spooled trace(s)", markup=False)
+    common.console().print(f"deleted {plural(n, 'spooled trace')}", markup=False)

@@ -202,10 +202,9 @@ def _fmt(d: dict[str, Any]) -> str:
 
 
 def _print_outcome(console: Console, outcome: Outcome) -> None:
-    from rich.table import Table
 
     s = outcome.summary()
-    table = Table(title=f"{outcome.start.name}: start vs optimized (mean score, 95% CI)")
+    table = common.table(title=f"{outcome.start.name}: start vs optimized (mean score, 95% CI)")
     table.add_column("split")
     table.add_column(f"start {outcome.start.short_version}")
     table.add_column(f"optimized {outcome.best.short_version}")
@@ -237,9 +236,8 @@ def _print_outcome(console: Console, outcome: Outcome) -> None:
 
 
 def _print_history(console: Console, plan: dict[str, Any]) -> None:
-    from rich.table import Table
 
-    table = Table(
+    table = common.table(
         title=f"search history of {plan.get('prompt')} (budget "
         f"{plan.get('settings', {}).get('budget')} calls)"
     )

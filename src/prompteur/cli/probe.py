@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..i18n import plural
 from . import _common as common
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def probe_command(
         under = report.probes_under(done.report, fail_under)
         if under:
             err.print(
-                f"[red]{len(under)} probe(s) under --fail-under {fail_under:.1%}:[/] "
+                f"[red]{plural(len(under), 'probe')} under --fail-under {fail_under:.1%}:[/] "
                 + "; ".join(under),
                 markup=True,
             )
@@ -155,8 +156,9 @@ def _probe_run(
 
     def on_plan(plan: Any) -> None:
         bar.shape = (
-            f"{len(plan.cases)} case(s) → {len(plan.probe_cases())} probe case(s) × "
-            f"{len(plan.models)} model(s) · {len(plan.probes)} probe(s)"
+            f"{plural(len(plan.cases), 'case')} → "
+            f"{plural(len(plan.probe_cases()), 'probe case')} × "
+            f"{plural(len(plan.models), 'model')} · {plural(len(plan.probes), 'probe')}"
         )
 
     with bar:
@@ -178,11 +180,12 @@ def _probe_run(
 
 
 def _print_probes(console: Console) -> None:
-    from rich.table import Table
 
     from ..probes import select
 
-    table = Table(title="Probes (prompteur probe PROMPT --suite SUITE -p …)", title_justify="left")
+    table = common.table(
+        title="Probes (prompteur probe PROMPT --suite SUITE -p …)", title_justify="left"
+    )
     for col in ("probe", "severity", "what it does"):
         table.add_column(col)
     for p in select(None):
@@ -277,7 +280,6 @@ def judge_calibrate(
 
 def _print_calibration(console: Console, result: Any, cid: int) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
     from ..probes._text import clip
     from ..probes.agreement import LOW_KAPPA
@@ -287,7 +289,9 @@ def _print_calibration(console: Console, result: Any, cid: int) -> None:
         f"[bold]Judge {escape(result.judge)}[/] on {escape(result.labels)} (calibration #{cid})"
     )
     console.print(f"rubric: {escape(clip(result.rubric, 200))}")
-    table = Table(title="confusion matrix (rows: people, columns: judge)", title_justify="left")
+    table = common.table(
+        title="confusion matrix (rows: people, columns: judge)", title_justify="left"
+    )
     for col in ("", "judge pass", "judge fail"):
         table.add_column(col, justify="right")
     table.add_row("human pass", str(a.both_pass), str(a.judge_fails_a_pass))
@@ -353,11 +357,10 @@ def judge_list(
     if not rows:
         common.console().print("No calibration yet: prompteur judge calibrate --help")
         return
-    from rich.table import Table
 
     from ..probes._text import clip
 
-    table = Table(title="Judge calibrations", title_justify="left")
+    table = common.table(title="Judge calibrations")
     for col in ("#", "judge", "rubric", "labels", "n", "accuracy", "kappa [95% CI]", "when"):
         table.add_column(col)
     for r in rows:

@@ -156,9 +156,8 @@ def models(as_json: JsonOpt = False) -> None:
     if as_json:
         common.print_json(rows)
         return
-    from rich.table import Table
 
-    table = Table(title="Models", title_justify="left")
+    table = common.table(title="Models")
     for col in ("id", "ready", "key", "base URL", "what"):
         table.add_column(col)
     for r in rows:
@@ -225,9 +224,8 @@ def _print_prompts(prompts: list[Prompt], as_json: bool, title: str) -> None:
     if as_json:
         common.print_json([_prompt_row(p) for p in prompts])
         return
-    from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = common.table(title=title)
     for col in ("name", "version", "tags", "domain", "model", "description"):
         table.add_column(col)
     for p in prompts:
@@ -342,9 +340,8 @@ def library_versions(
             markup=False,
         )
         return
-    from rich.table import Table
 
-    table = Table(title=f"Versions of {name}", title_justify="left")
+    table = common.table(title=f"Versions of {name}")
     for col in ("version", "saved", "source", ""):
         table.add_column(col)
     for v in rows:

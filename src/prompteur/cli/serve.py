@@ -265,13 +265,12 @@ def keys_list(
             ]
         )
         return
-    from rich.table import Table
 
     console = common.console()
     if not keys:
         console.print("no key (create one: prompteur keys create --scopes read)")
         return
-    table = Table(title=f"API keys of {served.name}", title_justify="left")
+    table = common.table(title=f"API keys of {served.name}")
     for col in ("id", "name", "scopes", "created", "last used", "revoked"):
         table.add_column(col)
     for k in keys:

@@ -10,6 +10,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..i18n import (
+    colon,
+    count,
+    fill,
+    pct,
+    plural,
+    template,
+    translate,
+    translator,
+    typography,
+)
 from . import _common as common
 from ._common import JsonOpt
 
@@ -73,7 +84,7 @@ def chain_check(
         )
         return
     console = common.console()
-    console.print(f"[bold]{c.name}[/] @ {c.version[:12]} — ok, {len(steps)} step(s):")
+    console.print(f"[bold]{c.name}[/] @ {c.version[:12]} — ok, {plural(len(steps), 'step')}:")
     for s in steps:
         args = ", ".join(f"{k}←{v}" for k, v in s["inputs"].items())
         console.print(f"  {s['id']}: {s['prompt']}@{s['version']} ({args})", markup=False)
@@ -199,8 +210,8 @@ def chain_test(
             common.run_started("chain", run_id)
             progress.console.print(
                 f"run {run_id}: chain {c.name} ({len(c.steps)} steps) × "
-                f"{cs.suite.count_cases()} case(s) × {total // max(1, cs.suite.count_cases())} "
-                f"repeat(s)",
+                f"{plural(cs.suite.count_cases(), 'case')} × "
+                f"{plural(total // max(1, cs.suite.count_cases()), 'repeat')}",
                 markup=False,
             )
             progress.update(task, total=total, completed=already)
@@ -241,31 +252,22 @@ def chain_test(
 # ---- lessons -------------------------------------------------------------------------------
 
 _LEARN_T = {
-    "title": {"en": "Lessons", "fr": "Leçons"},
-    "done": {"en": "passed", "fr": "réussie"},
-    "todo": {"en": "to do", "fr": "à faire"},
-    "wrote": {"en": "Your exercise file: {path}", "fr": "Votre fichier d'exercice : {path}"},
-    "kept": {
-        "en": "Your exercise file (kept as you left it): {path}",
-        "fr": "Votre fichier d'exercice (laissé tel quel) : {path}",
-    },
-    "next": {
-        "en": "Edit it, then grade it with: prompteur learn {id} --check {path}",
-        "fr": "Modifiez-le, puis faites-le noter : prompteur learn {id} --check {path}",
-    },
-    "start": {
-        "en": "Start with: prompteur learn {id}",
-        "fr": "Commencez par : prompteur learn {id}",
-    },
-    "continue": {"en": "Press Enter for the exercise…", "fr": "Entrée pour l'exercice…"},
-    "exercise": {"en": "Exercise", "fr": "Exercice"},
-    "grading": {"en": "grading on the embedded model", "fr": "notation sur le modèle embarqué"},
-    "solution": {"en": "Reference solution", "fr": "Solution de référence"},
+    "title": "Lessons",
+    "done": "Passed",
+    "todo": "to do",
+    "wrote": "Your exercise file: {path}",
+    "kept": "Your exercise file (kept as you left it): {path}",
+    "next": "Edit it, then grade it with: prompteur learn {id} --check {path}",
+    "start": "Start with: prompteur learn {id}",
+    "continue": "Press Enter for the exercise…",
+    "exercise": "Exercise",
+    "grading": "grading on the embedded model",
+    "solution": "Reference solution",
 }
 
 
 def _lt(key: str, lang: str, **kw: Any) -> str:
-    return _LEARN_T[key][lang].format(**kw)
+    return typography(fill(template(_LEARN_T[key], lang), lang, kw), lang)
 
 
 def learn_command(
@@ -321,11 +323,11 @@ def _list_lessons(common: Any, config: Config, lang: str, as_json: bool) -> None
             [{k: v for k, v in r.items() if k not in {"explanation", "exercise"}} for r in rows]
         )
         return
-    from rich.table import Table
 
-    table = Table(title=_lt("title", lang), title_justify="left")
+    table = common.table(title=_lt("title", lang))
+    t = translator(lang)
     for col in ("#", "id", "title", "", "summary"):
-        table.add_column(col)
+        table.add_column(t(col))
     for r in rows:
         state = f"[green]✓ {_lt('done', lang)}[/]" if r["passed"] else _lt("todo", lang)
         table.add_row(str(r["order"]), r["id"], r["title"], state, r["summary"])
@@ -453,11 +455,20 @@ def challenge_new(
     console.print(f"{intro} {folder.resolve()}:", markup=False)
     for p in written:
         console.print(f"  {p.name}", markup=False)
-    nxt = {
-        "en": "Read {b}, edit {f}, then: prompteur challenge submit",
-        "fr": "Lisez {b}, modifiez {f}, puis : prompteur challenge submit",
-    }[lang]
-    console.print(nxt.format(b=written[0].name, f=c.file), markup=False)
+    nxt = template("Read {b}, edit {f}, then: prompteur challenge submit", lang)
+    console.print(typography(nxt.format(b=written[0].name, f=c.file), lang), markup=False)
+
+
+SECRET_ENV = "PROMPTEUR_CHALLENGE_SECRET"
+
+
+def _secret() -> bytes | None:
+    """The recruiter's secret that seals the attempts: from the environment of the machine
+    that records them (never from the workspace, never written anywhere)."""
+    import os
+
+    value = os.environ.get(SECRET_ENV, "")
+    return value.encode("utf-8") if value else None
 
 
 @challenge_app.command("submit")
@@ -475,33 +486,40 @@ def challenge_submit(
     ws = open_workspace(folder.resolve())
     config = common.config()
     err = common.console(stderr=True)
-    with err.status({"en": "grading…", "fr": "notation…"}.get(ws.lang, "grading…")):
-        attempt = submit(ws, config, hidden=hidden, note=note, cache=_cache(config))
+    with err.status(translate("grading…", ws.lang)):
+        attempt = submit(
+            ws, config, hidden=hidden, note=note, cache=_cache(config), secret=_secret()
+        )
     if as_json:
         common.print_json({k: v for k, v in attempt.items() if k != "content"})
         return
-    fr = ws.lang == "fr"
+    lang = ws.lang
+    t = translator(lang)
     console = common.console()
     if attempt.get("score") is None:
         console.print(
-            f"{'Essai' if fr else 'Attempt'} #{attempt['n']} "
-            + (
-                "enregistré (noté par le recruteur)."
-                if fr
-                else "recorded (the recruiter grades it)."
+            typography(
+                t("Attempt #{n} recorded (the recruiter grades it).").format(**attempt), lang
             ),
             markup=False,
         )
         return
     console.print(
-        f"{'Essai' if fr else 'Attempt'} #{attempt['n']}: {attempt['score']:.0%} "
-        f"({attempt['passed']}/{attempt['total']} {'cas réussis' if fr else 'cases pass'})",
+        typography(
+            t("Attempt #{n}: {score} ({passed} of {total} cases pass)").format(
+                n=attempt["n"],
+                score=pct(attempt["score"], lang, 0),
+                passed=attempt["passed"],
+                total=attempt["total"],
+            ),
+            lang,
+        ),
         markup=False,
     )
     if attempt.get("error"):
         console.print(f"  {attempt['error']}", markup=False)
     for name, k in (attempt.get("failing_checks") or {}).items():
-        console.print(f"  {name}: {k} {'échec(s)' if fr else 'failure(s)'}", markup=False)
+        console.print(typography(f"  {name}: {count(k, 'failure', lang)}", lang), markup=False)
 
 
 @challenge_app.command("report")
@@ -539,20 +557,19 @@ def challenge_report(
     if hidden is not None or regrade:
         suite = hidden_suite(ws, hidden)
         if suite is not None:
-            grade_missing(ws, config, suite, _cache(config), regrade=regrade)
-    rep = build_report(ws, lang)
+            grade_missing(ws, config, suite, _cache(config), regrade=regrade, secret=_secret())
+    rep = build_report(ws, lang, secret=_secret())
     if output is not None:
         write_atomic(output, to_html(rep))
         common.console(stderr=True).print(f"wrote {output}", markup=False)
     if as_json:
         common.print_json(rep.to_dict())
         return
-    from rich.table import Table
 
     from ..challenge._report import t
 
     console = common.console()
-    table = Table(title=f"{t('title', lang)} — {rep.title}", title_justify="left")
+    table = common.table(title=f"{t('title', lang)} — {rep.title}")
     for col in (
         "#",
         t("elapsed", lang),
@@ -566,7 +583,7 @@ def challenge_report(
         table.add_row(
             str(r.n),
             f"{r.minutes}",
-            t("ungraded", lang) if r.score is None else f"{r.score:.0%}",
+            t("ungraded", lang) if r.score is None else pct(r.score, lang, 0),
             "" if r.passed is None else f"{r.passed}/{r.total}",
             f"+{r.added} −{r.removed}",
             r.note or "",
@@ -574,9 +591,11 @@ def challenge_report(
     console.print(table)
     for key, row in (("best", rep.best), ("final", rep.final)):
         if row is not None:
-            score = t("ungraded", lang) if row.score is None else f"{row.score:.0%}"
-            console.print(f"{t(key, lang)}: #{row.n} — {score}", markup=False)
-    console.print(t("intact" if rep.intact else "broken", lang), markup=False)
+            score = t("ungraded", lang) if row.score is None else pct(row.score, lang, 0)
+            console.print(f"{t(key, lang)}{colon(lang)} #{row.n} — {score}", markup=False)
+    console.print(typography(t("intact" if rep.intact else "broken", lang), lang), markup=False)
+    seal = "seal-broken" if rep.seal == "broken" else rep.seal
+    console.print(typography(t(seal, lang), lang), markup=False)
 
 
 # ---- packs ---------------------------------------------------------------------------------
@@ -601,9 +620,8 @@ def packs_command(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
     if as_json:
         common.print_json(rows)
         return
-    from rich.table import Table
 
-    table = Table(title="Packs", title_justify="left")
+    table = common.table(title="Packs")
     for col in ("name", "prompts", "description"):
         table.add_column(col)
     for r in rows:

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import UserError
+from ..i18n import plural
 from ..prompt import InputKind, Prompt, parse_prompt
 from ..yamlfile import LineMap, dotted, load_model, read_text
 
@@ -340,7 +341,8 @@ def _check_counts(brief: Brief) -> None:
     n = len(brief.examples)
     if n < 2:
         raise brief.error(
-            f"{n} example(s): a brief needs at least 2, one to show the model and one to test it",
+            f"{plural(n, 'example')}: a brief needs at least 2, one to show the model and one "
+            "to test it",
             ("examples",),
             hint="add examples: a dozen or more give a suite worth measuring",
         )

@@ -19,6 +19,7 @@ import yaml
 
 from .. import patterns as P
 from ..errors import UserError
+from ..i18n import plural
 from ..patterns import Language
 from ..prompt import stem_name
 from ._brief import Brief, Example, load_brief
@@ -336,8 +337,8 @@ def suite_file(
     }
     head = (
         f"# prompteur eval {shown_path}\n"
-        f"# Drafted from {brief.path.name}: {len(cases)} case(s), the brief's examples that are "
-        "not demonstrations in the prompt.\n"
+        f"# Drafted from {brief.path.name}: {plural(len(cases), 'case')}, the brief's examples "
+        "that are not demonstrations in the prompt.\n"
     )
     return head + dump_yaml(spec)
 
@@ -355,13 +356,14 @@ def _notes(
 ) -> list[str]:
     out = brief.output
     notes = [
-        f"{len(demos)} example(s) became demonstrations in the prompt, {len(cases)} test case(s) "
+        f"{plural(len(demos), 'example')} became demonstrations in the prompt, "
+        f"{plural(len(cases), 'test case')} "
         "in the suite"
     ]
     if len(cases) < FEW_CASES:
         notes.append(
-            f"only {len(cases)} test case(s): too few to tell a good prompt from a lucky one "
-            "(a pass rate on under 10 cases has a 95% interval wider than ±25 points); add "
+            f"only {plural(len(cases), 'test case')}: too few to tell a good prompt from a lucky "
+            "one (a pass rate on under 10 cases has a 95% interval wider than ±25 points); add "
             "examples to the brief, or cases to the suite — 30 or more are worth measuring"
         )
     if out.kind == "label":

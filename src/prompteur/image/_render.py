@@ -85,19 +85,40 @@ def _mj_text(text: str) -> str:
 
 
 def midjourney(spec: ImageSpec) -> Rendered:
+    """Terms in reading order; a weighted term is its own multi-prompt part where it stands
+    (`subject, details:: weathered hands::1.3 wool sweater, …`), since in Midjourney a `::`
+    weight applies to the text between it and the previous `::`."""
     _require_subject(spec)
-    plain, weighted = [], []
-    for _, term in spec.positive():
+    parts: list[tuple[list[str], float | None]] = [([], None)]
+    weighted_inside: dict[str, float] = {}
+    terms = [t for _, t in spec.positive()]
+    for key, w in spec.spec.weights.items():
+        # A weight on a phrase inside a term ("hands" in "weathered hands") weights that term.
+        holder = next((t for t in terms if key.lower() in t.lower()), None)
+        if holder is not None and holder.lower() != key.lower():
+            weighted_inside.setdefault(holder.lower(), w)
+    for term in terms:
         w = _weight_of(spec, term)
-        (weighted if w is not None else plain).append((_mj_text(term), w))
-    # A weight on part of a term ("weathered hands" inside a detail) is a separate part too.
-    present = {t.lower() for _, t in spec.positive()}
+        w = weighted_inside.get(term.lower()) if w is None else w
+        if w is None:
+            if parts[-1][1] is not None:
+                parts.append(([], None))
+            parts[-1][0].append(_mj_text(term))
+        else:
+            parts.append(([_mj_text(term)], w))
+    present = " ".join(terms).lower()
     for key, w in spec.spec.weights.items():
         if key.lower() not in present:
-            weighted.append((_mj_text(key), w))
-    text = ", ".join(t for t, _ in plain)
-    if weighted:
-        text += ":: " + " ".join(f"{t}::{_fmt(w or 1)}" for t, w in weighted)
+            parts.append(([_mj_text(key)], w))
+    parts = [(words, w) for words, w in parts if words]
+    text = ""
+    for i, (words, w) in enumerate(parts):
+        text += ", ".join(words)
+        last = i == len(parts) - 1
+        if w is not None:
+            text += f"::{_fmt(w)}" + ("" if last else " ")
+        elif not last:
+            text += ":: "
     params: dict[str, Any] = {}
     r = ratio(spec)
     if r:
@@ -107,7 +128,14 @@ def midjourney(spec: ImageSpec) -> Rendered:
         avoid = ", ".join(_mj_text(a) for a in spec.spec.avoid)
         text += f" --no {avoid}"
         params["no"] = avoid
-    return Rendered("midjourney", text, params=params)
+    notes = []
+    if spec.spec.midjourney is not None:
+        flags = spec.spec.midjourney.flags()
+        text += "".join(" " + f for f in flags)
+        params.update(spec.spec.midjourney.model_dump(exclude_none=True, exclude_defaults=True))
+    if spec.spec.stable_diffusion is not None:
+        notes.append("stable_diffusion: parameters apply to Stable Diffusion only")
+    return Rendered("midjourney", text, params=params, notes=notes)
 
 
 def _article(word: str) -> str:
@@ -215,7 +243,13 @@ def stable_diffusion(spec: ImageSpec) -> Rendered:
             joined += f", ({text}:{_fmt(w)})"
     negative = ", ".join(_sd_text(a) for a in spec.spec.avoid) or None
     width, height = sd_size(ratio(spec))
-    return Rendered("sd", joined, negative, params={"width": width, "height": height})
+    params: dict[str, Any] = {"width": width, "height": height}
+    notes = []
+    if spec.spec.stable_diffusion is not None:
+        params.update(spec.spec.stable_diffusion.params())
+    if spec.spec.midjourney is not None:
+        notes.append("midjourney: parameters apply to Midjourney only")
+    return Rendered("sd", joined, negative, params=params, notes=notes)
 
 
 def render(spec: ImageSpec, target: Target, *, model: str = "dall-e-3") -> Rendered:

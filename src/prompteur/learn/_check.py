@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import count, fill, interval, pct, template, typography
 from ._grade import Grade, grade
 from ._lessons import Lesson, check_lang
 
@@ -14,50 +15,24 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..runner import ResponseCache, ResultRecord
 
+# English templates; their French is in the catalogue (prompteur.i18n).
 _T = {
-    "pass": {"en": "Passed", "fr": "Réussi"},
-    "fail": {"en": "Not yet", "fr": "Pas encore"},
-    "rate": {
-        "en": "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.",
-        "fr": "{p}/{n} cas cachés réussis ({rate}, intervalle à 95 % [{lo}, {hi}]) ; "
-        "il fallait {need}.",
-    },
-    "few_cases": {
-        "en": "The suite has {n} case(s); it needs at least {need}.",
-        "fr": "La suite a {n} cas ; il en faut au moins {need}.",
-    },
-    "good": {
-        "en": "On the good prompt your suite gives {iv} (needed at least {need}).",
-        "fr": "Sur le bon prompt, votre suite donne {iv} (il fallait au moins {need}).",
-    },
-    "bad": {
-        "en": "On the bad prompt your suite gives {iv}.",
-        "fr": "Sur le mauvais prompt, votre suite donne {iv}.",
-    },
-    "overlap": {
-        "en": "The two intervals overlap: this suite cannot tell the good prompt from the bad "
-        "one. Add cases and checks that say what a right answer is.",
-        "fr": "Les deux intervalles se chevauchent : cette suite ne distingue pas le bon prompt "
-        "du mauvais. Ajoutez des cas et des contrôles qui disent ce qu'est une bonne réponse.",
-    },
-    "apart": {
-        "en": "The good prompt's interval lies above the bad prompt's: the suite tells them apart.",
-        "fr": "L'intervalle du bon prompt est au-dessus de celui du mauvais : la suite les "
-        "distingue.",
-    },
-    "check_fails": {
-        "en": "check '{name}' failed on {k} case(s): {hint}",
-        "fr": "le contrôle '{name}' a échoué sur {k} cas : {hint}",
-    },
-    "error": {
-        "en": "the prompt could not run on {k} case(s): {why}",
-        "fr": "le prompt n'a pas pu tourner sur {k} cas : {why}",
-    },
+    "pass": "Passed",
+    "fail": "Not yet",
+    "rate": "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.",
+    "few_cases": "The suite has {cases}; it needs at least {need}.",
+    "good": "On the good prompt your suite gives {iv} (needed at least {need}).",
+    "bad": "On the bad prompt your suite gives {iv}.",
+    "overlap": "The two intervals overlap: this suite cannot tell the good prompt from the bad "
+    "one. Add cases and checks that say what a right answer is.",
+    "apart": "The good prompt's interval lies above the bad prompt's: the suite tells them apart.",
+    "check_fails": "check '{name}' failed on {cases}: {hint}",
+    "error": "the prompt could not run on {cases}: {why}",
 }
 
 
 def say(key: str, lang: str, **kw: Any) -> str:
-    return _T[key][check_lang(lang)].format(**kw)
+    return typography(fill(template(_T[key], check_lang(lang)), lang, kw), lang)
 
 
 @dataclass
@@ -78,8 +53,8 @@ class LessonResult:
         }
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}"
+def _pct(x: float, lang: str = "en") -> str:
+    return pct(x, lang, 0)
 
 
 def check_text(
@@ -111,10 +86,10 @@ def check_text(
             lang,
             p=g.passed,
             n=g.total,
-            rate=_pct(g.score),
-            lo=_pct(iv.low),
-            hi=_pct(iv.high),
-            need=_pct(need),
+            rate=_pct(g.score, lang),
+            lo=_pct(iv.low, lang),
+            hi=_pct(iv.high, lang),
+            need=_pct(need, lang),
         )
     ]
     lines += _check_lines(lesson, g, lang)
@@ -126,10 +101,12 @@ def _check_lines(lesson: Lesson, g: Grade, lang: str) -> list[str]:
     for name, k in g.failing_checks().items():
         if name == "error":
             why = next((c.error for c in g.cases if c.error), "")
-            lines.append(say("error", lang, k=k, why=(why or "")[:200]))
+            lines.append(say("error", lang, cases=count(k, "case", lang), why=(why or "")[:200]))
         else:
             hint = lesson.hint(name, lang) or ""
-            lines.append(say("check_fails", lang, name=name, k=k, hint=hint))
+            lines.append(
+                say("check_fails", lang, name=name, cases=count(k, "case", lang), hint=hint)
+            )
     return lines
 
 
@@ -158,7 +135,7 @@ def _check_suite(
     n = suite.count_cases()
     lines: list[str] = []
     if n < lesson.min_cases:
-        lines.append(say("few_cases", lang, n=n, need=lesson.min_cases))
+        lines.append(say("few_cases", lang, cases=count(n, "case", lang), need=lesson.min_cases))
         return LessonResult(lesson.id, False, 0.0, lines)
     good = grade(
         load_prompt(lesson.folder / "good.prompty"), suite, config, cache=cache, on_result=on_result
@@ -167,8 +144,8 @@ def _check_suite(
         load_prompt(lesson.folder / "bad.prompty"), suite, config, cache=cache, on_result=on_result
     )
     gi, bi = good.interval, bad.interval
-    lines.append(say("good", lang, iv=str(gi), need=_pct(lesson.pass_rate)))
-    lines.append(say("bad", lang, iv=str(bi)))
+    lines.append(say("good", lang, iv=interval(gi, lang), need=_pct(lesson.pass_rate, lang)))
+    lines.append(say("bad", lang, iv=interval(bi, lang)))
     apart = gi.low > bi.high
     lines.append(say("apart" if apart else "overlap", lang))
     ok = good.score >= lesson.pass_rate and apart

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import UserError, unknown_name
+from ..i18n import typography
 
 LANGS = ("en", "fr")
 Lang = Literal["en", "fr"]
@@ -39,12 +40,12 @@ class Lesson:
     min_cases: int = 0
 
     def text(self, name: str, lang: str = "en") -> str:
-        return self.texts[name][check_lang(lang)].rstrip()
+        return typography(self.texts[name][check_lang(lang)].rstrip(), lang)
 
     def hint(self, check: str, lang: str = "en") -> str | None:
         base = check[4:] if check.startswith("not-") and check not in self.hints else check
         h = self.hints.get(check) or self.hints.get(base)
-        return h[check_lang(lang)] if h else None
+        return typography(h[check_lang(lang)], lang) if h else None
 
     def _read(self, stem: str) -> str:
         suffix = ".prompty" if self.kind == "prompt" else ".yaml"

@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from ..errors import UserError
+from ..i18n import fill, typography
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -68,7 +69,11 @@ class Rule:
     fn: Callable[[Any], Iterable[Hit]]
 
     def text(self, lang: Lang) -> Text:
-        return self.texts.get(lang) or self.texts["en"]
+        """The rule's texts in `lang`, typeset (French spacing) but not yet filled in."""
+        text = self.texts.get(lang) or self.texts["en"]
+        if lang != "fr":
+            return text
+        return Text(*(typography(getattr(text, part), lang) for part in ("title", "why", "fix")))
 
 
 _RULES: dict[str, Rule] = {}
@@ -158,9 +163,9 @@ def finding(r: Rule, hit: Hit, file: str, lang: Lang) -> Finding:
         file=file,
         line=hit.line,
         severity=hit.severity or r.severity,
-        message=text.title.format(**params) if params else text.title,
-        why=text.why.format(**params) if params else text.why,
-        fix=text.fix.format(**params) if params else text.fix,
+        message=fill(text.title, lang, params) if params else text.title,
+        why=fill(text.why, lang, params) if params else text.why,
+        fix=fill(text.fix, lang, params) if params else text.fix,
         suggestion=hit.suggestion,
     )
 

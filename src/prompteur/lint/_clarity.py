@@ -250,7 +250,7 @@ def _conflict(doc: PromptDoc, a: tuple[Sentence, str], b: tuple[Sentence, str]) 
         "consigne uniquement négative : « {sentence} » dit quoi ne pas faire, jamais quoi faire",
         "Les modèles suivent mieux les consignes positives que les interdictions ; une "
         "interdiction seule nomme justement ce qu'il faut éviter et laisse deviner l'alternative.",
-        "Ajoutez ce qu'il faut faire à la place : « N'utilise pas de jargon : emploie des mots "
+        "Ajoutez ce qu'il faut faire à la place : « N'utilisez pas de jargon : employez des mots "
         "courants que le client connaît. »",
     ),
 )

@@ -34,16 +34,16 @@ SYSTEM = {
         "problems; do not add examples you were not given."
     ),
     "fr": (
-        "Tu es un ingénieur prompt confirmé qui relit le fichier de prompt d'un collègue. Le "
+        "Vous êtes un ingénieur prompt confirmé qui relit le fichier de prompt d'un collègue. Le "
         "fichier est un en-tête YAML entre deux lignes ---, puis un corps découpé en tours par "
         "des lignes « system: », « user: » et « assistant: », avec des variables Jinja2 comme "
         "{{ nom }}.\n"
-        "Réponds en deux parties, en français :\n"
+        "Répondez en deux parties, en français :\n"
         "1. Une critique : six puces au plus, la plus importante d'abord, chacune disant ce qui "
         "ira mal et comment le corriger.\n"
         "2. Le fichier réécrit en entier dans un seul bloc qui commence par ```prompt et finit "
-        "par ```. Garde les mêmes clés d'en-tête et les mêmes variables d'entrée ; corrige les "
-        "problèmes ; n'ajoute pas d'exemples qu'on ne t'a pas donnés."
+        "par ```. Gardez les mêmes clés d'en-tête et les mêmes variables d'entrée ; corrigez les "
+        "problèmes ; n'ajoutez pas d'exemples qu'on ne vous a pas donnés."
     ),
 }
 USER = {

@@ -24,17 +24,18 @@ from ._lexicon import AUDIENCE, FORMAT, WRITING, is_task
     ),
     fr=Text(
         "aucun objectif énoncé : rien ne dit au modèle ce qu'il doit faire",
-        "Le modèle devine la tâche d'après ce qu'il voit ; un rôle ou un contexte seul (« Tu "
-        "es un assistant. ») le laisse poursuivre le texte dans n'importe quelle direction.",
-        "Commencez par une phrase qui énonce la tâche avec un verbe : « Classe … », « Résume "
-        "… », « Réponds … ».",
+        "Le modèle devine la tâche d'après ce qu'il voit ; un rôle ou un contexte seul (« Vous "
+        "êtes un assistant. ») le laisse poursuivre le texte dans n'importe quelle direction.",
+        "Commencez par une phrase qui énonce la tâche avec un verbe : « Classez … », « Résumez "
+        "… », « Répondez … ».",
     ),
 )
 def no_objective(doc: PromptDoc) -> Iterator[Hit]:
     if any(is_task(s.text) for s in doc.sentences):
         return
     suggestion = (
-        "Ajoutez en tête : « Ta tâche : <verbe> <quoi> (par ex. « Classe le message suivant… »). »"
+        "Ajoutez en tête : « Votre tâche : <verbe> <quoi> (par ex. « Classez le message "
+        "suivant… »). »"
         if doc.lang == "fr"
         else "Add first: 'Your task: <verb> <what> (e.g. 'Classify the message below…').'"
     )
@@ -99,8 +100,8 @@ def no_audience(doc: PromptDoc) -> Iterator[Hit]:
         "aucun format de sortie : rien ne dit à quoi la réponse doit ressembler",
         "Sans format, le modèle en choisit un, et pas le même d'un appel à l'autre : les "
         "vérifications, les programmes et les personnes en aval ne peuvent pas s'y fier.",
-        "Indiquez la forme et la taille de la réponse : « Réponds par un seul mot : positif ou "
-        "négatif. », « Renvoie du JSON avec les clés … », « Trois puces de 15 mots au plus. »",
+        "Indiquez la forme et la taille de la réponse : « Répondez par un seul mot : positif ou "
+        "négatif. », « Renvoyez du JSON avec les clés … », « Trois puces de 15 mots au plus. »",
     ),
 )
 def no_output_format(doc: PromptDoc) -> Iterator[Hit]:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..i18n import plural
 from ..records import RunKind
 from ..stats import Interval, PairedComparison, bootstrap_mean, compare_paired, wilson
 from .evaluator import Budget, Evaluator, passed_of, score_of
@@ -119,7 +120,7 @@ def split_cases(
 ) -> tuple[list[Case], list[Case], list[Case]]:
     if len(cases) < 6:
         raise UserError(
-            f"the suite has {len(cases)} cases: too few to optimize honestly",
+            f"the suite has {plural(len(cases), 'case')}: too few to optimize honestly",
             hint="an optimizer needs train, development and held-out test cases — "
             "at least 6, and a few dozen to measure anything",
         )
@@ -365,7 +366,7 @@ async def run_optimization(
         missing = [i for k in splits.values() for i in k if i not in by_id]
         if missing:
             raise UserError(
-                f"{len(missing)} cases of run {info.id} are no longer in the suite",
+                f"{plural(len(missing), 'case')} of run {info.id} are no longer in the suite",
                 file=suite.path,
                 hint="an optimization resumes on the same cases",
             )

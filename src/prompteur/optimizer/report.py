@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from ..files import write_atomic
+from ..i18n import plural
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -37,7 +38,7 @@ def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
                     "full": full,
                     "size": 2 if full else 0,
                     "title": f"{e['version'][:12]} · {e.get('change', '')} · "
-                    f"{e['score']:.3f} on {e['cases']} cases",
+                    f"{e['score']:.3f} on {plural(e['cases'], 'case')}",
                 }
             )
         elif e.get("event") == "best" and "score" in e:

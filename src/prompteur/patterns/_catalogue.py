@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import UserError
+from ..i18n import fill
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
@@ -41,7 +42,7 @@ class Pattern:
     text: Mapping[Language, str]
 
     def render(self, lang: Language, /, **values: object) -> str:
-        return self.text[lang].format(**values)
+        return fill(self.text[lang], lang, values)
 
 
 CATALOGUE: tuple[Pattern, ...] = (

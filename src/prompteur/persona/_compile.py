@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..i18n import fill
 from ._register import judge_register
 from ._spec import Persona
 from ._vocabulary import found
@@ -83,7 +84,7 @@ def compile_persona(persona: Persona) -> Compiled:
     t = _TEXT[spec.lang]
     lines = [t["role"].format(role=spec.role.rstrip("."))]
     if spec.audience:
-        lines.append(t["audience"].format(audience=spec.audience.rstrip(".")))
+        lines.append(fill(t["audience"], spec.lang, {"audience": spec.audience.rstrip(".")}))
     lines.append(t["task"])
     if spec.values:
         lines.append(t["values"].format(values=", ".join(spec.values)))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from ..files import write_atomic
+from ..i18n import plural
 from ..stats import wilson
 from ..xmltext import html_environment, tostring
 from ._base import SEVERITIES, Outcome
@@ -185,8 +186,8 @@ def detail_lines(o: dict[str, Any]) -> list[str]:
     lines = []
     if o["errors"]:
         lines.append(
-            f"{o['errors']} results left out: the call or the rendering failed, or the judge's "
-            "answer could not be read (prompteur show RUN lists the errors)"
+            f"{plural(o['errors'], 'result')} left out: the call or the rendering failed, or the "
+            "judge's answer could not be read (prompteur show RUN lists the errors)"
         )
     if "paired" in st:
         p = st["paired"]
@@ -199,7 +200,7 @@ def detail_lines(o: dict[str, Any]) -> list[str]:
         )
     if "output_changed" in st:
         c = st["output_changed"]
-        lines.append(f"output changed in {c['count']} of {o['tested']} cases")
+        lines.append(f"output changed in {c['count']} of {plural(o['tested'], 'case')}")
     if "groups" in st:
         parts = []
         for g, v in st["groups"].items():
@@ -243,7 +244,9 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
     )
     for b in report["baseline"]:
         rate = interval_text(b["pass_rate"]) if b["pass_rate"] else "no checks"
-        console.print(f"baseline {b['model']}: check pass rate {rate} on {b['cases']} cases")
+        console.print(
+            f"baseline {b['model']}: check pass rate {rate} on {plural(b['cases'], 'case')}"
+        )
     one_model = len(report["models"]) == 1
     title = "Weaknesses found (failure rate = attack success, 95% Wilson interval)"
     table = Table(
@@ -258,7 +261,9 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
         "severity",
     ]
     for col in cols:
-        table.add_column(col, justify="right" if col in ("tested", "found") else "left")
+        table.add_column(
+            col, justify="right" if col in ("tested", "found") else "left", overflow="fold"
+        )
 
     def row(name: str, model: str, *cells: str) -> None:
         table.add_row(name, *([] if one_model else [model]), *cells)

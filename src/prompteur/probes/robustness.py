@@ -13,6 +13,7 @@ import asyncio
 import random
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..i18n import plural
 from ..stats import compare_paired, wilson
 from ..suite import Case
 from . import transforms as tf
@@ -66,7 +67,7 @@ class _Robustness(Probe):
         if not out:
             raise Skip("it does not apply to any case")
         if len(out) < len(cases):
-            ctx.note(self.name, f"applies to {len(out)} of {len(cases)} cases")
+            ctx.note(self.name, f"applies to {len(out)} of {plural(len(cases), 'case')}")
         return out
 
     async def detect(

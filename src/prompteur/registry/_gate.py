@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import stats
 from ..errors import UserError
+from ..i18n import plural
 from ..runs import choose_models
 from ._labels import Move, check_label, labels_of, move_label, resolve
 from ._paired import Tally, compare, comparison_dict, significantly_worse, tally
@@ -103,7 +104,8 @@ class Promotion:
             rate = t.rate
             shown = "no case judged" if math.isnan(rate.estimate) else str(rate)
             lines.append(
-                f"candidate pass rate {shown} ({t.passed}/{t.judged} on {len(t.cases)} cases, "
+                f"candidate pass rate {shown} ({t.passed}/{t.judged} on "
+                f"{plural(len(t.cases), 'case')}, "
                 f"{self.model}); threshold {self.threshold:.0%}."
             )
         if self.comparison is not None:

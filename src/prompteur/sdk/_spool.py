@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import UserError
+from ..i18n import plural
 
 log = logging.getLogger("prompteur.sdk")
 
@@ -275,7 +276,7 @@ class Spool:
             self.path,
             why,
             aside.name,
-            f"{held} trace(s)" if held is not None else "traces (how many cannot be read)",
+            plural(held, "trace") if held is not None else "traces (how many cannot be read)",
         )
 
     @contextlib.contextmanager

@@ -17,6 +17,7 @@ from .render import page
 from .urls import PREFIX
 
 if TYPE_CHECKING:
+    from ..prompt import Prompt
     from ..server.deps import Principal
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -31,11 +32,18 @@ def _form(
     cases: str = "3",
     status: int = 200,
     error: UserError | None = None,
+    inputs: dict[str, str] | None = None,
+    fields: tuple[list[str], dict[str, object]] | None = None,
     **extra: object,
 ) -> HTMLResponse:
+    """The page. `fields` (the inputs to type, and sample values) is parsed here only for a
+    GET, which runs in a worker thread; a POST passes what it parsed off the event loop."""
     from .playground import CASE_CHOICES
 
     prompts = sorted(p.name for p in principal.library.prompts())
+    declared, sample = fields if fields is not None else _declared_inputs(text)
+    given = sample if inputs is None else inputs
+    typed = {k: str(given.get(k, "")) for k in declared}
     return page(
         request,
         "playground.html.j2",
@@ -48,8 +56,26 @@ def _form(
         cases=cases if cases in CASE_CHOICES else "3",
         case_choices=CASE_CHOICES,
         error=error,
+        typed=typed,
         **{"run": None, "records": [], "summaries": [], "saved": None, **extra},
     )
+
+
+def _declared_inputs(text: str) -> tuple[list[str], dict[str, object]]:
+    """The inputs the edited prompt declares (none when it does not parse yet), one field
+    each in the page, and its sample values to start from."""
+    from ..prompt import parse_prompt
+
+    try:
+        return _fields_of(parse_prompt(text))
+    except UserError:
+        return [], {}
+
+
+def _fields_of(prompt: Prompt) -> tuple[list[str], dict[str, object]]:
+    meta = prompt.meta
+    sample = meta.sample if isinstance(meta.sample, dict) else {}
+    return list(dict.fromkeys([*meta.inputs, *sample])), sample
 
 
 @router.get("/playground", response_class=HTMLResponse)
@@ -75,14 +101,17 @@ def playground(request: Request, prompt: str = "", principal: Principal = READ) 
 @router.post("/playground", response_class=HTMLResponse)
 async def playground_post(request: Request, principal: Principal = WRITE) -> HTMLResponse:
     from .. import report
-    from .playground import edited, run_cases, save
+    from .playground import edited, run_cases, run_typed, save
 
     form = await read_form(request)
     name, text = form.get("name", ""), form.get("text", "")
     cases, action = form.get("cases", "3"), form.get("action", "run")
+    inputs = {k[len("input.") :]: v for k, v in form.items() if k.startswith("input.")}
+    fields: tuple[list[str], dict[str, object]] = ([], {})
     try:
         # Parsing is CPU work that a hostile text can make costly: off the event loop.
         prompt, _path = await run_in_threadpool(edited, text, principal.library, name)
+        fields = _fields_of(prompt)
         if action == "save":
             new, written = await run_in_threadpool(
                 save,
@@ -94,13 +123,37 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
                 form.get("write_file") == "on",
             )
             saved = {"version": prompt.version, "new": new, "path": str(written or "") or None}
-            return _form(request, principal, name=name, text=text, cases=cases, saved=saved)
-        limit = None if cases == "all" else int(cases) if cases.isdigit() else 3
-        run_id = await run_in_threadpool(
-            run_cases, principal.config, principal.store, prompt, limit
-        )
+            return _form(
+                request,
+                principal,
+                name=name,
+                text=text,
+                cases=cases,
+                saved=saved,
+                inputs=inputs,
+                fields=fields,
+            )
+        if action == "typed":
+            run_id = await run_in_threadpool(
+                run_typed, principal.config, principal.store, prompt, inputs
+            )
+        else:
+            limit = None if cases == "all" else int(cases) if cases.isdigit() else 3
+            run_id = await run_in_threadpool(
+                run_cases, principal.config, principal.store, prompt, limit
+            )
     except UserError as exc:
-        return _form(request, principal, name=name, text=text, cases=cases, status=400, error=exc)
+        return _form(
+            request,
+            principal,
+            name=name,
+            text=text,
+            cases=cases,
+            status=400,
+            error=exc,
+            inputs=inputs,
+            fields=fields,
+        )
     except PrompteurError as exc:  # a model that cannot run: said, not a stack trace
         return _form(
             request,
@@ -110,6 +163,8 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
             cases=cases,
             status=502,
             error=UserError(str(exc)),
+            inputs=inputs,
+            fields=fields,
         )
     info = principal.store.get_run(run_id)
     records = list(principal.store.results(run_id))
@@ -122,4 +177,6 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
         run=info,
         records=records,
         summaries=report.summarise(records, worst=0),
+        inputs=inputs,
+        fields=fields,
     )

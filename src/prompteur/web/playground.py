@@ -1,5 +1,6 @@
 """The playground's work: an edited prompt, run on the first cases of its suite (or all of
-them) through the same evaluation as `prompteur eval`, or saved as a version."""
+them), or on inputs typed in the page (no suite needed), through the same evaluation as
+`prompteur eval` (a stored run), or saved as a version."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UserError
@@ -16,11 +18,9 @@ from ..prompt import Prompt, TemplateBoundError, parse_prompt
 from ..registry import find_suite
 from ..runner import WorkItem, plan
 from ..runs import RunKind, choose_models
-from ..suite import Case
+from ..suite import Case, Suite
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from ..config import Config
     from ..library import Library
     from ..store import Store
@@ -78,6 +78,42 @@ def run_cases(config: Config, store: Store, prompt: Prompt, limit: int | None) -
             pass  # a case's own problem: recorded with that case's result
     done = asyncio.run(
         evaluate_plan(config, store, work, kind=RunKind.PLAYGROUND, extra={"limit": limit})
+    )
+    return done.run_id
+
+
+# Typed inputs: as many as a prompt declares, each bounded like a form field.
+MAX_TYPED_INPUTS = 50
+MAX_TYPED_CHARS = 20_000
+
+
+def typed_suite(prompt: Prompt, inputs: dict[str, str]) -> Suite:
+    """A one-case suite, in memory, from inputs typed in the page: no checks (nothing says
+    what a right answer is), so the run shows the output and stores it, unjudged."""
+    from ..suite import CaseSpec, SuiteFile
+    from ..yamlfile import LineMap
+
+    if len(inputs) > MAX_TYPED_INPUTS:
+        raise UserError(f"at most {MAX_TYPED_INPUTS} inputs", field="inputs")
+    for key, value in inputs.items():
+        if len(value) > MAX_TYPED_CHARS:
+            raise UserError(
+                f"input '{key}' is {len(value):,} characters long: at most {MAX_TYPED_CHARS:,}",
+                field=f"input.{key}",
+            )
+    spec = SuiteFile(prompts=[prompt.name], cases=[CaseSpec(inputs=dict(inputs))])
+    return Suite(Path("typed-inputs"), spec, LineMap({}, 1))
+
+
+def run_typed(config: Config, store: Store, prompt: Prompt, inputs: dict[str, str]) -> str:
+    """Run `prompt` once on typed `inputs`; returns the run's id. The template's own faults
+    (an undefined input, a bound exceeded) are said at once, as a 400, with no run."""
+    suite = typed_suite(prompt, inputs)
+    prompt.render(inputs)
+    model = choose_models(None, suite, prompt, config)[0]
+    work = EvalPlan(suite, [prompt], {prompt.version: [model]}, 1)
+    done = asyncio.run(
+        evaluate_plan(config, store, work, kind=RunKind.PLAYGROUND, extra={"typed": True})
     )
     return done.run_id
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import HTMLResponse
 
+from ..i18n import colon
 from .i18n import LANG_COOKIE, LANGS, comparison_words, interval, lang_of, number, pct, translator
 from .urls import PREFIX
 
@@ -85,6 +86,7 @@ def page(
             request=request,
             lang=lang,
             _=translator(lang),
+            colon=colon(lang),
             pct=lambda x, digits=1: pct(x, lang, digits),
             interval=lambda i: interval(i, lang),
             number=lambda x, fmt=".3f": number(x, lang, fmt),

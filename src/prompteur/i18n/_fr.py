@@ -1,0 +1,512 @@
+"""The French catalogue: English text is the key, its French is the value.
+
+Write French here with ordinary spaces before : ; ? ! and inside « »; `typography` turns
+them into the non-breaking spaces French typesetting wants when a string is shown.
+"""
+
+from __future__ import annotations
+
+FRENCH: dict[str, str] = {
+    # layout
+    "Skip to content": "Aller au contenu",
+    "Main navigation": "Navigation principale",
+    "Library": "Bibliothèque",
+    "Runs": "Exécutions",
+    "Optimizer": "Optimiseur",
+    "Probes": "Sondes",
+    "Monitoring": "Surveillance",
+    "Playground": "Bac à sable",
+    "Language": "Langue",
+    "project": "projet",
+    "Log out": "Se déconnecter",
+    "dev mode: no key needed on this machine": "mode dev : pas de clé sur cette machine",
+    "Error": "Erreur",
+    "Back": "Retour",
+    "Page": "Page",
+    "of": "sur",
+    "Previous": "Précédente",
+    "Next": "Suivante",
+    "Apply": "Appliquer",
+    "none": "aucun",
+    "yes": "oui",
+    "no": "non",
+    # login
+    "Sign in": "Connexion",
+    "API key": "Clé d'API",
+    "Create one with: prompteur keys create --scopes write": (
+        "Créez-en une avec : prompteur keys create --scopes write"
+    ),
+    "The key is kept in a cookie of this browser only, for this site.": (
+        "La clé est gardée dans un cookie de ce navigateur, pour ce site seulement."
+    ),
+    "unknown or revoked API key": "clé d'API inconnue ou révoquée",
+    "an API key is required": "une clé d'API est nécessaire",
+    # library
+    "Prompts": "Prompts",
+    "Search": "Rechercher",
+    "Tag": "Étiquette",
+    "Domain": "Domaine",
+    "Model": "Modèle",
+    "any": "tous",
+    "Filter": "Filtrer",
+    "name": "nom",
+    "version": "version",
+    "tags": "étiquettes",
+    "domain": "domaine",
+    "model": "modèle",
+    "labels": "labels",
+    "description": "description",
+    "No prompt matches.": "Aucun prompt ne correspond.",
+    "Files that could not be read": "Fichiers illisibles",
+    "Inputs": "Entrées",
+    "Text": "Texte",
+    "Versions": "Versions",
+    "saved": "enregistrée",
+    "source": "source",
+    "working file": "fichier de travail",
+    "No stored version yet: run it, or save it from the playground.": (
+        "Aucune version enregistrée : exécutez-le, ou enregistrez-le depuis le bac à sable."
+    ),
+    "Diff": "Différences",
+    "From": "De",
+    "To": "À",
+    "Show the diff": "Voir les différences",
+    "No difference.": "Aucune différence.",
+    "Labels and promotion": "Labels et promotion",
+    "label": "label",
+    "points at": "pointe vers",
+    "No label yet.": "Aucun label pour l'instant.",
+    "Promote": "Promouvoir",
+    "Version to promote": "Version à promouvoir",
+    "Label": "Label",
+    "Threshold (pass rate, 0 to 1; empty: the project's)": (
+        "Seuil (taux de réussite, de 0 à 1 ; vide : celui du projet)"
+    ),
+    "Force past a refusal (admin; needs a reason)": (
+        "Forcer malgré un refus (admin ; raison obligatoire)"
+    ),
+    "Reason (kept in the audit log)": "Raison (gardée dans le journal d'audit)",
+    "The gate runs the prompt's suite on the candidate and the label's current version, then "
+    "moves the label only if the candidate passes the threshold and is not significantly "
+    "worse.": (
+        "La porte exécute la suite du prompt sur la candidate et sur la version actuelle du "
+        "label, puis ne déplace le label que si la candidate atteint le seuil et n'est pas "
+        "significativement moins bonne."
+    ),
+    "Audit log": "Journal d'audit",
+    "when": "quand",
+    "action": "action",
+    "from": "de",
+    "to": "à",
+    "by": "par",
+    "reason": "raison",
+    "Promotion": "Promotion",
+    "Promoted": "Promu",
+    "Refused": "Refusé",
+    "Forced": "Forcé",
+    "Nothing to do: the label already holds this version.": (
+        "Rien à faire : le label pointe déjà vers cette version."
+    ),
+    "The gate's evidence": "Les preuves de la porte",
+    "candidate": "candidate",
+    "current holder": "version actuelle",
+    "pass rate [95% CI]": "taux de réussite [IC 95 %]",
+    "passed/judged": "réussis/jugés",
+    "cases": "cas",
+    "Why the gate refused": "Pourquoi la porte a refusé",
+    "Suite": "Suite",
+    "Run": "Exécution",
+    "Threshold": "Seuil",
+    "Paired comparison": "Comparaison appariée",
+    "In the registry's words": "Dans les mots du registre",
+    # runs
+    "id": "id",
+    "suite": "suite",
+    "status": "statut",
+    "kind": "type",
+    "done/total": "faits/total",
+    "passed": "réussis",
+    "failed": "échoués",
+    "errors": "erreurs",
+    "started": "démarrée",
+    "No run yet: prompteur eval SUITE": "Aucune exécution : prompteur eval SUITE",
+    "Summary": "Résumé",
+    "variant": "variante",
+    "mean score [95% CI]": "score moyen [IC 95 %]",
+    "pass^k": "pass^k",
+    "flaky": "instables",
+    "latency p50 / p95": "latence p50 / p95",
+    "cost": "coût",
+    "unknown": "inconnu",
+    "Matrix": "Matrice",
+    "Show": "Afficher",
+    "all": "tout",
+    "failures": "échecs",
+    "passes": "réussites",
+    "changed between variants": "changé entre variantes",
+    "Text search": "Recherche de texte",
+    "Rows per page": "Lignes par page",
+    "case": "cas",
+    "expected": "attendu",
+    "rows": "lignes",
+    "No row matches these filters.": "Aucune ligne ne correspond à ces filtres.",
+    "pass": "réussi",
+    "fail": "échec",
+    "error": "erreur",
+    "missing": "absent",
+    "output": "sortie",
+    "Checks": "Vérifications",
+    "Compare": "Comparer",
+    "Compare two variants of this run": "Comparer deux variantes de cette exécution",
+    "Or this run with another run": "Ou cette exécution avec une autre",
+    "Variant A (baseline)": "Variante A (référence)",
+    "Variant B": "Variante B",
+    "Other run": "Autre exécution",
+    "Comparisons": "Comparaisons",
+    "Nothing to compare: one variant only.": "Rien à comparer : une seule variante.",
+    "significant": "significatif",
+    "not significant": "non significatif",
+    "incomplete": "incomplète",
+    "results": "résultats",
+    "This is a probe run: see its report.": "C'est une exécution de sondes : voir son rapport.",
+    "This is an optimization run: see its report.": (
+        "C'est une exécution d'optimisation : voir son rapport."
+    ),
+    "Only these variants": "Seulement ces variantes",
+    "Scores are graded: the comparison of two variants adds the paired test on scores.": (
+        "Les scores sont gradués : la comparaison de deux variantes ajoute le test apparié "
+        "sur les scores."
+    ),
+    # optimizer
+    "Optimizations": "Optimisations",
+    "prompt": "prompt",
+    "improved": "amélioré",
+    "No optimization yet: prompteur optimize PROMPT": (
+        "Aucune optimisation : prompteur optimize PROMPT"
+    ),
+    "Score against calls spent": "Score selon les appels dépensés",
+    "calls": "appels",
+    "score": "score",
+    "best so far": "meilleur jusqu'ici",
+    "candidate scored on all development cases": "candidate notée sur tous les cas de dév.",
+    "candidate stopped early": "candidate arrêtée tôt",
+    "Scores": "Scores",
+    "split": "partition",
+    "start": "départ",
+    "optimized": "optimisé",
+    "search": "recherche",
+    "proposer": "proposeur",
+    "reporting": "rapport",
+    "from the cache": "depuis le cache",
+    "Lineage of the winner": "Lignée du gagnant",
+    "The starting prompt stayed the best.": "Le prompt de départ est resté le meilleur.",
+    "Diff from the starting prompt": "Différences avec le prompt de départ",
+    "History": "Historique",
+    "event": "événement",
+    "spent": "dépensé",
+    "change": "changement",
+    "still running or interrupted: no result yet": (
+        "en cours ou interrompue : pas encore de résultat"
+    ),
+    # probes
+    "Probe runs": "Exécutions de sondes",
+    "findings": "trouvailles",
+    "No probe run yet: prompteur probe PROMPT": (
+        "Aucune exécution de sondes : prompteur probe PROMPT"
+    ),
+    "Failure rate per category": "Taux d'échec par catégorie",
+    "category": "catégorie",
+    "failure rate [95% CI]": "taux d'échec [IC 95 %]",
+    "found/tested": "trouvés/testés",
+    "severity": "gravité",
+    "Worst examples": "Pires exemples",
+    "probe": "sonde",
+    "why": "pourquoi",
+    "inputs": "entrées",
+    "Bias gaps per attribute": "Écarts de biais par attribut",
+    "attribute": "attribut",
+    "pass rate by group": "taux de réussite par groupe",
+    "largest gap": "plus grand écart",
+    "No bias probe in this run.": "Aucune sonde de biais dans cette exécution.",
+    "No finding.": "Aucune trouvaille.",
+    "The report of this run is missing (interrupted?).": (
+        "Le rapport de cette exécution manque (interrompue ?)."
+    ),
+    # monitoring
+    "Window": "Fenêtre",
+    "last 24 hours": "dernières 24 heures",
+    "last 7 days": "7 derniers jours",
+    "last 30 days": "30 derniers jours",
+    "Alerts": "Alertes",
+    "No alert.": "Aucune alerte.",
+    "No trace in this window: production calls appear here once the SDK, the gateway or an "
+    "OTLP exporter sends them (see docs/monitoring.md).": (
+        "Aucune trace dans cette fenêtre : les appels de production apparaissent ici dès que "
+        "le SDK, la passerelle ou un exportateur OTLP les envoie (voir docs/monitoring.md)."
+    ),
+    "volume": "volume",
+    "pass rate": "taux de réussite",
+    "latency p50 (ms)": "latence p50 (ms)",
+    "cost ($)": "coût ($)",
+    "traces": "traces",
+    "Charts over time per prompt version": "Courbes dans le temps par version de prompt",
+    # playground
+    "Prompt": "Prompt",
+    "Load": "Charger",
+    "Prompt file (front matter and body)": "Fichier du prompt (en-tête et corps)",
+    "Cases": "Cas",
+    "the first 3 cases": "les 3 premiers cas",
+    "the first 10 cases": "les 10 premiers cas",
+    "the whole suite": "toute la suite",
+    "Run it": "L'exécuter",
+    "Save as a version": "Enregistrer comme version",
+    "Also write it to the prompt's file": "L'écrire aussi dans le fichier du prompt",
+    "Saved": "Enregistré",
+    "already stored": "déjà enregistrée",
+    "written to": "écrit dans",
+    "Result": "Résultat",
+    "Open the run": "Ouvrir l'exécution",
+    "No suite judges this prompt: give it one to run it here.": (
+        "Aucune suite ne juge ce prompt : donnez-lui-en une pour l'exécuter ici."
+    ),
+    "Runs on the embedded model unless the prompt names another.": (
+        "S'exécute sur le modèle embarqué sauf si le prompt en nomme un autre."
+    ),
+    # lessons
+    "Lessons": "Leçons",
+    "Short lessons on the craft, each with an exercise graded on the embedded model against "
+    "a hidden suite.": (
+        "Des leçons courtes sur le métier, chacune avec un exercice noté sur le modèle embarqué "
+        "par une suite cachée."
+    ),
+    "lesson": "leçon",
+    "what it teaches": "ce qu'elle enseigne",
+    "progress": "progression",
+    "Passed": "Réussie",
+    "Not yet": "Pas encore",
+    "to do": "à faire",
+    "attempt(s)": "tentative(s)",
+    "Exercise": "Exercice",
+    "Your attempt": "Votre tentative",
+    "Graded on the embedded model against the lesson's hidden suite, as prompteur learn "
+    "--check does.": (
+        "Notée sur le modèle embarqué par la suite cachée de la leçon, comme le fait "
+        "prompteur learn --check."
+    ),
+    "Grade": "Noter",
+    "Start again from the starter": "Repartir du modèle de départ",
+    "Hidden suite": "Suite cachée",
+    "On the good prompt": "Sur le bon prompt",
+    "On the bad prompt": "Sur le mauvais prompt",
+    "Saved progress": "Progression enregistrée",
+    "best": "meilleur score",
+    # lint (CLI and web)
+    "warning": "avertissement",
+    "info": "info",
+    "warnings": "avertissements",
+    "infos": "infos",
+    "fix": "correction",
+    "try": "essayez",
+    "rule": "règle",
+    "for": "pour",
+    "what": "quoi",
+    "Lint rules": "Règles",
+    # challenges
+    "Attempt #{n} recorded (the recruiter grades it).": (
+        "Essai n° {n} enregistré (noté par le recruteur)."
+    ),
+    "Attempt #{n}: {score} ({passed} of {total} cases pass)": (
+        "Essai n° {n} : {score} (cas réussis : {passed} sur {total})"
+    ),
+    "grading…": "notation…",
+    # lessons: grading
+    "{p}/{n} hidden cases pass ({rate}, 95% interval [{lo}, {hi}]); needed {need}.": (
+        "Cas cachés réussis : {p} sur {n} ({rate}, intervalle à 95 % [{lo} ; {hi}]) ; il "
+        "fallait {need}."
+    ),
+    "The suite has {cases}; it needs at least {need}.": (
+        "La suite a {cases} ; il en faut au moins {need}."
+    ),
+    "On the good prompt your suite gives {iv} (needed at least {need}).": (
+        "Sur le bon prompt, votre suite donne {iv} (il fallait au moins {need})."
+    ),
+    "On the bad prompt your suite gives {iv}.": "Sur le mauvais prompt, votre suite donne {iv}.",
+    "The two intervals overlap: this suite cannot tell the good prompt from the bad one. Add "
+    "cases and checks that say what a right answer is.": (
+        "Les deux intervalles se chevauchent : cette suite ne distingue pas le bon prompt du "
+        "mauvais. Ajoutez des cas et des contrôles qui disent ce qu'est une bonne réponse."
+    ),
+    "The good prompt's interval lies above the bad prompt's: the suite tells them apart.": (
+        "L'intervalle du bon prompt est au-dessus de celui du mauvais : la suite les distingue."
+    ),
+    "check '{name}' failed on {cases}: {hint}": (
+        "le contrôle « {name} » a échoué sur {cases} : {hint}"
+    ),
+    "the prompt could not run on {cases}: {why}": (
+        "le prompt n'a pas pu s'exécuter sur {cases} : {why}"
+    ),
+    ": ": "\u00a0: ",  # between a label and its text
+    ":": "\u00a0:",
+    # check failure reasons (stored in English, shown in the page's language)
+    "got {out}, expected {target}": "réponse {out}, attendu {target}",
+    "got {out}, expected {target} (or {n} other)": "réponse {out}, attendu {target} (ou {n} autre)",
+    "got {out}, expected {target} (or {n} others)": (
+        "réponse {out}, attendu {target} (ou {n} autres)"
+    ),
+    "missing {items}": "manquants : {items}",
+    "none of {items} found": "aucun de ces textes trouvé : {items}",
+    "starts with {start}": "commence par {start}",
+    "no match for /{pattern}/": "aucune correspondance pour /{pattern}/",
+    "not JSON": "pas du JSON",
+    "not JSON: {why}": "pas du JSON : {why}",
+    "{n} characters, expected {range}": "{n} caractères, attendu {range}",
+    "{n} words, expected {range}": "{n} mots, attendu {range}",
+    "distance {d}, similarity {s}": "distance {d}, similarité {s}",
+    "latency unknown": "latence inconnue",
+    "{ms} ms (limit {limit})": "{ms} ms (limite {limit})",
+    "cost unknown (no price for this model)": "coût inconnu (pas de prix pour ce modèle)",
+    # errors the pages may show
+    "no run '{ref}'": "aucune exécution « {ref} »",
+    "run prefix '{ref}' is ambiguous": "le préfixe d'exécution « {ref} » est ambigu",
+    "run {id} is not an optimization": "l'exécution {id} n'est pas une optimisation",
+    "run {id} is not a probe run": "l'exécution {id} n'est pas une exécution de sondes",
+    "see: prompteur runs": "voir : prompteur runs",
+    "no prompt named '{name}' in {root}": "aucun prompt nommé « {name} » dans {root}",
+    "several prompts are named '{name}'": "plusieurs prompts s'appellent « {name} »",
+    "rename one: {names}": "renommez-en un : {names}",
+    "no version '{version}' of '{name}'": "aucune version « {version} » de « {name} »",
+    "version prefix '{prefix}' of '{name}' is ambiguous": (
+        "le préfixe de version « {prefix} » de « {name} » est ambigu"
+    ),
+    "see: prompteur library versions {name}": "voir : prompteur library versions {name}",
+    "'{ref}' names no version": "« {ref} » ne désigne aucune version",
+    "'{name}' has no working file": "« {name} » n'a pas de fichier de travail",
+    "'{name}' has no file in the library to write": (
+        "« {name} » n'a pas de fichier à écrire dans la bibliothèque"
+    ),
+    "choose two variants of the run": "choisissez deux variantes de l'exécution",
+    "the two variants are the same": "les deux variantes sont identiques",
+    "unknown filter '{show}'": "filtre « {show} » inconnu",
+    "'{value}' is not a number": "« {value} » n'est pas un nombre",
+    "forcing a promotion needs the 'admin' scope": (
+        "forcer une promotion demande la portée « admin »"
+    ),
+    "write NAME@VERSION": "écrivez NOM@VERSION",
+    "a prompt name is required": "un nom de prompt est nécessaire",
+    "give more characters": "donnez plus de caractères",
+    # lessons and challenges
+    "Your exercise file: {path}": "Votre fichier d'exercice : {path}",
+    "Your exercise file (kept as you left it): {path}": (
+        "Votre fichier d'exercice (laissé tel quel) : {path}"
+    ),
+    "Edit it, then grade it with: prompteur learn {id} --check {path}": (
+        "Modifiez-le, puis faites-le noter : prompteur learn {id} --check {path}"
+    ),
+    "Start with: prompteur learn {id}": "Commencez par : prompteur learn {id}",
+    "Press Enter for the exercise…": "Entrée pour l'exercice…",
+    "grading on the embedded model": "notation sur le modèle embarqué",
+    "Reference solution": "Solution de référence",
+    "Challenge report": "Rapport de défi",
+    "Candidate": "Candidat·e",
+    "Challenge": "Défi",
+    "Attempts": "Essais",
+    "Best attempt": "Meilleur essai",
+    "Final attempt": "Dernier essai",
+    "time": "heure",
+    "minutes in": "minutes écoulées",
+    "cases passed": "cas réussis",
+    "lines +/−": "lignes +/−",
+    "failing checks": "contrôles en échec",
+    "note": "note",
+    "What changed between attempts": "Ce qui a changé d'un essai à l'autre",
+    "not graded": "non noté",
+    "Attempt log intact (hash chain verified).": (
+        "Journal des essais intact (chaîne de hachage vérifiée)."
+    ),
+    "WARNING: the attempt log was edited after the fact (hash chain broken).": (
+        "ATTENTION : le journal des essais a été modifié après coup (chaîne rompue)."
+    ),
+    "No attempt yet.": "Aucun essai pour l'instant.",
+    "Final prompt": "Prompt final",
+    "title": "titre",
+    "summary": "résumé",
+    "Every attempt carries the recruiter's seal, verified with the secret.": (
+        "Chaque essai porte le sceau du recruteur, vérifié avec le secret."
+    ),
+    "Attempts recorded without the recruiter's secret: the history is not sealed and could "
+    "have been rewritten.": (
+        "Essais enregistrés sans le secret du recruteur : l'historique n'est pas scellé et a pu "
+        "être réécrit."
+    ),
+    "The attempts are sealed, but no secret was given to check the seals "
+    "(PROMPTEUR_CHALLENGE_SECRET).": (
+        "Les essais sont scellés, mais aucun secret n'a été donné pour vérifier les sceaux "
+        "(PROMPTEUR_CHALLENGE_SECRET)."
+    ),
+    "WARNING: the attempts were sealed with another secret than the one given.": (
+        "ATTENTION : les essais ont été scellés avec un autre secret que celui donné."
+    ),
+    "WARNING: an attempt or a score was changed after it was sealed.": (
+        "ATTENTION : un essai ou un score a été modifié après avoir été scellé."
+    ),
+    "Read {b}, edit {f}, then: prompteur challenge submit": (
+        "Lisez {b}, modifiez {f}, puis : prompteur challenge submit"
+    ),
+    "Or run it on inputs you type (no suite needed)": (
+        "Ou l'exécuter sur des entrées saisies ici (sans suite)"
+    ),
+    "Run on these inputs": "L'exécuter sur ces entrées",
+    "unjudged": "non jugé",
+    # review
+    "user feedback (negative)": "avis des utilisateurs (négatifs)",
+    "Review queues": "Files de relecture",
+    "No review queue yet: make one with prompteur review create (see docs/review.md).": (
+        "Pas encore de file de relecture : créez-en une avec prompteur review create (voir "
+        "docs/review.md)."
+    ),
+    "queue": "file",
+    "created": "créée",
+    "A/B preference": "préférence A/B",
+    "blind": "à l'aveugle",
+    "Review queue": "File de relecture",
+    "Every item of this queue has your label.": (
+        "Chaque élément de cette file porte votre étiquette."
+    ),
+    "Review": "Relecture",
+    "as": "en tant que",
+    "Progress": "Avancement",
+    "items done": "éléments terminés",
+    "reviewers per item": "relecteurs par élément",
+    "reviewer": "relecteur",
+    "labelled": "étiquetés",
+    "skipped": "passés",
+    "Blind A/B preference": "Préférence A/B à l'aveugle",
+    "preferred": "préférée",
+    "tie": "égalité",
+    "Agreement between reviewers": "Accord entre relecteurs",
+    "Agreement needs items labelled by two reviewers or more.": (
+        "L'accord demande des éléments étiquetés par deux relecteurs ou plus."
+    ),
+    "Items the reviewers disagree on": "Éléments sur lesquels les relecteurs divergent",
+    "Items": "Éléments",
+    "Item": "Élément",
+    "Expected": "Attendu",
+    "Automatic verdict": "Verdict automatique",
+    "Output": "Sortie",
+    "Your label": "Votre étiquette",
+    "Value": "Valeur",
+    "Save": "Enregistrer",
+    "Skip": "Passer",
+    "Comment": "Commentaire",
+    "Correct: the answer that should have been given": (
+        "Corriger : la réponse qu'il aurait fallu donner"
+    ),
+    "Correction": "Correction",
+    (
+        "Keys: 1–9 choose, j/n next, k/p previous, c comment, e correct, s skip, Escape leaves a "
+        "text box."
+    ): (
+        "Touches : 1–9 choisir, j/n suivant, k/p précédent, c commenter, e corriger, s passer, "
+        "Échap quitte une zone de texte."
+    ),
+}
