@@ -204,6 +204,7 @@ class HttpBackend:
             cost=body.get("cost", body.get("cost_usd")),
             latency_ms=body.get("latency_ms"),
             raw=body,
+            variant=body.get("variant"),
         )
 
     def send_traces(self, payload: str) -> None:
@@ -288,6 +289,7 @@ class LocalBackend:
             tokens_out=r.usage.output_tokens,
             cost=outcome.cost,
             latency_ms=round(r.latency_s * 1000, 3),
+            variant=outcome.variant,
         )
 
     def send_traces(self, payload: str) -> None:
