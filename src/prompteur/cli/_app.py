@@ -21,7 +21,8 @@ from .monitor import monitor_app, traces_app
 from .optimize import optimize_command
 from .probe import judge_app, probe_command
 from .serve import keys_app, serve_command
-from .teach import chain_app, challenge_app, learn_command, packs_command
+from .packs import packs_app
+from .teach import chain_app, challenge_app, learn_command
 from .view import SHORT_HELP as VIEW_HELP
 from .view import view_command
 
@@ -77,7 +78,7 @@ app.add_typer(image_app, name="image")
 app.add_typer(chain_app, name="chain")
 app.command("learn")(learn_command)
 app.add_typer(challenge_app, name="challenge")
-app.command("packs")(packs_command)
+app.add_typer(packs_app, name="packs")
 
 
 def main() -> None:
