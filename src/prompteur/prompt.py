@@ -392,6 +392,8 @@ def qualify(model_id: str, provider: str | None) -> str | None:
         return model_id
     prefix, sep, _ = model_id.partition(":")
     return model_id if sep and known_provider(prefix) else None
+
+
 def _apply_variant(prompt: Prompt, v: Variant) -> Prompt:
     index = prompt.meta.variants.index(v)
     body, body_line = prompt.body, prompt.body_line

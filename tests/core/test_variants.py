@@ -11,8 +11,8 @@ from pathlib import Path
 import prompty
 import pytest
 from helpers_http import LoopbackServer, Recorded, Reply
-from starlette.testclient import TestClient
 from helpers_server import key, save_prompts, served
+from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from prompteur import registry

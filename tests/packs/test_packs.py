@@ -19,8 +19,8 @@ from prompteur.checks import CheckContext, build
 from prompteur.cli import app
 from prompteur.errors import UserError
 from prompteur.packs import Pack, get_pack, install, manifest, measure, packs, update, write_card
-from prompteur.scaffold import init_project
 from prompteur.prompt import load_prompt
+from prompteur.scaffold import init_project
 from prompteur.suite import load_suite
 
 DOMAINS = {
