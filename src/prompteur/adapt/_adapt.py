@@ -149,7 +149,10 @@ class _BlockDumper(yaml.SafeDumper):
 
 
 def _literal(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    # Not for a bare stop sequence ("\n") nor text that starts with blanks: those read
+    # better, and round-trip safely, quoted.
+    block = "\n" in value and value.strip() and not value[:1].isspace()
+    style = "|" if block else ('"' if "\n" in value else None)
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

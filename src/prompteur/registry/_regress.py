@@ -62,7 +62,9 @@ class PromptRegression:
 
     def phrase(self) -> str:
         """`sentiment@ab12cd34 (production): -25.0 points, 91.7% → 66.7%, p = 0.031`."""
-        head = f"{self.name}@{self.version[:8]} ({', '.join(self.labels)})"
+        head = f"{self.name}@{self.version[:8]}"
+        if self.labels:  # a working file has none
+            head += f" ({', '.join(self.labels)})"
         c = self.comparison
         if self.skipped or c is None:
             return f"{head}: skipped, {self.skipped}"
