@@ -54,7 +54,18 @@ CASES = [
     ("How long does the warranty last?", "no"),
     ("I sent the dress back on 3 May, still no credit. Refund me.", "yes"),
     ("Please update my email address.", "no"),
+    ("The parcel never arrived, I want my money returned.", "yes"),
+    ("Can I pay by bank transfer?", "no"),
+    ("My subscription renewed without asking; please reverse the charge.", "yes"),
+    ("Where can I download my invoice?", "no"),
+    ("The hotel room was not as described, I expect a partial refund.", "yes"),
+    ("How do I reset the router to factory settings?", "no"),
+    ("I was billed for a course I never started, give me my money back.", "yes"),
+    ("Do you have a store in Lyon?", "no"),
 ]
+# 20 cases: 6 held out. With 4 (12 cases) a variant right two times in three would miss all
+# of them in about one run in a hundred; the embedded model's batched decoding varies a case
+# or two between runs.
 
 
 @pytest.fixture
@@ -113,7 +124,7 @@ def test_adapt_from_smollm2_to_gemma_proposes_a_variant_for_gemma_only(refund: P
     before = refund.read_text()
     out = _adapt("local:gemma3", 16)
     reg = out["regression"]
-    assert reg["before"]["judged"] == 12 and reg["after"]["judged"] == 12
+    assert reg["before"]["judged"] == 20 and reg["after"]["judged"] == 20
     assert reg["paired"]["a"] == "local:smollm2" and reg["paired"]["b"] == "local:gemma3"
     calls = out["optimization"]["calls"]
     assert calls["search"] <= calls["budget"] == 16
