@@ -20,7 +20,7 @@ from ._packs import Pack
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..run import ResultRecord
+    from ..records import ResultRecord
 
 HEADER = (
     "# The pack's model card: each prompt's pass rate on its suite, per model.\n"
@@ -38,7 +38,7 @@ def measure(
 ) -> dict[str, Any]:
     """Run the pack's suites on `model_id`; the card's entry for that model."""
     from .. import __version__, stats
-    from ..evaluate import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, evaluate_plan
     from ..prompt import load_prompt
     from ..store import Store
     from ..suite import load_suite
@@ -68,14 +68,14 @@ def measure(
         try:
             for plan in plans:
                 run_id = asyncio.run(
-                    execute_new_run(
+                    evaluate_plan(
                         config,
                         store,
                         plan,
-                        {"kind": "pack-card", "pack": pack.name},
+                        extra={"pack": pack.name, "model_card": True},
                         on_result=on_result,
                     )
-                )
+                ).run_id
                 records = list(store.results(run_id))
                 for p in plan.prompts:
                     mine = [r for r in records if r.version == p.version]

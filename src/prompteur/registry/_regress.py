@@ -370,7 +370,8 @@ def regress_prompt(
 ) -> PromptRegression:
     """`regress` for one prompt as it is (a working file need not carry a label): its suite
     on both models in one run, each model getting its variant of the prompt."""
-    from ..evaluate import EvalPlan, execute_new_run
+    from ..evaluation import EvalPlan, evaluate_plan
+    from ..runs import RunKind
 
     if from_model == to_model:
         raise UserError("--from and --to name the same model: nothing to compare", field="--to")
@@ -380,10 +381,18 @@ def regress_prompt(
     plan = EvalPlan(suite, [prompt], {prompt.version: [from_model, to_model]}, suite.spec.repeat)
     if on_start is not None:
         on_start(plan.total())
-    extra = {"kind": "regress", "from": from_model, "to": to_model}
-    entry.run_id = asyncio.run(
-        execute_new_run(config, store, plan, extra, use_cache=use_cache, on_result=on_result)
+    done = asyncio.run(
+        evaluate_plan(
+            config,
+            store,
+            plan,
+            kind=RunKind.REGRESS,
+            extra={"from": from_model, "to": to_model},
+            use_cache=use_cache,
+            on_result=on_result,
+        )
     )
+    entry.run_id = done.run_id
     _conclude(store, entry, from_model, to_model, alpha)
     _adjust(Regression(from_model, to_model, alpha, [entry]))
     return entry
