@@ -276,7 +276,8 @@ def test_cli_install_update_shows_the_diff(tmp_path: Path, monkeypatch: pytest.M
     res = runner.invoke(app, ["packs", "show", "legal", "--json"])
     shown = json.loads(res.output)
     assert shown["version"] == "1.0.0" and len(shown["prompts"]) == 12
-    res = runner.invoke(app, ["packs", "--lang", "fr"])
+    # Wide enough that no header wraps (a narrow terminal folds them, never cuts them).
+    res = runner.invoke(app, ["packs", "--lang", "fr"], env={"COLUMNS": "200"})
     assert "taux de réussite mesuré" in res.output and "legal" in res.output
 
 

@@ -193,7 +193,9 @@ def update(root: Path, pack: Pack, *, dry_run: bool = False) -> Update:
             base = None  # a base edited by hand is no base: treat the file as the user's
         change = _plan(target, base, mine, new, merge3)
         result.changes.append(change)
-        if change.status in ("added", "updated", "unchanged"):
+        if change.status in ("added", "updated", "unchanged", "kept"):
+            # "kept": the user's file already holds the new version's changes (or the pack did
+            # not change it): the new version is its base from now on.
             bases[target] = (pack.version, new)
         elif entry is not None and base is not None:
             bases[target] = (entry["version"], base)
@@ -229,6 +231,8 @@ def _plan(target: str, base: str | None, mine: str | None, new: str, merge3: obj
     )
     conflicted = any(region[0] == "conflict" for region in m.merge_regions())
     merged = "".join(m.merge_lines(name_a="your file", name_b="the pack's new version"))
+    if not conflicted and merged == mine:
+        return FileChange(target, "kept")  # the user already took the pack's changes
     return FileChange(
         target,
         "conflict" if conflicted else "merged",
