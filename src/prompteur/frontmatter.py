@@ -18,6 +18,7 @@ Three passes, each reporting where in the file:
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -270,6 +271,7 @@ ROOT_KEYS = [
     "targets",
     "examples",
     "output_schema",
+    "variants",
 ]
 MODEL_KEYS = ["id", "provider", "apiType", "connection", "options"]
 MODEL_V1_KEYS = ["api", "configuration", "parameters", "response"]
@@ -579,6 +581,7 @@ _SHAPES: dict[str, tuple[type, ...]] = {
     "targets": (list, str),
     "examples": (list,),
     "output_schema": (dict,),
+    "variants": (list,),
 }
 
 
@@ -591,7 +594,7 @@ def _lax_shapes(data: dict[str, Any], ctx: Context) -> dict[str, Any]:
         ok = isinstance(value, types) and not isinstance(value, bool)
         if ok and key in ("authors", "tags", "targets") and isinstance(value, list):
             ok = all(isinstance(v, str | int | float) for v in value)
-        if ok and key == "examples":
+        if ok and key in ("examples", "variants"):
             ok = all(isinstance(v, dict) for v in value)
         if not ok:
             ctx.note(f"{key} is not in a shape prompteur reads: ignored", (key,))
@@ -882,6 +885,41 @@ class TemplateSpec(BaseModel):
         }
 
 
+class Variant(BaseModel):
+    """One entry of `variants:` — the prompt as tuned for a family of models.
+
+    Prompty's runtime ignores the key (it renders the default body), so the file stays a
+    valid .prompty; prompteur picks the first variant whose `models` globs match the model in
+    use (docs/prompts.md). What a variant leaves out comes from the default.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    models: list[str] = Field(min_length=1, description="model id globs, e.g. local:smollm2")
+    description: str | None = None
+    parameters: Params | None = None
+    examples: list[dict[str, Any]] | None = None
+    system: str | None = Field(default=None, description="replaces the system turn")
+    body: str | None = Field(default=None, description="replaces the whole body")
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("models")
+    @classmethod
+    def _globs(cls, value: list[str]) -> list[str]:
+        for glob in value:
+            if not glob.strip() or len(glob) > 300 or any(ord(c) < 32 for c in glob):
+                raise ValueError(f"not a model glob: {glob[:80]!r}")
+        return value
+
+    def matches(self, model_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(model_id, glob) for glob in self.models)
+
+
 class FrontMatter(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -908,6 +946,19 @@ class FrontMatter(BaseModel):
     output_schema: dict[str, Any] | None = Field(
         default=None, description="a full JSON Schema for JSON output"
     )
+    variants: list[Variant] = Field(
+        default_factory=list, description="the prompt per model family (first match wins)"
+    )
+
+    @field_validator("variants")
+    @classmethod
+    def _unique_variants(cls, value: list[Variant]) -> list[Variant]:
+        seen: set[str] = set()
+        for v in value:
+            if v.name in seen:
+                raise ValueError(f"two variants are named '{v.name}'")
+            seen.add(v.name)
+        return value
 
     @field_validator("name", "description", "version", "display_name", mode="before")
     @classmethod

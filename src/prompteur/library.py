@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -168,7 +168,11 @@ class Library:
                 continue
             if domain and p.meta.domain != domain:
                 continue
-            if model and model not in (p.model_id, p.model_name, *p.meta.targets):
+            if (
+                model
+                and model not in (p.model_id, p.model_name, *p.meta.targets)
+                and p.variant_for(model) is None
+            ):
                 continue
             out.append(p)
         return out
@@ -218,6 +222,41 @@ class Library:
                 hint=f"see: prompteur library versions {stored_name}",
             )
         return parse_stored(info.content, info.name, info.source)
+
+
+@dataclass(frozen=True)
+class VariantScore:
+    """A prompt's variant (or its default body) and how it scored, per model, in the runs of
+    this version."""
+
+    name: str  # "default" for the body every unmatched model gets
+    models: list[str]  # the variant's globs ([] for the default)
+    description: str | None = None
+    scores: dict[str, tuple[int, int]] = field(default_factory=dict)  # model → passed, judged
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "models": self.models,
+            "description": self.description,
+            "scores": {
+                m: {"passed": p, "judged": n, "pass_rate": round(p / n, 4) if n else None}
+                for m, (p, n) in sorted(self.scores.items())
+            },
+        }
+
+
+def variant_scores(prompt: Prompt, store: Store | None) -> list[VariantScore]:
+    """The default and each variant, with the pass counts of the results of this version on
+    each model that gets it (a result on model M ran the variant M selects)."""
+    rows = {"default": VariantScore("default", [])}
+    for v in prompt.meta.variants:
+        rows[v.name] = VariantScore(v.name, list(v.models), v.description)
+    counts = store.pass_counts(prompt.name, prompt.version) if store is not None else {}
+    for model, count in counts.items():
+        chosen = prompt.variant_for(model)
+        rows[chosen.name if chosen else "default"].scores[model] = count
+    return list(rows.values())
 
 
 def parse_stored(content: str, name: str, source: str | None) -> Prompt:

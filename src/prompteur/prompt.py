@@ -39,6 +39,7 @@ from .frontmatter import (
     InputSpec,
     ModelSpec,
     ToolSpec,
+    Variant,
     normalise,
     resolve_references,
     split_file,
@@ -60,6 +61,7 @@ __all__ = [
     "Prompt",
     "Segment",
     "ToolSpec",
+    "Variant",
     "content_hash",
     "load_prompt",
     "parse_prompt",
@@ -121,6 +123,11 @@ class Prompt:
     notes: list[UserError] = field(default_factory=list)
     # canonical field → (its path in the file, its line): errors name what the file says
     fields: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    # The variant this prompt was made for (`for_model`); None: the default.
+    variant: str | None = None
+    # (variant index, "body" | "system") → file line of its first template line
+    variant_lines: dict[tuple[int, str], int] = field(default_factory=dict, repr=False)
+    _by_variant: dict[str, Prompt] = field(default_factory=dict, repr=False, compare=False)
 
     # -- identity --
     @property
@@ -165,6 +172,25 @@ class Prompt:
         default = config.data.project.default_model if config is not None else "local"
         provider = default.partition(":")[0]
         return "local" if provider == "local" else f"{provider}:{name}"
+
+    # -- variants per model --
+    def variant_for(self, model_id: str | None) -> Variant | None:
+        """The first variant whose globs match `model_id`; None: the default serves it."""
+        if not model_id:
+            return None
+        return next((v for v in self.meta.variants if v.matches(model_id)), None)
+
+    def for_model(self, model_id: str | None) -> Prompt:
+        """This prompt as it runs on `model_id`: its variant for that model applied (body,
+        system turn, examples, parameters), else itself. The file, hence the version, is the
+        same: a label pins every variant at once."""
+        chosen = self.variant_for(model_id)
+        if chosen is None:
+            return self
+        made = self._by_variant.get(chosen.name)
+        if made is None:
+            made = self._by_variant[chosen.name] = _apply_variant(self, chosen)
+        return made
 
     @property
     def params(self) -> Params:
@@ -368,6 +394,52 @@ def qualify(model_id: str, provider: str | None) -> str | None:
     return model_id if sep and known_provider(prefix) else None
 
 
+def _apply_variant(prompt: Prompt, v: Variant) -> Prompt:
+    index = prompt.meta.variants.index(v)
+    body, body_line = prompt.body, prompt.body_line
+    if v.body is not None:
+        body, body_line = v.body, prompt.variant_lines.get((index, "body"), prompt.body_line)
+    if v.system is not None:
+        base = replace_body(prompt, body, body_line)
+        turns = [t for t in template_turns(base) if t.role != "system"]
+        body = "system:\n" + v.system.rstrip("\n") + "\n\n"
+        body += "\n".join(f"{t.role}:\n{t.template.strip(chr(10))}\n" for t in turns)
+        # The system text sits one line below the `system:` marker written above it.
+        body_line = prompt.variant_lines.get((index, "system"), body_line + 1) - 1
+    meta = prompt.meta.model_copy(
+        update={
+            "variants": [],
+            "examples": prompt.meta.examples if v.examples is None else v.examples,
+            "model": (prompt.meta.model or ModelSpec()).model_copy(
+                update={"parameters": prompt.params.merged(v.parameters)}
+            ),
+        }
+    )
+    made = replace_body(prompt, body, body_line, meta=meta)
+    made.variant = v.name
+    return made
+
+
+def replace_body(
+    prompt: Prompt, body: str, body_line: int, *, meta: FrontMatter | None = None
+) -> Prompt:
+    """A copy of `prompt` with another body (same file text, so the same version)."""
+    made = Prompt(
+        name=prompt.name,
+        meta=meta or prompt.meta,
+        body=body,
+        body_line=body_line,
+        text=prompt.text,
+        path=prompt.path,
+        notes=prompt.notes,
+        fields=prompt.fields,
+    )
+    for attr in ("origin", "source_label"):
+        if hasattr(prompt, attr):
+            setattr(made, attr, getattr(prompt, attr))
+    return made
+
+
 def template_turns(prompt: Prompt) -> list[Segment]:
     """The body's turns as written (templates, before rendering): text with no marker line
     before the first one is a user turn (the optimizer reads it as the query)."""
@@ -472,6 +544,7 @@ def parse_prompt(text: str, *, path: str | Path | None = None, name: str | None 
     )
     _check_model(prompt, linemap)
     _check_template(prompt)
+    _check_variants(prompt, linemap)
     return prompt
 
 
@@ -504,6 +577,28 @@ def _check_model(prompt: Prompt, linemap: LineMap) -> None:
                     hint=f"did you mean '{close[0]}:'?",
                 )
             )
+
+
+def _check_variants(prompt: Prompt, linemap: LineMap) -> None:
+    """Each variant's template is checked at load, like the default body, with its lines."""
+    for i, v in enumerate(prompt.meta.variants):
+        for key in ("body", "system"):
+            if getattr(v, key) is not None:
+                # A block scalar (`body: |`) starts on the line after its key.
+                prompt.variant_lines[(i, key)] = linemap.line(("variants", i, key)) + 1
+        if v.body is not None or v.system is not None:
+            made = _apply_variant(prompt, v)
+            try:
+                _check_template(made)
+            except UserError as exc:
+                where = "system" if v.system is not None else "body"
+                raise UserError(
+                    exc.message,
+                    file=exc.file,
+                    line=exc.line,
+                    field=f"variants[{i}].{where}",
+                    hint=exc.hint,
+                ) from None
 
 
 def _check_template(prompt: Prompt) -> None:

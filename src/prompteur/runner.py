@@ -261,7 +261,9 @@ class Runner:
             job.error = f"render: not tried, the template crossed a bound before: {bound[1]}"
             return job
         try:
-            job.request = item.prompt.request(item.case.inputs, params=self.params, strict=True)
+            # The prompt's variant for this model (the version stays the file's).
+            prompt = item.prompt.for_model(item.model_id)
+            job.request = prompt.request(item.case.inputs, params=self.params, strict=True)
         except TemplateBoundError as exc:
             count = bound[0] if bound else 0
             self._bound_errors[job.version] = (count + 1, exc.render())

@@ -33,15 +33,21 @@ def init_project(folder: Path, *, force: bool = False, pack: str | None = None) 
         raise UserError("exists and is not a folder", file=folder)
     starter = files("prompteur").joinpath("starter")
     targets = {starter.joinpath(src): folder / dst for src, dst in _STARTER.items()}
+    chosen = None
     if pack is not None:
-        from .packs import get_pack
+        from .packs import get_pack, manifest
 
-        pack_files = {src: folder / dst for dst, src in get_pack(pack).files().items()}
+        chosen = get_pack(pack)
         if (folder / CONFIG_NAME).exists() and not force:
             targets = {}
-        targets.update(pack_files)
+        if not force and manifest(folder, chosen.name) is not None:
+            raise UserError(
+                f"the pack '{chosen.name}' is installed already; nothing was written",
+                hint=f"bring it up to date with: prompteur packs update {chosen.name}",
+            )
     if not force:
-        existing = [t for t in targets.values() if t.exists()]
+        pack_targets = [folder / t for t in chosen.files()] if chosen else []
+        existing = [t for t in [*targets.values(), *pack_targets] if t.exists()]
         if existing:
             raise UserError(
                 "already exists; nothing was written",
@@ -56,5 +62,9 @@ def init_project(folder: Path, *, force: bool = False, pack: str | None = None) 
             data = data.replace("{name}", folder.name)
         write_atomic(target, data)
         written.append(target)
+    if chosen is not None:
+        from .packs import install
+
+        written += install(folder, chosen, force=force)
     (folder / ".prompteur").mkdir(exist_ok=True)
     return written

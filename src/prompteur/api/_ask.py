@@ -22,6 +22,7 @@ class AskOutcome:
     model_id: str
     response: Response
     cost: float | None
+    variant: str | None = None  # the prompt's variant for this model; None: the default
 
     def to_dict(self) -> dict[str, Any]:
         r = self.response
@@ -29,6 +30,7 @@ class AskOutcome:
             "prompt": self.prompt,
             "version": self.version,
             "model": self.model_id,
+            "variant": self.variant,
             "output": r.text,
             "finish_reason": r.finish_reason,
             "usage": {"input_tokens": r.usage.input_tokens, "output_tokens": r.usage.output_tokens},
@@ -62,8 +64,9 @@ async def ask(
     Nothing is written when rendering fails; the version is recorded only once the model has
     answered, so the store holds versions that really ran.
     """
-    request = prompt.request(inputs, params=params)
     chosen = choose_model(config, prompt, model_id)
+    served = prompt.for_model(chosen)
+    request = served.request(inputs, params=params)
     model = get_model(chosen, config)
     try:
         if on_text is None:
@@ -86,5 +89,10 @@ async def ask(
         finally:
             store.close()
     return AskOutcome(
-        prompt.name, prompt.version, chosen, response, cost_of(chosen, response.usage, config)
+        prompt.name,
+        prompt.version,
+        chosen,
+        response,
+        cost_of(chosen, response.usage, config),
+        served.variant,
     )

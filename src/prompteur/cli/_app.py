@@ -18,11 +18,12 @@ from .draft import draft_command
 from .imports import import_app
 from .labels import register as register_labels
 from .monitor import monitor_app, traces_app
-from .optimize import optimize_command
+from .optimize import adapt_command, optimize_command
+from .packs import packs_app
 from .probe import judge_app, probe_command
 from .review import review_app
 from .serve import keys_app, serve_command
-from .teach import chain_app, challenge_app, learn_command, packs_command
+from .teach import chain_app, challenge_app, learn_command
 from .view import SHORT_HELP as VIEW_HELP
 from .view import view_command
 
@@ -63,6 +64,10 @@ app.command(
     "optimize",
     help="Improve a prompt automatically under a call budget, reported on held-out cases.",
 )(optimize_command)
+app.command(
+    "adapt",
+    help="The model changed: regress, re-tune on the new model, propose a gated variant.",
+)(adapt_command)
 app.command("probe")(probe_command)
 app.add_typer(judge_app, name="judge")
 register_labels(app)  # label, promote, rollback, audit, regress
@@ -79,7 +84,7 @@ app.add_typer(image_app, name="image")
 app.add_typer(chain_app, name="chain")
 app.command("learn")(learn_command)
 app.add_typer(challenge_app, name="challenge")
-app.command("packs")(packs_command)
+app.add_typer(packs_app, name="packs")
 
 
 def main() -> None:

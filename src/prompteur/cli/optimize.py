@@ -287,3 +287,90 @@ def _write(store: Any, run_id: str, outputs: list[Path] | None) -> None:
 
     for path in outputs:
         write_report(store, run_id, path)
+
+
+def adapt_command(
+    prompt: Annotated[str, typer.Argument(help="The prompt to adapt (name or path).")],
+    to_model: Annotated[str, typer.Option("--to", help="The new model's id.")],
+    from_model: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="The current model (default: the prompt's, then the project's)."
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option("--suite", "-s", help="The suite that judges the prompt.")
+    ] = None,
+    budget: Annotated[
+        int, typer.Option(help="Calls the re-tuning search may make on the new model.", min=1)
+    ] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of the search.")] = 0,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Name of the variant to write (default: from the model id)."),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the proposed variant into the prompt file.")
+    ] = False,
+    label: Annotated[
+        str | None,
+        typer.Option(help="Then run the registry's gate to move this label to the proposal."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable outcome.")] = False,
+) -> None:
+    """The model changed: regress the prompt from its model to the new one, re-tune it on the
+    new model under a budget, and propose the result as a variant for that model, gated on
+    held-out cases with a paired comparison."""
+    err = common.console(stderr=True)
+    config = common.config()
+    store = common.store(config)
+    from ..adapt import adapt
+    from ..library import Library
+    from ..registry import default_actor
+
+    target = Library.from_config(config).get_local(prompt)
+    with common.progress(err, " calls") as progress:
+        task = progress.add_task("adapt", total=None, extra="")
+
+        def step(text: str) -> None:
+            progress.update(task, description=text[:60], completed=0, total=None)
+            err.print(text, markup=False)
+
+        result = adapt(
+            store,
+            config,
+            target,
+            to_model,
+            from_model=from_model,
+            suite=suite,
+            budget=budget,
+            seed=seed,
+            variant=variant,
+            write=write,
+            label=label,
+            actor=default_actor(),
+            on_step=step,
+            on_result=lambda _r: progress.advance(task),
+            on_progress=lambda b: progress.update(
+                task, completed=min(b.spent_task, b.task_calls), total=b.task_calls
+            ),
+        )
+    if as_json:
+        common.print_json(result.to_dict())
+        return
+    console = common.console()
+    if result.outcome is not None:
+        _print_outcome(console, result.outcome)
+    console.print(result.words(), markup=False, highlight=False)
+    if result.proposed and result.candidate is not None:
+        ref = f"{result.name}@{result.candidate.short_version}"
+        if result.written:
+            console.print(f"written: {result.written}", markup=False)
+        else:
+            console.print(
+                f"stored as {ref} · see: prompteur library diff {result.name} {ref} · adopt "
+                f"it with --write, or: prompteur promote {ref} --to LABEL -m {result.to_model}",
+                markup=False,
+            )
+        if result.promotion is not None:
+            console.print(result.promotion.words(), markup=False)

@@ -48,16 +48,26 @@ def render(
     prompt: Annotated[str, typer.Argument(help="A prompt name or file path.")],
     input: InputsOpt = None,
     inputs: InputsFileOpt = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="Render the prompt's variant for this model id."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the messages a prompt renders to, without calling any model."""
+    """Print the messages a prompt renders to, without calling any model (with --model: the
+    prompt's variant for that model)."""
     config = common.config()
-    p = common.load_prompt(config, prompt)
+    p = common.load_prompt(config, prompt).for_model(model)
     values, typed = common.inputs(input, inputs)
     messages = p.render(values, from_strings=typed)
     if as_json:
         common.print_json(
-            {"prompt": p.name, "version": p.version, "messages": [m.to_dict() for m in messages]}
+            {
+                "prompt": p.name,
+                "version": p.version,
+                "variant": p.variant,
+                "messages": [m.to_dict() for m in messages],
+            }
         )
         return
     console = common.console()
@@ -265,14 +275,23 @@ def library_show(
     name: Annotated[str, typer.Argument(help="NAME, a path, or NAME@VERSION.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a prompt: its metadata, inputs and text."""
-    from ..library import Library
+    """Show a prompt: its metadata, inputs, variants per model (with their pass rates in the
+    runs of this version) and text."""
+    from ..library import Library, variant_scores
 
     config = common.config()
-    store = common.store(config) if "@" in name else None
+    store = common.store(config)
     p = Library.from_config(config).resolve(store, name)
+    variants = variant_scores(p, store)
     if as_json:
-        common.print_json({**_prompt_row(p), "full_version": p.version, "text": p.text})
+        common.print_json(
+            {
+                **_prompt_row(p),
+                "full_version": p.version,
+                "variants": [v.to_dict() for v in variants],
+                "text": p.text,
+            }
+        )
         return
     console = common.console()
     console.print(f"[bold]{p.name}[/] @ {p.short_version}  [dim]{p.path or ''}[/]")
@@ -281,8 +300,26 @@ def library_show(
     for key, spec in p.meta.inputs.items():
         default = f" = {spec.default!r}" if spec.default is not None else ""
         console.print(f"  input [bold]{key}[/]: {spec.kind}{default}  {spec.description or ''}")
+    if len(variants) > 1 or variants[0].scores:
+        _print_variants(console, p.model_id, variants)
     console.rule()
     console.print(p.text, markup=False)
+
+
+def _print_variants(console: Any, default_model: str | None, variants: list[Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Variants (first match wins)", title_justify="left")
+    for col in ("variant", "models", "pass rate in runs of this version"):
+        table.add_column(col, overflow="fold")
+    for v in variants:
+        models = ", ".join(v.models) if v.models else f"any other ({default_model or 'default'})"
+        scores = "; ".join(
+            f"{m}: {passed}/{judged} ({passed / judged:.0%})" if judged else f"{m}: not judged"
+            for m, (passed, judged) in sorted(v.scores.items())
+        )
+        table.add_row(v.name, models, scores or "no run yet")
+    console.print(table)
 
 
 @library_app.command("search")

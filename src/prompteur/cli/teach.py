@@ -1,5 +1,5 @@
-"""`prompteur chain`, `learn`, `challenge` and `packs`: thin shells over prompteur.chains,
-.learn, .challenge and .packs. Heavy modules load inside the commands so that
+"""`prompteur chain`, `learn` and `challenge`: thin shells over prompteur.chains, .learn and
+.challenge. Heavy modules load inside the commands so that
 `prompteur --help` stays fast."""
 
 from __future__ import annotations
@@ -596,39 +596,3 @@ def challenge_report(
     console.print(typography(t("intact" if rep.intact else "broken", lang), lang), markup=False)
     seal = "seal-broken" if rep.seal == "broken" else rep.seal
     console.print(typography(t(seal, lang), lang), markup=False)
-
-
-# ---- packs ---------------------------------------------------------------------------------
-
-
-def packs_command(lang: LangOpt = "en", as_json: JsonOpt = False) -> None:
-    """List the domain packs (prompts and suites for a domain); add one to a project with
-    prompteur init --pack NAME."""
-    from ..learn import check_lang
-    from ..packs import packs
-
-    lang = check_lang(lang)
-    rows = [
-        {
-            "name": p.name,
-            "description": p.description(lang),
-            "prompts": p.prompts,
-            "suites": p.suites,
-        }
-        for p in packs()
-    ]
-    if as_json:
-        common.print_json(rows)
-        return
-
-    table = common.table(title="Packs")
-    for col in ("name", "prompts", "description"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["name"], ", ".join(r["prompts"]), r["description"])
-    common.console().print(table)
-    hint = {
-        "en": "Add one: prompteur init --pack NAME",
-        "fr": "Pour en ajouter un : prompteur init --pack NOM",
-    }[lang]
-    common.console().print(hint, markup=False)

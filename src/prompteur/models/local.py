@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import contextlib
 import os
+import re
 import sys
 import threading
 import time
@@ -198,6 +199,60 @@ def to_transcript(messages: tuple[Message, ...] | list[Message]) -> tuple[str, l
     return head + "\n".join(lines), ["\n" + USER_LABEL]
 
 
+_MARK = re.compile("\ue010(\\d+)\ue011")
+
+
+def chat_tokens(llama: Any, messages: tuple[Message, ...] | list[Message]) -> list[int]:
+    """Messages through the GGUF file's own chat template (an instruction-tuned model).
+
+    The template is rendered with a placeholder for each message's content, then the pieces
+    are tokenized apart: the template's control tokens (`<|im_start|>`…) as special tokens,
+    the contents as plain text, so a message that writes `<|im_end|>` cannot close its turn.
+    A final assistant message is a prefill: the model continues it.
+    """
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        text, _ = to_transcript(messages)
+        return llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+    msgs = list(messages)
+    prefill = msgs.pop().content if msgs and msgs[-1].role == "assistant" else None
+    rendered = _chat_template(template).render(
+        messages=[{"role": m.role, "content": f"\ue010{i}\ue011"} for i, m in enumerate(msgs)],
+        add_generation_prompt=True,
+        bos_token=llama.detokenize([llama.token_bos()]).decode("utf-8", "replace"),
+        eos_token=llama.detokenize([llama.token_eos()]).decode("utf-8", "replace"),
+    )
+    tokens: list[int] = []
+    pieces = _MARK.split(rendered)  # template, index, template, index, …, template
+    for i, piece in enumerate(pieces):
+        content = i % 2 == 1
+        text = msgs[int(piece)].content if content else piece
+        if text:
+            tokens += llama.tokenize(text.encode("utf-8"), add_bos=not tokens, special=not content)
+    if prefill:
+        tokens += llama.tokenize(prefill.encode("utf-8"), add_bos=False, special=False)
+    return tokens
+
+
+_TEMPLATES: dict[str, Any] = {}
+
+
+def _chat_template(source: str) -> Any:
+    """A model file's chat template, compiled once, in Jinja's sandbox (as Hugging Face
+    renders them: trim_blocks, lstrip_blocks)."""
+    template = _TEMPLATES.get(source)
+    if template is None:
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        def raise_exception(message: str) -> None:
+            raise UserError(f"the model's chat template refused the messages: {message}")
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        env.globals["raise_exception"] = raise_exception
+        template = _TEMPLATES[source] = env.from_string(source)
+    return template
+
+
 class LocalModel(Model):
     def __init__(
         self,
@@ -207,12 +262,15 @@ class LocalModel(Model):
         n_ctx: int = 4096,
         threads: int | None = None,
         n_batch: int = 512,
+        chat: bool = False,
     ) -> None:
         self.id = model_id
         self.path = path
         self.n_ctx = n_ctx
         self.threads = threads
         self.n_batch = n_batch
+        # An instruction-tuned file: messages go through its chat template, not a transcript.
+        self.chat = chat
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -220,6 +278,7 @@ class LocalModel(Model):
             "path": str(self.path),
             "context": self.n_ctx,
             "threads": self.threads or os.cpu_count(),
+            "chat_template": self.chat,
         }
 
     @property
@@ -266,13 +325,17 @@ class LocalModel(Model):
                 "the embedded model reads text only: this request has images, files or audio",
                 model=self.id,
             )
+        tokens = None
         if request.prompt_text is not None:
             text, stops = request.prompt_text, []
+        elif self.chat:
+            tokens, stops = chat_tokens(llama, request.messages), []
         else:
             text, stops = to_transcript(request.messages)
         stops = [s for s in (*(p.stop or []), *stops) if s]
-        # special=False: control tokens written in user data stay plain text.
-        tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        if tokens is None:
+            # special=False: control tokens written in user data stay plain text.
+            tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
         if len(tokens) + 1 > self.n_ctx:
             raise BadRequestError(
                 f"prompt is {len(tokens)} tokens, over the context of {self.n_ctx}", model=self.id
@@ -426,8 +489,14 @@ def _logprobs(
 
 
 def make(ref: ModelRef, _key: str | None, config: Config | None) -> LocalModel:
+    from .embedded import embedded
+
     section = config.data.local if config else None
-    if ref.name:
+    named = embedded(ref.name) if ref.name else None
+    chat = False
+    if named is not None:
+        path, chat = named.locate(), named.chat
+    elif ref.name:
         path = Path(ref.name).expanduser()
     elif section and section.path:
         path = Path(section.path).expanduser()
@@ -445,4 +514,5 @@ def make(ref: ModelRef, _key: str | None, config: Config | None) -> LocalModel:
         n_ctx=section.context if section else 4096,
         threads=section.threads if section else None,
         n_batch=section.batch if section else 512,
+        chat=chat,
     )

@@ -1,6 +1,7 @@
 """Model ids → model instances. A table of providers, not an if-chain.
 
-Ids: `local`, `local:/path/to/any.gguf`, `openai:MODEL`, `anthropic:MODEL`, `mistral:MODEL`,
+Ids: `local`, `local:NAME` (an embedded model by name: models/embedded.py),
+`local:/path/to/any.gguf`, `openai:MODEL`, `anthropic:MODEL`, `mistral:MODEL`,
 `gemini:MODEL`, `ollama:MODEL`, `openai-compatible:MODEL@BASE_URL`.
 """
 
@@ -251,7 +252,10 @@ def inline_endpoint(ref: ModelRef) -> str | None:
     if (ref.provider.name == "openai-compatible" or ref.inline) and ref.base_url:
         return normalise_endpoint(ref.base_url)
     if ref.provider.name == "local" and ref.name:
-        return normalise_endpoint(ref.name)
+        from .embedded import embedded
+
+        # A packaged model by name opens no file a request names: not an endpoint.
+        return None if embedded(ref.name) else normalise_endpoint(ref.name)
     return None
 
 

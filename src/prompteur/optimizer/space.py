@@ -202,8 +202,11 @@ def front_matter(layout: Layout) -> dict[str, Any]:
     if not text.startswith("---"):
         return {}
     end = text.index("\n---", 3)
-    data = yaml.safe_load(text[3:end]) or {}
-    return dict(data)
+    data = dict(yaml.safe_load(text[3:end]) or {})
+    # A candidate is the body being searched, for every model: variants that would replace
+    # it on some model are not carried over (prompteur adapt writes a tuned variant back).
+    data.pop("variants", None)
+    return data
 
 
 def materialize(layout: Layout, cand: Candidate, front: dict[str, Any] | None = None) -> Prompt:

@@ -1,5 +1,11 @@
-"""Domain packs: starter libraries (prompt files with front matter) and a suite per prompt,
-copied into a project by `prompteur init --pack NAME`."""
+"""Domain packs: versioned libraries of prompt files (front matter, few-shot demonstrations
+where the embedded base model needs them) with a suite per prompt, and a model card that
+says how each prompt scores on each measured model.
+
+A pack lives in the package as `packs/NAME/`: `pack.yaml` (version, descriptions),
+`prompts/`, `suites/`, and `model-card.yaml` (written by `prompteur packs measure`). In a
+project it is installed under `prompts/NAME/` and `suites/NAME/`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,18 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from ..errors import unknown_name
+
+CARD = "model-card.yaml"
 
 
 @dataclass(frozen=True)
 class Pack:
     name: str
     folder: Path
+    version: str
     descriptions: dict[str, str]
 
     def description(self, lang: str = "en") -> str:
@@ -26,29 +36,50 @@ class Pack:
         for sub in ("prompts", "suites"):
             for path in sorted((self.folder / sub).rglob("*")):
                 if path.is_file():
-                    out[f"{sub}/{path.relative_to(self.folder / sub).as_posix()}"] = path
+                    rel = path.relative_to(self.folder / sub).as_posix()
+                    out[f"{sub}/{self.name}/{rel}"] = path
         return out
+
+    def prompt_files(self) -> list[Path]:
+        return [p for t, p in self.files().items() if t.startswith("prompts/")]
+
+    def suite_files(self) -> list[Path]:
+        return [p for t, p in self.files().items() if t.startswith("suites/")]
 
     @property
     def prompts(self) -> list[str]:
-        return [
-            t.split("/", 1)[1].rsplit(".", 1)[0] for t in self.files() if t.startswith("prompts/")
-        ]
+        from ..prompt import stem_name
+
+        return [stem_name(p) for p in self.prompt_files()]
 
     @property
     def suites(self) -> list[str]:
         return [t for t in self.files() if t.startswith("suites/")]
 
+    @property
+    def card_path(self) -> Path:
+        return self.folder / CARD
+
+    def card(self) -> dict[str, Any]:
+        """The model card: {"models": {model id: {"prompts": {name: figures}}}} or empty."""
+        from ..yamlfile import read_text, safe_load
+
+        if not self.card_path.is_file():
+            return {}
+        data = safe_load(read_text(self.card_path, "model card"), self.card_path)
+        return data if isinstance(data, dict) else {}
+
 
 @cache
 def packs() -> tuple[Pack, ...]:
-    import yaml
+    from ..yamlfile import read_text, safe_load
 
     root = Path(str(files("prompteur.packs")))
     out = []
     for folder in sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file()):
-        data = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
-        out.append(Pack(folder.name, folder, data["description"]))
+        path = folder / "pack.yaml"
+        data = safe_load(read_text(path, "pack"), path)
+        out.append(Pack(folder.name, folder, str(data.get("version", "1")), data["description"]))
     return tuple(out)
 
 

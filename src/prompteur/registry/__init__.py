@@ -29,7 +29,7 @@ from ._labels import (
 
 if TYPE_CHECKING:
     from ._gate import Promotion, promote
-    from ._regress import PromptRegression, Regression, regress
+    from ._regress import PromptRegression, Regression, regress, regress_prompt
     from ._suites import find_suite
 
 _LAZY = {
@@ -38,6 +38,7 @@ _LAZY = {
     "Regression": "._regress",
     "PromptRegression": "._regress",
     "regress": "._regress",
+    "regress_prompt": "._regress",
     "find_suite": "._suites",
 }
 
@@ -68,6 +69,7 @@ __all__ = [
     "move_label",
     "promote",
     "regress",
+    "regress_prompt",
     "remove_label",
     "resolve",
     "resolve_with_labels",

@@ -62,7 +62,9 @@ class PromptRegression:
 
     def phrase(self) -> str:
         """`sentiment@ab12cd34 (production): -25.0 points, 91.7% → 66.7%, p = 0.031`."""
-        head = f"{self.name}@{self.version[:8]} ({', '.join(self.labels)})"
+        head = f"{self.name}@{self.version[:8]}"
+        if self.labels:  # a working file has none
+            head += f" ({', '.join(self.labels)})"
         c = self.comparison
         if self.skipped or c is None:
             return f"{head}: skipped, {self.skipped}"
@@ -334,14 +336,63 @@ def regress(
 
     asyncio.run(run_all())
     for t, _ in plans:
-        e = t.entry
-        assert e.run_id is not None
-        records = list(store.results(e.run_id))
-        tallies = tally(records, key=lambda r: r.model)
-        e.before, e.after = tallies.get(from_model, Tally()), tallies.get(to_model, Tally())
-        e.lost = _lost_cases(records, e.before, e.after, from_model, to_model)
-        e.comparison = compare(from_model, e.before, to_model, e.after, alpha=alpha)
-        if not e.comparison.cases:
-            e.skipped = "no case judged on both models"
+        _conclude(store, t.entry, from_model, to_model, alpha)
     _adjust(result)
     return result
+
+
+def _conclude(
+    store: Store, e: PromptRegression, from_model: str, to_model: str, alpha: float
+) -> None:
+    """Both models' tallies, the lost cases and the paired test, from the entry's run."""
+    assert e.run_id is not None
+    records = list(store.results(e.run_id))
+    tallies = tally(records, key=lambda r: r.model)
+    e.before, e.after = tallies.get(from_model, Tally()), tallies.get(to_model, Tally())
+    e.lost = _lost_cases(records, e.before, e.after, from_model, to_model)
+    e.comparison = compare(from_model, e.before, to_model, e.after, alpha=alpha)
+    if not e.comparison.cases:
+        e.skipped = "no case judged on both models"
+
+
+def regress_prompt(
+    store: Store,
+    config: Config,
+    prompt: Prompt,
+    suite: Suite,
+    from_model: str,
+    to_model: str,
+    *,
+    alpha: float = 0.05,
+    use_cache: bool = True,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[ResultRecord], None] | None = None,
+) -> PromptRegression:
+    """`regress` for one prompt as it is (a working file need not carry a label): its suite
+    on both models in one run, each model getting its variant of the prompt."""
+    from ..evaluation import EvalPlan, evaluate_plan
+    from ..runs import RunKind
+
+    if from_model == to_model:
+        raise UserError("--from and --to name the same model: nothing to compare", field="--to")
+    _check_models(config, [from_model, to_model])
+    labels = [i.label for i in all_labels(store) if i.name == prompt.name]
+    entry = PromptRegression(prompt.name, prompt.version, labels, suite=str(suite.path))
+    plan = EvalPlan(suite, [prompt], {prompt.version: [from_model, to_model]}, suite.spec.repeat)
+    if on_start is not None:
+        on_start(plan.total())
+    done = asyncio.run(
+        evaluate_plan(
+            config,
+            store,
+            plan,
+            kind=RunKind.REGRESS,
+            extra={"from": from_model, "to": to_model},
+            use_cache=use_cache,
+            on_result=on_result,
+        )
+    )
+    entry.run_id = done.run_id
+    _conclude(store, entry, from_model, to_model, alpha)
+    _adjust(Regression(from_model, to_model, alpha, [entry]))
+    return entry

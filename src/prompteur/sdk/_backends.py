@@ -204,6 +204,7 @@ class HttpBackend:
             cost=body.get("cost", body.get("cost_usd")),
             latency_ms=body.get("latency_ms"),
             raw=body,
+            variant=body.get("variant"),
         )
 
     def feedback(self, trace_id: str, score: float, comment: str | None) -> None:
@@ -298,6 +299,7 @@ class LocalBackend:
             tokens_out=r.usage.output_tokens,
             cost=outcome.cost,
             latency_ms=round(r.latency_s * 1000, 3),
+            variant=outcome.variant,
         )
 
     def feedback(self, trace_id: str, score: float, comment: str | None) -> None:

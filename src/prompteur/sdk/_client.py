@@ -206,9 +206,19 @@ class Client:
     # ---- prompts ------------------------------------------------------------------------------
 
     def get_prompt(
-        self, name: str, label: str | None = _UNSET, *, version: str | None = None
+        self,
+        name: str,
+        label: str | None = _UNSET,
+        *,
+        version: str | None = None,
+        model: str | None = None,
     ) -> PromptHandle:
-        """A prompt by label (default `production`) or by version (a hash prefix)."""
+        """A prompt by label (default `production`) or by version (a hash prefix). With
+        `model`, the handle renders the prompt's variant for that model (`handle.variant`
+        names it); the version, cached once, serves every model."""
+        return self._get(name, label, version).for_model(model)
+
+    def _get(self, name: str, label: str | None, version: str | None) -> PromptHandle:
         if label is _UNSET:
             label = None if version is not None else DEFAULT_LABEL
         elif label is not None and version is not None:
@@ -378,6 +388,7 @@ class Client:
             done.tokens_out,
             done.cost,
             done.latency_ms,
+            variant=done.variant,
         )
 
     def feedback(
@@ -623,14 +634,21 @@ class AsyncClient:
         return "Async" + repr(self.sync)
 
     async def get_prompt(
-        self, name: str, label: str | None = _UNSET, *, version: str | None = None
+        self,
+        name: str,
+        label: str | None = _UNSET,
+        *,
+        version: str | None = None,
+        model: str | None = None,
     ) -> PromptHandle:
         if label is not _UNSET and label is not None and version is not None:
             raise UserError("give a label or a version, not both", field="version")
         hit = self.sync._cached(name, label, version)
         if hit is not None:
-            return hit
-        return await asyncio.to_thread(self.sync.get_prompt, name, label, version=version)
+            return hit.for_model(model)
+        return await asyncio.to_thread(
+            self.sync.get_prompt, name, label, version=version, model=model
+        )
 
     async def complete(
         self,

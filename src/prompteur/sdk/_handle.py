@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,7 +17,9 @@ class PromptHandle:
     """One version of a prompt, as served. Immutable: a refresh makes a new handle.
 
     `labels` are the labels that point at this version (when it was fetched); `label` is the
-    one asked for (None when a version was asked for). `source` says who served it.
+    one asked for (None when a version was asked for). `source` says who served it. `model`
+    (asked with `get_prompt(..., model=)`) picks the prompt's variant for that model:
+    `prompt`, `render` and `variant` follow it.
     """
 
     name: str
@@ -27,6 +29,7 @@ class PromptHandle:
     label: str | None = None
     source: str = "server"
     _parsed: list[Prompt] = field(default_factory=list, repr=False, compare=False)
+    model: str | None = None
 
     @property
     def short_version(self) -> str:
@@ -34,12 +37,31 @@ class PromptHandle:
 
     @property
     def prompt(self) -> Prompt:
-        """The parsed prompt file (parsed once per version, shared by the copies of a handle)."""
+        """The parsed prompt file (parsed once per version, shared by the copies of a handle),
+        as it runs on `model`: its variant for that model, else the default."""
+        return self._file.for_model(self.model)
+
+    @property
+    def _file(self) -> Prompt:
         if not self._parsed:
             from ..prompt import parse_prompt
 
             self._parsed.append(parse_prompt(self.content, name=self.name))
         return self._parsed[0]
+
+    @property
+    def variant(self) -> str | None:
+        """The variant `model` gets (None: the default body)."""
+        return self.prompt.variant if self.model else None
+
+    @property
+    def variants(self) -> list[str]:
+        """The names of the prompt's variants."""
+        return [v.name for v in self._file.meta.variants] if "variants:" in self.content else []
+
+    def for_model(self, model: str | None) -> PromptHandle:
+        """This version as served to `model` (shares the parse)."""
+        return self if model == self.model else replace(self, model=model)
 
     def render(self, **inputs: Any) -> list[dict[str, str]]:
         """The chat messages for these inputs, rendered here with the library's sandboxed
@@ -48,9 +70,7 @@ class PromptHandle:
 
     def with_source(self, source: str) -> PromptHandle:
         # Shares `_parsed` (the list object) so a copy does not parse the file again.
-        return PromptHandle(
-            self.name, self.version, self.content, self.labels, self.label, source, self._parsed
-        )
+        return replace(self, source=source)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +79,7 @@ class PromptHandle:
             "content": self.content,
             "labels": list(self.labels),
             "label": self.label,
+            **({"model": self.model, "variant": self.variant} if self.model else {}),
         }
 
 
@@ -76,6 +97,7 @@ class Completion:
     cost: float | None = None
     latency_ms: float | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    variant: str | None = None  # the prompt's variant the model got; None: the default
 
     def __str__(self) -> str:
         return self.output

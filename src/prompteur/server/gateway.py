@@ -23,9 +23,6 @@ from .versions import parsed, resolve_or_404
 if TYPE_CHECKING:
     from ..config import Config
     from ..models.base import Model, Response
-    from ..models.base import Request as ModelRequest
-    from ..prompt import Prompt
-    from ..store import VersionInfo
 
 log = logging.getLogger("prompteur.server")
 router = APIRouter(prefix="/v1/prompts", tags=["gateway"])
@@ -59,10 +56,13 @@ async def complete(
     try:
         # Parsing and rendering are CPU work a stored template can make costly (bounded by
         # the sandbox): off the event loop.
-        prompt, request = await run_in_threadpool(_prepare, info, body.inputs)
+        prompt = await run_in_threadpool(parsed, info)
+        model_id = choose_model(principal.config, prompt, body.model)
+        # The prompt's variant for the model in use (the version is the file's).
+        prompt = prompt.for_model(model_id)
+        request = await run_in_threadpool(prompt.request, body.inputs)
     except UserError as exc:
         raise user_error(exc, 422) from None
-    model_id = choose_model(principal.config, prompt, body.model)
     try:
         # A URL or file named by the caller, or by a version stored through the web, would
         # make the server send its key to any host or open any file: the project's only.
@@ -92,6 +92,7 @@ async def complete(
         info.version,
         label,
         model_id,
+        prompt.variant,
         body.inputs,
         response,
         error,
@@ -116,6 +117,7 @@ async def complete(
         version=info.version,
         label=label,
         model=model_id,
+        variant=prompt.variant,
         output=response.text,
         finish_reason=response.finish_reason,
         usage=UsageOut(
@@ -126,11 +128,6 @@ async def complete(
         trace_id=str(trace.trace_id),
         trace=unstored,
     )
-
-
-def _prepare(info: VersionInfo, inputs: dict[str, object]) -> tuple[Prompt, ModelRequest]:
-    prompt = parsed(info)
-    return prompt, prompt.request(inputs)
 
 
 def _model(principal: Principal, model_id: str) -> Model:
@@ -153,6 +150,7 @@ def _trace(
     version: str,
     label: str | None,
     model_id: str,
+    variant: str | None,
     inputs: dict[str, object],
     response: Response | None,
     error: str | None,
@@ -179,6 +177,10 @@ def _trace(
         started_at=started,
         trace_id=new_trace_id(),
         span_id=new_span_id(),
-        metadata={"project": principal.project, "key_id": principal.key_id},
+        metadata={
+            "project": principal.project,
+            "key_id": principal.key_id,
+            **({"variant": variant} if variant else {}),
+        },
         source="gateway",
     )

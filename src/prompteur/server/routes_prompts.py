@@ -26,6 +26,7 @@ from .schemas import (
     RenderIn,
     RenderOut,
     RollbackIn,
+    VariantOut,
     VersionOut,
     VersionSummary,
 )
@@ -51,6 +52,14 @@ Ref = Annotated[
     str,
     PathParam(
         min_length=1, max_length=100, pattern=_NAME_PATTERN, description="Label or version prefix"
+    ),
+]
+ModelQuery = Annotated[
+    str | None,
+    Query(
+        max_length=300,
+        pattern=_NAME_PATTERN,
+        description="A model id: the answer says which variant that model gets.",
     ),
 ]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
@@ -128,20 +137,37 @@ def get_prompt(name: PromptName, principal: Principal = READ) -> PromptDetail:
     response_model=VersionOut,
     responses=NOT_FOUND,
 )
-async def get_version(name: PromptName, ref: Ref, principal: Principal = READ) -> VersionOut:
+async def get_version(
+    name: PromptName,
+    ref: Ref,
+    model: ModelQuery = None,
+    principal: Principal = READ,
+) -> VersionOut:
     # The SDK's hot path: for a label, one query (version and its labels) in one thread hop.
-    return await run_in_threadpool(_get_version, principal, name, ref)
+    return await run_in_threadpool(_get_version, principal, name, ref, model)
 
 
-def _get_version(principal: Principal, name: str, ref: str) -> VersionOut:
+def _get_version(principal: Principal, name: str, ref: str, model: str | None) -> VersionOut:
     info, labels = resolve_with_labels_or_404(principal.store, name, ref)
-    return VersionOut(
+    out = VersionOut(
         name=info.name,
         version=info.version,
         content=info.content,
         labels=labels,
         created_at=info.created_at,
     )
+    # Only a file that declares variants is parsed here (once per version: `parsed` caches).
+    if "variants:" in info.content:
+        try:
+            prompt = parsed(info)
+        except UserError:
+            return out  # served as stored; rendering it will say what is wrong
+        out.variants = [
+            VariantOut(name=v.name, models=v.models, description=v.description)
+            for v in prompt.meta.variants
+        ]
+        out.variant = prompt.for_model(model).variant
+    return out
 
 
 @router.post(
@@ -152,14 +178,15 @@ def _get_version(principal: Principal, name: str, ref: str) -> VersionOut:
 )
 def render(name: PromptName, body: RenderIn, principal: Principal = READ) -> RenderOut:
     info = resolve_or_404(principal.store, name, body.ref)
-    prompt = parsed(info)
     try:
+        prompt = parsed(info).for_model(body.model)
         messages = prompt.render(body.inputs)
     except UserError as exc:
         raise user_error(exc, 422) from None
     return RenderOut(
         name=info.name,
         version=info.version,
+        variant=prompt.variant,
         messages=[MessageOut.model_validate(m.to_dict()) for m in messages],
     )
 

@@ -63,12 +63,25 @@ class PromptDetail(BaseModel):
     versions: list[VersionSummary] = Field(description="Stored versions, newest first.")
 
 
+class VariantOut(BaseModel):
+    name: str
+    models: list[str] = Field(description="Model id globs that select this variant.")
+    description: str | None = None
+
+
 class VersionOut(BaseModel):
     name: str
     version: str
     content: str = Field(description="The prompt file's text at this version.")
     labels: list[str]
     created_at: datetime
+    variants: list[VariantOut] = Field(
+        default_factory=list, description="The prompt's variants per model family."
+    )
+    variant: str | None = Field(
+        default=None,
+        description="With ?model=: the variant that model gets (null: the default).",
+    )
 
 
 class RenderIn(BaseModel):
@@ -80,11 +93,15 @@ class RenderIn(BaseModel):
         description="A label or a version prefix; the newest stored version when absent.",
     )
     inputs: dict[str, Any] = Field(default_factory=dict)
+    model: str | None = Field(
+        default=None, max_length=300, description="Render the variant this model would get."
+    )
 
 
 class RenderOut(BaseModel):
     name: str
     version: str
+    variant: str | None = None
     messages: list[MessageOut]
 
 
@@ -168,6 +185,9 @@ class CompleteOut(BaseModel):
     version: str
     label: str | None
     model: str
+    variant: str | None = Field(
+        default=None, description="The prompt's variant for this model; null: the default."
+    )
     output: str
     finish_reason: str
     usage: UsageOut

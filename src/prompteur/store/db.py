@@ -683,6 +683,20 @@ class Store(RunsMixin):
                 s.scalars(select(PromptVersion.name).distinct().order_by(PromptVersion.name))
             )
 
+    def pass_counts(self, name: str, version: str) -> dict[str, tuple[int, int]]:
+        """model → (passed, judged) over every result of this prompt version, in all runs."""
+        stmt = (
+            select(
+                Result.model,
+                func.sum(case((Result.passed.is_(True), 1), else_=0)),
+                func.count(Result.passed),
+            )
+            .where(Result.prompt == name, Result.version == version)
+            .group_by(Result.model)
+        )
+        rows = self.read(lambda conn: conn.execute(stmt).all())
+        return {m: (int(p or 0), int(n or 0)) for m, p, n in rows}
+
 
 def _info(row: PromptVersion) -> VersionInfo:
     return VersionInfo(row.name, row.version, row.content, row.source, row.created_at)

@@ -89,7 +89,10 @@ def prompt_context(principal: Principal, name: str) -> dict[str, Any]:
     if working is None and not versions:
         raise HTTPException(404, detail=f"no prompt named '{name}'")
     name = working.name if working else name
+    from ..library import variant_scores
+
     return {
+        "variants": variant_scores(working, principal.store) if working else [],
         "name": name,
         "working": working,
         "versions": versions,
