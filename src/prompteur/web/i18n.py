@@ -194,6 +194,10 @@ FRENCH: dict[str, str] = {
     "Optimizations": "Optimisations",
     "prompt": "prompt",
     "improved": "amélioré",
+    "the winner on the development cases is not significantly better on the held-out test cases": (
+        "le gagnant sur les cas de développement n'est pas significativement meilleur sur les "
+        "cas de test réservés"
+    ),
     "No optimization yet: prompteur optimize PROMPT": (
         "Aucune optimisation : prompteur optimize PROMPT"
     ),
