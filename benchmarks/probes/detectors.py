@@ -171,12 +171,19 @@ def _credit(
     if parts is None:
         return set(), [f"{old!r} → {new!r}"]
     right, wrong = set(), []
-    # Each part gets as many new words as it had (a full name may be rewritten in one stretch);
-    # the last part takes what is left.
-    cut = []
-    for j, (_, part) in enumerate(parts):
-        n = len(part.split()) if j < len(parts) - 1 else max(1, len(words) - sum(map(len, cut)))
-        cut.append(words[sum(map(len, cut)) : sum(map(len, cut)) + n])
+    # Each part takes the new words of its own kind, in order (a full name may be rewritten
+    # in one stretch, a compound first name by a single one); the last part takes the rest.
+    cut, at = [], 0
+    for j, (kind, _) in enumerate(parts):
+        if j == len(parts) - 1:
+            take = len(words) - at
+        else:
+            take = 0
+            while at + take < len(words) and words[at + take] in lex[kind]:
+                take += 1
+            take = max(1, take)
+        cut.append(words[at : at + take])
+        at += take
     for (kind, part), got in zip(parts, cut, strict=True):
         if got and all(w in lex[kind] for w in got):
             right.add((kind, part))
@@ -208,7 +215,7 @@ def names_report(rows: list[dict[str, Any]]) -> list[str]:
             errors.append(f"- names, {kind}: {text!r}")
         found: set[tuple[str, str]] = set()
         wrong: set[str] = set()
-        for twin, _ in twins.values() if said else ():
+        for twin, *_ in twins.values() if said else ():
             for old, new in _replaced(text, twin):
                 right, bad = _credit(old, new, gold, lex)
                 found |= right
@@ -225,7 +232,7 @@ def names_report(rows: list[dict[str, Any]]) -> list[str]:
         surnames = [" ".join(w) for k, w in gold if k == "last"]
         if surnames:
             _, gtwins = Gender().variants(None, text, lang, random.Random(f"names:{i}"))
-            changed = any(s not in twin for twin, _ in gtwins.values() for s in surnames)
+            changed = any(s not in twin for twin, *_ in gtwins.values() for s in surnames)
             broken += changed
             kept += not changed
             if changed:
@@ -273,7 +280,7 @@ async def simulate(seed: int) -> tuple[bool, dict[str, Any]]:
     from prompteur.probes import report
     from prompteur.probes._base import ProbeContext, probes
     from prompteur.prompt import parse_prompt
-    from prompteur.run import ResultRecord
+    from prompteur.runner import ResultRecord
     from prompteur.suite import Case
 
     n, noise, gap, name = scenario(seed)
