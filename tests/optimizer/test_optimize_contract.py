@@ -288,6 +288,32 @@ def test_improved_needs_a_significant_held_out_gain(bank: Path) -> None:
     assert worse.significant and not outcome.improved
 
 
+def test_the_cli_says_improved_no_and_writes_nothing_at_equal_held_out_scores(
+    bank: Path, tmp_path: Path
+) -> None:
+    """16.7% vs 16.7% held out: a development winner, no improvement; nothing is written."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from prompteur.cli.optimize import _print_outcome, _save_file
+
+    outcome = _not_significant_outcome(bank)
+    out = StringIO()
+    _print_outcome(Console(file=out, width=200), outcome)
+    printed = out.getvalue()
+    assert "improved: no" in printed and "improved: yes" not in printed
+    assert "not significantly better on the held-out test cases" in printed
+    assert "calls: 0/60 (0 search · 0 reporting)" in printed
+    said = StringIO()
+    target = tmp_path / "optimized.prompty"
+    _save_file(Console(file=said, width=200), outcome, target)
+    assert not target.exists() and "not written" in said.getvalue()
+    source = bank / "prompts" / "tri-courriels.prompty"
+    _save_file(Console(file=StringIO()), outcome, None)  # --write: the prompt file stays
+    assert source.read_text(encoding="utf-8") == prompt_text()
+
+
 # ---- the whole of it on the embedded model -------------------------------------------------
 
 
@@ -320,7 +346,11 @@ def test_optimize_a_json_prompt_keeps_the_contract_on_the_embedded_model(bank: P
     assert len(made) == calls["search"] + calls["reporting"] == calls["total"] <= budget
     assert calls["reserved"] == 2 * len(data["splits"]["test"])
     info = store.get_run(data["run"])
-    assert info.done <= info.total
+    assert info.done <= info.total == len(rows)
+    listed = json.loads(cli.invoke(app, ["runs", "--json"]).output)
+    row = next(x for x in listed if x["id"] == data["run"])
+    assert row["done"] <= row["total"] and row["total"] - (len(rows) - len(made)) <= budget
+    assert f"{row['done']}/{row['total']}" in cli.invoke(app, ["runs"]).output
     # No demonstration of the winner breaks the schema; the schema is still in the prompt.
     best = store.find_version("tri-courriels", result["best_version"])
     assert best is not None
