@@ -47,6 +47,7 @@ TRICKY = [
     "ne dites jamais",
     "never say that",
     "---",
+    "+++",
     "#",
     '"',
     "\\",

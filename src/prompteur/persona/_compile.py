@@ -96,6 +96,17 @@ def _quoted(words: list[str]) -> str:
     return ", ".join(f"« {w} »" for w in words)
 
 
+def _front_string(text: str) -> str:
+    """A front-matter value as a YAML double-quoted string. Prompty closes the front matter at
+    the first `---` or `+++` anywhere after the opening one (its reference regex), so such a run
+    in the persona's words is written with escapes."""
+    return re.sub(
+        r"[-+]{3,}",
+        lambda m: "".join(f"\\u{ord(c):04x}" for c in m.group()),
+        json.dumps(text, ensure_ascii=False),
+    )
+
+
 def compile_persona(persona: Persona) -> Compiled:
     """The persona as a prompt file that loads and passes `prompteur lint`. What lint would
     reproach the persona's own wording with (a format its examples break, contradictory
@@ -126,9 +137,8 @@ def compile_persona(persona: Persona) -> Compiled:
     lines.append((t["data"], None))
     front = [
         "---",
-        f"name: {json.dumps(f'persona-{persona.name}', ensure_ascii=False)}",
-        "description: "
-        + json.dumps(f"System prompt compiled from the persona {persona.name}", ensure_ascii=False),
+        f"name: {_front_string(f'persona-{persona.name}')}",
+        "description: " + _front_string(f"System prompt compiled from the persona {persona.name}"),
         f"tags: [persona, {spec.lang}]",
         "model:",
         "  parameters:",
@@ -137,10 +147,10 @@ def compile_persona(persona: Persona) -> Compiled:
         "inputs:",
         "  message:",
         "    kind: string",
-        f"    description: {json.dumps(t['input'], ensure_ascii=False)}",
+        f"    description: {_front_string(t['input'])}",
     ]
     if spec.examples:
-        front += ["sample:", f"  message: {json.dumps(spec.examples[0].user, ensure_ascii=False)}"]
+        front += ["sample:", f"  message: {_front_string(spec.examples[0].user)}"]
     front.append("---")
     body: list[tuple[str, Where | None]] = [("system:", None)]
     body += [(_escape(text), where) for text, where in lines]
