@@ -319,6 +319,10 @@ def test_the_cli_says_improved_no_and_writes_nothing_at_equal_held_out_scores(
 
 def test_optimize_a_json_prompt_keeps_the_contract_on_the_embedded_model(bank: Path) -> None:
     budget = 40
+    # Shorter answers keep it within the test timeout on a loaded machine; a cut answer is
+    # one that fails the schema, which the contract handles like any other.
+    text = prompt_text(max_tokens=30)
+    (bank / "prompts" / "tri-courriels.prompty").write_text(text, encoding="utf-8")
     r = cli.invoke(
         app,
         [
@@ -369,7 +373,7 @@ def test_optimize_a_json_prompt_keeps_the_contract_on_the_embedded_model(bank: P
     html = (bank / "reports" / "opt.html").read_text()
     assert ("improved: yes" if better else "improved: no") in html
     written = (bank / "prompts" / "tri-courriels.prompty").read_text(encoding="utf-8")
-    assert (written == best.content) if better else (written == prompt_text())
+    assert (written == best.content) if better else (written == text)
 
 
 def test_the_search_uses_only_its_share_through_the_runner(bank: Path) -> None:
