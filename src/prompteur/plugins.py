@@ -162,6 +162,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "python": "prompteur.checks._deterministic:python",
         "regex": "prompteur.checks._deterministic:regex",
         "register": "prompteur.persona._checks:register",
+        "repetition": "prompteur.persona._checks:repetition",
+        "role": "prompteur.persona._checks:role",
         "rouge-l": "prompteur.checks._deterministic:rouge",
         "rubric": "prompteur.checks._judge:rubric",
         "similar": "prompteur.checks._semantic:similar",

@@ -458,6 +458,21 @@ def template_turns(prompt: Prompt) -> list[Segment]:
     return turns
 
 
+_TEMPLATE_SYNTAX = ("{{", "}}", "{%", "%}", "{#", "#}")
+
+
+def template_text(text: str) -> str:
+    """Prose as template text: a line Jinja would interpret, or one the turn splitter would
+    read as a role marker ("User:"), is written as a string expression, which renders as itself
+    (the way docs/prompts.md says to keep such a line)."""
+    out = []
+    for line in text.split("\n"):
+        if any(s in line for s in _TEMPLATE_SYNTAX) or _MARKER.match(line):
+            line = "{{ " + json.dumps(line, ensure_ascii=False) + " }}"
+        out.append(line)
+    return "\n".join(out)
+
+
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 

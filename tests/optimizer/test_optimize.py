@@ -317,7 +317,7 @@ def test_cli_optimize_history_and_reports(project: Path) -> None:
 
 
 def test_cli_resume_makes_no_new_call(project: Path) -> None:
-    args = ["optimize", "sentiment", "-s", "suites/sentiment.yaml", "--budget", "12", "--json"]
+    args = ["optimize", "sentiment", "-s", "suites/sentiment.yaml", "--budget", "16", "--json"]
     first = cli.invoke(app, args)
     assert first.exit_code == 0, first.output
     done = json.loads(first.stdout[first.stdout.index("{") :])

@@ -264,7 +264,13 @@ def test_persona_suite_runs_with_prompteur_eval(craft: Path) -> None:
         )
         assert result.exit_code == 0, result.stderr
         suite = load_suite(craft / "suites" / "nova.yaml")
-        assert [c["type"] for c in suite.spec.checks] == ["register", "vocabulary", "rubric"]
+        assert [c["type"] for c in suite.spec.checks] == [
+            "register",
+            "repetition",
+            "role",
+            "vocabulary",
+            "rubric",
+        ]
         assert suite.count_cases() == 3
         assert (craft / "prompts" / "persona-nova.prompty").is_file()
         result = runner.invoke(app, ["eval", "suites/nova.yaml", "-m", model])

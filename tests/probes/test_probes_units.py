@@ -14,7 +14,7 @@ from prompteur.probes import _corpus, categories, pii, probes, select
 from prompteur.probes import detectors as d
 from prompteur.probes import transforms as tf
 from prompteur.probes._text import guess_language, main_field
-from prompteur.probes.bias import Gender, swap_names, swap_terms
+from prompteur.probes.bias import Gender, swap_terms
 from prompteur.probes.french import agree
 from prompteur.probes.injection import fill
 from prompteur.probes.policy import load_policy, parse_policy
@@ -263,7 +263,7 @@ def test_french_gender_twins_both_read_correctly() -> None:
     ):
         mode, made = Gender().variants(None, text, "fr", random.Random(0))
         assert mode == "swap"
-        twins[text] = {g: t for g, (t, _) in made.items()}
+        twins[text] = {g: t for g, (t, *_) in made.items()}
     # From either original, the same two grammatical twins.
     first, second = twins.values()
     assert (
@@ -278,8 +278,10 @@ def test_french_gender_twins_both_read_correctly() -> None:
 
 def test_name_swap_keeps_the_index_across_groups() -> None:
     names = _corpus.corpus("bias", _corpus.BiasCorpus).names["en"].gender
-    out, n = swap_names("Thanks, Sarah!", names, "male")
-    assert out == f"Thanks, {names['male'][names['female'].index('Sarah')]}!" and n == 1
+    mode, made = Gender().variants(None, "Thanks, Sarah!", "en", random.Random(0))
+    male = names["male"][names["female"].index("Sarah")]
+    assert mode == "swap" and made["male"][:2] == (f"Thanks, {male}!", "male")
+    assert made["female"][0] == "Thanks, Sarah!"
 
 
 # ---- corpus and registry ----------------------------------------------------------------

@@ -378,7 +378,7 @@ def project_root() -> Path:
 
 
 def show_probe_run(
-    console: Console, store: Store, info: RunInfo, outputs: list[Path] | None, *, worst: int = 3
+    out: Console, store: Store, info: RunInfo, outputs: list[Path] | None, *, worst: int = 3
 ) -> None:
     """`prompteur show RUN` on a probe run: the probe report as stored (with today's judge
     calibrations), and `-o` writes the probe formats; an unfinished run says how to finish."""
@@ -394,17 +394,17 @@ def show_probe_run(
                 f"probe run {info.id} has no report yet ({info.done} of {info.total} results)",
                 hint=f"finish it with: prompteur probe --resume {info.id}",
             )
-        console.print(
+        out.print(
             f"[yellow]probe run {info.id} is unfinished:[/] {info.done} of {info.total} "
             f"results, no findings yet; finish it with: prompteur probe --resume {info.id}"
         )
         return
     # Calibrations made since the run count: read them now, not as stored.
     current = {**stored, "judges": judged_by(store, info.plan, _default_model())}
-    report.print_report(console, current, worst=worst)
-    for out in outputs or []:
-        report.write(current, out)
-        console(stderr=True).print(f"wrote {out}", markup=False)
+    report.print_report(out, current, worst=worst)
+    for path in outputs or []:
+        report.write(current, path)
+        console(stderr=True).print(f"wrote {path}", markup=False)
 
 
 def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int = 3) -> None:

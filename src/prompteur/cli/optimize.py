@@ -25,7 +25,12 @@ def optimize_command(
         str | None, typer.Option("--suite", "-s", help="The suite whose cases and checks score it.")
     ] = None,
     budget: Annotated[
-        int, typer.Option(help="Task-model calls the search may make (cache hits are free).", min=1)
+        int,
+        typer.Option(
+            help="Task-model calls the optimization may make in all: the search and the "
+            "held-out report (cache hits are free).",
+            min=1,
+        ),
     ] = 300,
     model: Annotated[
         str | None,
@@ -54,10 +59,20 @@ def optimize_command(
         str, typer.Option(help="Train, development and test shares of the suite's cases.")
     ] = "0.3,0.4,0.3",
     write: Annotated[
-        bool, typer.Option("--write", help="Replace the prompt file with the optimized version.")
+        bool,
+        typer.Option(
+            "--write",
+            help="Replace the prompt file with the optimized version, when the held-out test "
+            "shows it is better.",
+        ),
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the optimized prompt to this file.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the optimized prompt to this file, when the held-out test shows it is "
+            "better.",
+        ),
     ] = None,
     resume: Annotated[
         str | None,
@@ -78,7 +93,8 @@ def optimize_command(
 ) -> None:
     """Improve a prompt automatically under a call budget: demonstrations (which, how many,
     in what order), instruction, label words — raced on development cases, reported on
-    held-out test cases with a paired comparison against the starting prompt."""
+    held-out test cases with a paired comparison against the starting prompt. It says
+    "improved" only when that comparison is significant."""
 
     config = common.config()
     store = common.store(config)
@@ -102,7 +118,7 @@ def optimize_command(
         max_demos,
     )
     if write or out:
-        _save_file(outcome, out)
+        _save_file(common.console(stderr=True), outcome, out)
     if as_json:
         common.print_json(outcome.summary())
     else:
@@ -177,9 +193,9 @@ def _run(
                 on_start=on_start,
                 on_progress=lambda b: progress.update(
                     task,
-                    completed=min(b.spent_task, b.task_calls),
-                    extra=f"{b.cache_hits} cached · {b.spent_proposer} proposer · "
-                    f"{b.spent_final} reporting",
+                    completed=min(b.spent_task + b.spent_final, b.task_calls),
+                    extra=f"{b.spent_final} of them reporting · {b.cache_hits} cached · "
+                    f"{b.spent_proposer} proposer",
                 ),
             )
         )
@@ -203,6 +219,8 @@ def _fmt(d: dict[str, Any]) -> str:
 
 def _print_outcome(console: Console, outcome: Outcome) -> None:
 
+    from ..optimizer.report import calls_line, verdict
+
     s = outcome.summary()
     table = common.table(title=f"{outcome.start.name}: start vs optimized (mean score, 95% CI)")
     table.add_column("split")
@@ -211,21 +229,17 @@ def _print_outcome(console: Console, outcome: Outcome) -> None:
     for split, by in s["scores"].items():
         table.add_row(split, _fmt(by["start"]), _fmt(by["best"]))
     console.print(table)
-    if outcome.improved:
+    if outcome.changed:
         console.print("changes: " + " → ".join(outcome.changes), markup=False, highlight=False)
     else:
         console.print("no candidate beat the starting prompt on the development cases.")
     if s["test_comparison"]:
         console.print("held-out test: " + s["test_comparison"]["words"], markup=False)
-    c = s["calls"]
-    console.print(
-        f"calls: {c['search']}/{c['budget']} search · {c['proposer']} proposer · "
-        f"{c['reporting']} reporting · {c['cache_hits']} from cache · run {outcome.run_id}",
-        markup=False,
-    )
+    console.print(verdict(s), markup=False)
+    console.print(calls_line(s["calls"]) + f" · run {outcome.run_id}", markup=False)
     for note in outcome.notes:
         console.print(f"note: {note}", markup=False)
-    if not outcome.improved:
+    if not outcome.changed:
         return
     console.print(
         f"saved as {outcome.best.name}@{outcome.best.short_version} · see: prompteur library "
@@ -271,12 +285,20 @@ def _print_history(console: Console, plan: dict[str, Any]) -> None:
         console.print("held-out test: " + result["test_comparison"]["words"], markup=False)
 
 
-def _save_file(outcome: Outcome, out: Path | None) -> None:
+def _save_file(console: Console, outcome: Outcome, out: Path | None) -> None:
     from ..files import write_atomic
 
     target = out or outcome.start.path
     if target is None:
         raise UserError("the prompt has no file to write: use --out PATH")
+    if not outcome.improved:
+        console.print(
+            f"not written to {target}: the held-out test does not show an improvement "
+            f"(the candidate stays in the store as {outcome.best.name}@"
+            f"{outcome.best.short_version})",
+            markup=False,
+        )
+        return
     write_atomic(Path(target), outcome.best.text)
 
 

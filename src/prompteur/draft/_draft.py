@@ -8,9 +8,7 @@ the output label and ':'. The system turn is whatever the strategy wrote.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +19,7 @@ from .. import patterns as P
 from ..errors import UserError
 from ..i18n import plural
 from ..patterns import Language
-from ..prompt import stem_name
+from ..prompt import stem_name, template_text
 from ._brief import Brief, Example, load_brief
 from ._strategies import Instructions, input_label, output_label, strategy_for
 
@@ -167,22 +165,6 @@ _Dumper.add_representer(str, _str)
 
 def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-_TEMPLATE_SYNTAX = ("{{", "}}", "{%", "%}", "{#", "#}")
-_MARKER_LIKE = re.compile(r"^\s*#?\s*[A-Za-z_][\w-]*\s*:\s*$")
-
-
-def template_text(text: str) -> str:
-    """Prose as template text: a line Jinja would interpret, or one the turn splitter would
-    read as a role marker ("User:"), is written as a string expression, which renders as itself
-    (the way docs/prompts.md says to keep such a line)."""
-    out = []
-    for line in text.split("\n"):
-        if any(s in line for s in _TEMPLATE_SYNTAX) or _MARKER_LIKE.match(line):
-            line = "{{ " + json.dumps(line, ensure_ascii=False) + " }}"
-        out.append(line)
-    return "\n".join(out)
 
 
 def _output_key(brief: Brief) -> str:

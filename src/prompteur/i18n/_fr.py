@@ -509,4 +509,8 @@ FRENCH: dict[str, str] = {
         "Touches : 1–9 choisir, j/n suivant, k/p précédent, c commenter, e corriger, s passer, "
         "Échap quitte une zone de texte."
     ),
+    "the winner on the development cases is not significantly better on the held-out test cases": (
+        "le gagnant sur les cas de développement n'est pas significativement meilleur sur les "
+        "cas de test réservés"
+    ),
 }

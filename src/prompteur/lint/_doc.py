@@ -121,7 +121,7 @@ class BodyLine:
     raw: str
     clean: str  # tags looked through
     role: str
-    in_examples: bool  # inside a loop over `examples`
+    in_examples: bool  # inside a loop over `examples`, or between data tags
     marker: bool
 
 
@@ -426,11 +426,35 @@ def _examples_spans(body: str) -> list[tuple[int, int]]:
     return spans
 
 
+_OPEN_TAG = re.compile(r"<([A-Za-z][\w-]{0,40})>")
+
+
+def _data_spans(body: str) -> list[tuple[int, int]]:
+    """Character spans of the text between data tags: a tag the template puts an input in
+    (`<message>{{ message }}</message>`) marks data wherever it appears, so the example
+    messages of a multi-turn prompt are demonstrations, not instructions. A pair never spans
+    a turn ("the text between <text> tags" in an instruction opens nothing)."""
+    pairs = []
+    for m in _OPEN_TAG.finditer(body):
+        tag = m.group(1)
+        close = body.find(f"</{tag}>", m.end())
+        if close < 0:
+            continue
+        inner = body[m.end() : close]
+        crosses = any(
+            (k := _MARKER.match(ln)) and k.group(1).lower() in ROLES for ln in inner.split("\n")
+        )
+        if f"<{tag}>" not in inner and not crosses:
+            pairs.append((m.start(), close + len(tag) + 3, tag, inner))
+    data_tags = {tag for _, _, tag, inner in pairs if _EXPR.search(inner)}
+    return [(a, b) for a, b, tag, _ in pairs if tag in data_tags]
+
+
 def _body_lines(prompt: Prompt) -> list[BodyLine]:
     body = prompt.body
     raw_lines = body.split("\n")
     clean_lines = _blank_tags(body).split("\n")
-    spans = _examples_spans(body)
+    spans = _examples_spans(body) + _data_spans(body)
     has_marker = any((m := _MARKER.match(ln)) and m.group(1).lower() in ROLES for ln in raw_lines)
     role = "system" if has_marker else "user"
     out, offset = [], 0

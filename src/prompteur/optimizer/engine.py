@@ -10,7 +10,6 @@ Everything is one run in the store: candidates' results, the search history, the
 from __future__ import annotations
 
 import contextlib
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -20,9 +19,10 @@ from ..errors import UserError
 from ..i18n import plural
 from ..records import RunKind
 from ..stats import Interval, PairedComparison, bootstrap_mean, compare_paired, wilson
+from .contract import Contract, as_answer
 from .evaluator import Budget, Evaluator, passed_of, score_of
 from .proposers import DemoSets, ModelProposer, Mutations, Patterns, Proposer, SearchState
-from .search import Search
+from .search import Search, rungs_for
 from .space import Layout, decompose, front_matter, materialize, starting_candidate
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Settings:
-    budget: int = 300  # task-model calls for the search
+    budget: int = 300  # every task-model call: the search and the held-out report
     proposer_budget: int = 20  # proposer-model calls (used only with a proposer model)
     seed: int = 0
     split: tuple[float, float, float] = (0.3, 0.4, 0.3)  # train, dev, test
@@ -76,8 +76,15 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def improved(self) -> bool:
+    def changed(self) -> bool:
+        """A candidate beat the starting prompt on the development cases."""
         return self.best.version != self.start.version
+
+    @property
+    def improved(self) -> bool:
+        """The held-out paired test says the optimized prompt is better: winning on the
+        development cases it was chosen on is no evidence by itself."""
+        return improved(self.comparison)
 
     def summary(self) -> dict[str, Any]:
         c = self.comparison
@@ -85,6 +92,7 @@ class Outcome:
             "run": self.run_id,
             "start_version": self.start.version,
             "best_version": self.best.version,
+            "changed": self.changed,
             "improved": self.improved,
             "changes": self.changes,
             "scores": {
@@ -106,13 +114,50 @@ class Outcome:
             },
             "calls": {
                 "search": self.budget.spent_task,
-                "budget": self.budget.task_calls,
-                "proposer": self.budget.spent_proposer,
                 "reporting": self.budget.spent_final,
+                "total": self.budget.spent_task + self.budget.spent_final,
+                "budget": self.budget.task_calls,
+                "reserved": self.budget.reserved,
+                "proposer": self.budget.spent_proposer,
                 "cache_hits": self.budget.cache_hits,
             },
             "notes": self.notes,
         }
+
+
+def improved(c: PairedComparison | None) -> bool:
+    """Significantly better on the held-out cases (exact McNemar on pass/fail)."""
+    return c is not None and c.significant and c.difference.estimate > 0
+
+
+def improved_of(result: dict[str, Any] | None) -> bool | None:
+    """What a stored outcome says, from its held-out comparison (None: no outcome yet).
+    Outcomes stored before "improved" meant this are read the same way."""
+    if not result:
+        return None
+    c = result.get("test_comparison")
+    return bool(c and c.get("significant") and c["difference"]["estimate"] > 0)
+
+
+def reserve_for(test: Sequence[Any]) -> int:
+    """Calls kept for the held-out report: the starting and the optimized prompt on every
+    test case, at worst."""
+    return 2 * len(test)
+
+
+def check_budget(settings: Settings, dev: Sequence[Any], test: Sequence[Any]) -> None:
+    """The budget must pay for the held-out report and a search that compares candidates."""
+    reserve = reserve_for(test)
+    least = reserve + 2 * rungs_for(len(dev))[0]
+    if settings.budget < least:
+        raise UserError(
+            f"--budget {settings.budget} is too small: the held-out report takes up to "
+            f"{reserve} calls (two prompts on {len(test)} test cases), and racing two "
+            f"candidates on the first {rungs_for(len(dev))[0]} development cases "
+            f"{least - reserve} more",
+            field="--budget",
+            hint=f"give --budget {least} or more (the budget caps every task-model call)",
+        )
 
 
 def split_cases(
@@ -137,20 +182,18 @@ def split_cases(
     return order[:n_train], order[n_train : n_train + n_dev], order[n_train + n_dev :]
 
 
-def answer_text(expected: Any) -> str | None:
-    if expected is None:
-        return None
-    if isinstance(expected, list):
-        return answer_text(expected[0]) if expected else None
-    if isinstance(expected, dict):
-        return json.dumps(expected, ensure_ascii=False)
-    return str(expected)
-
-
-def labelled_pool(layout: Layout, train: Sequence[Case]) -> list[dict[str, Any]]:
+def labelled_pool(
+    layout: Layout, train: Sequence[Case], contract: Contract | None = None
+) -> list[dict[str, Any]]:
+    """Demonstrations from the train cases' expected values: with an output schema, only
+    those that are complete answers (see contract.py)."""
     pool = []
     for c in train:
-        answer = answer_text(c.expected)
+        if contract is not None:
+            answer = contract.answer(c.expected)
+        else:
+            options = c.expected if isinstance(c.expected, list) else [c.expected]
+            answer = as_answer(options[0]) if options else None
         if answer is None:
             continue
         pool.append({**{k: c.inputs.get(k) for k in layout.input_names}, layout.output_key: answer})
@@ -208,7 +251,7 @@ async def optimize(
     with handle:
         if on_start is not None:
             on_start(handle.id)
-        return await _optimize(
+        outcome = await _optimize(
             store,
             runner,
             model_id,
@@ -221,6 +264,10 @@ async def optimize(
             run=handle,
             on_progress=on_progress,
         )
+        # The run's total was the budget, a bound on calls; its results also hold answers
+        # the cache gave for free. Done, it has every result it will have.
+        handle.set_total(store.get_run(handle.id).done)
+        return outcome
 
 
 async def _optimize(
@@ -239,21 +286,44 @@ async def _optimize(
 ) -> Outcome:
     run_id = run.id
     layout = decompose(prompt)
+    contract = Contract.of(prompt)
     front = front_matter(layout)
-    budget = Budget(settings.budget, settings.proposer_budget if proposer else 0)
+    check_budget(settings, dev, test)
+    budget = Budget(
+        settings.budget, settings.proposer_budget if proposer else 0, reserved=reserve_for(test)
+    )
     ev = Evaluator(runner, model_id, store, run_id, budget, on_progress)
     ev.load_previous()
     rng = random.Random(settings.seed)
     notes = list(layout.notes)
     start = starting_candidate(layout)
-    pool = labelled_pool(layout, train)
-    if not pool and layout.fields is not None and train:
-        pool = await bootstrap_pool(ev, layout, materialize(layout, start, front), train)
+    pool = labelled_pool(layout, train, contract)
+    with_expected = sum(c.expected is not None for c in train)
+    if contract is not None and len(pool) < with_expected:
         notes.append(
-            f"no expected values: {len(pool)} demonstrations bootstrapped from the model's "
-            f"own passing outputs on train cases"
+            f"{with_expected - len(pool)} of {with_expected} train cases' expected values do "
+            "not satisfy the output schema (a partial expected value is for checks, not a "
+            "whole answer): they are not used as demonstrations"
         )
-    state = SearchState(layout, pool, rng, start, max_demos=settings.max_demos)
+    if contract is not None and layout.fields is not None:
+        broken = [
+            i + 1
+            for i, d in enumerate(start.demo_dicts)
+            if not contract.accepts(str(d.get(layout.output_key, "")))
+        ]
+        if broken:
+            notes.append(
+                f"the starting prompt's demonstration(s) {', '.join(map(str, broken))} do not "
+                "satisfy the output schema: new candidates leave them out"
+            )
+    if not pool and layout.fields is not None and train:
+        pool = await bootstrap_pool(ev, layout, materialize(layout, start, front), train, contract)
+        notes.append(
+            f"no usable expected values: {len(pool)} demonstrations bootstrapped from the "
+            "model's own passing outputs on train cases"
+            + (" that satisfy the output schema" if contract is not None else "")
+        )
+    state = SearchState(layout, pool, rng, start, max_demos=settings.max_demos, contract=contract)
     # Exploration draws demonstration sets; the pattern library then works on the best of
     # them (refine), not on the starting prompt's few demonstrations. Without demonstrations
     # to search, the patterns explore.
@@ -271,10 +341,18 @@ async def _optimize(
     search = Search(ev, layout, front, dev, state, explore, refine, save_history)
     best = await search.run(start, prompt)
     start_prompt = prompt
-    # The held-out report: both prompts on the test cases (and train, if asked), paid apart.
+    # The held-out report, from what the budget kept for it: the test cases first (their
+    # calls were reserved), then development and train cases while calls are left.
     splits = {"dev": dev, "test": test} | ({"train": train} if settings.report_train else {})
-    todo = [(p, cases) for p in (start_prompt, best.prompt) for cases in splits.values()]
-    await ev.evaluate(todo, final=True)
+    splits = {name: cases for name, cases in splits.items() if cases}
+    for name in ("test", "dev", "train"):
+        if name in splits:
+            pair = [(p, splits[name]) for p in (start_prompt, best.prompt)]
+            if not await ev.evaluate(pair, final=True):
+                notes.append(
+                    f"the budget left too few calls to report on every {name} case: the "
+                    f"{name} scores are on the cases evaluated (n)"
+                )
     scores = {
         name: {
             "start": split_score(ev.records(start_prompt, [c.id for c in cases])),
@@ -283,7 +361,9 @@ async def _optimize(
         for name, cases in splits.items()
     }
     comparison = None
-    if best.prompt.version != start_prompt.version:
+    if not test:
+        notes.append("no held-out test cases: nothing can say whether the prompt improved")
+    elif best.prompt.version != start_prompt.version:
         ids = [c.id for c in test]
         a = {r.case_id: r for r in ev.records(start_prompt, ids)}
         b = {r.case_id: r for r in ev.records(best.prompt, ids)}
@@ -306,10 +386,15 @@ async def _optimize(
 
 
 async def bootstrap_pool(
-    ev: Evaluator, layout: Layout, start: Prompt, train: list[Case]
+    ev: Evaluator,
+    layout: Layout,
+    start: Prompt,
+    train: list[Case],
+    contract: Contract | None = None,
 ) -> list[dict[str, Any]]:
     """Demonstrations from the model's own passing outputs (DSPy's bootstrapping), for suites
-    whose cases carry checks but no expected answer."""
+    whose cases carry checks but no usable expected answer; with an output schema, only the
+    outputs that satisfy it."""
     from .evaluator import BudgetExhausted
 
     cases = train[: max(8, min(len(train), ev.budget.left // 4))]
@@ -317,7 +402,9 @@ async def bootstrap_pool(
         await ev.evaluate([(start, cases)])
     pool = []
     for r in ev.records(start, [c.id for c in cases]):
-        if passed_of(r) and r.output and r.output.strip():
+        if not (passed_of(r) and r.output and r.output.strip()):
+            continue
+        if contract is None or contract.accepts(r.output):
             inputs = {k: r.inputs.get(k) for k in layout.input_names}
             pool.append({**inputs, layout.output_key: r.output.strip()})
     return pool

@@ -2,9 +2,10 @@
 
 - Every (candidate, case) result goes to the optimization's run in the store as it lands, so
   an interrupted search resumes: results already in the run are reused, not recomputed.
-- The budget counts task-model calls actually made: a result served by the response cache
-  costs nothing; a result made earlier in this same optimization (found in its run on
-  resume) was paid for then and stays counted.
+- The budget counts task-model calls actually made, the search's and the held-out report's
+  alike: a result served by the response cache costs nothing; a result made earlier in this
+  same optimization (found in its run on resume) was paid for then and stays counted.
+- Part of the budget is reserved for the held-out report: the search may spend the rest.
 - The hard stop is checked before work is submitted: no more items go out than the budget
   has left, so the budget is never exceeded, even by one call.
 """
@@ -29,16 +30,23 @@ class BudgetExhausted(Exception):
 
 @dataclass
 class Budget:
-    task_calls: int
+    task_calls: int  # the cap on every task-model call: search and reporting
     proposer_calls: int = 0
+    reserved: int = 0  # of task_calls, kept for the held-out report
     spent_task: int = 0  # calls made for the search (cache hits excluded)
     spent_proposer: int = 0
-    spent_final: int = 0  # calls made to report on the held-out test set (not search)
+    spent_final: int = 0  # calls made to report on the held-out cases (not search)
     cache_hits: int = 0
 
     @property
     def left(self) -> int:
-        return max(0, self.task_calls - self.spent_task)
+        """Calls the search may still make."""
+        return max(0, self.task_calls - self.reserved - self.spent_task)
+
+    @property
+    def left_total(self) -> int:
+        """Calls left under the cap, for anything."""
+        return max(0, self.task_calls - self.spent_task - self.spent_final)
 
     def take_proposer(self) -> None:
         if self.spent_proposer >= self.proposer_calls:
@@ -87,10 +95,11 @@ class Evaluator:
 
     async def evaluate(
         self, work: Sequence[tuple[Prompt, Sequence[Case]]], *, final: bool = False
-    ) -> None:
+    ) -> bool:
         """Run each prompt on its cases (what is not known yet). Search work stops at the
-        budget: it raises BudgetExhausted after running what fitted. `final` work (the
-        held-out report) is accounted separately and is not limited."""
+        search's share of the budget: it raises BudgetExhausted after running what fitted.
+        `final` work (the held-out report) is accounted separately and stops at the cap:
+        False when not all of it fitted."""
         items: dict[tuple[str, str], WorkItem] = {}
         for prompt, cases in work:
             for case in cases:
@@ -99,13 +108,15 @@ class Evaluator:
                     # Repeat 1 marks held-out reporting, so it never mixes with search results.
                     items[key] = WorkItem(prompt, self.model_id, case, 1 if final else 0)
         todo = list(items.values())
-        short = False
-        if not final and len(todo) > self.budget.left:
-            todo, short = todo[: self.budget.left], True
+        room = self.budget.left_total if final else self.budget.left
+        short = len(todo) > room
+        if short:
+            todo = todo[:room]
         if todo:
             await self.runner.run(todo, _Sink(self, final))
-        if short:
+        if short and not final:
             raise BudgetExhausted("task-model budget spent")
+        return not short
 
 
 class _Sink:

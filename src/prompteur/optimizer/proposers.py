@@ -22,6 +22,7 @@ from .space import Candidate, Fields, Layout, freeze_demo
 if TYPE_CHECKING:
     from ..models.base import Model
     from ..runner import ResultRecord
+    from .contract import Contract
     from .evaluator import Budget
 
 Demo = dict[str, Any]
@@ -40,6 +41,13 @@ class SearchState:
     incumbent_version: str = ""
     failures: list[ResultRecord] = field(default_factory=list)  # incumbent's, on dev
     max_demos: int = 16
+    contract: Contract | None = None  # the output schema every demonstration satisfies
+
+    def valid(self, demo: dict[str, Any]) -> bool:
+        """A demonstration whose answer keeps the prompt's output contract."""
+        if self.contract is None:
+            return True
+        return self.contract.accepts(str(demo.get(self.layout.output_key, "")))
 
     @property
     def answers(self) -> list[str]:
@@ -269,7 +277,8 @@ class Mutations:
         inc = state.incumbent
         if not state.pool or inc.fields is None:
             return []
-        demos = [dict(d) for d in inc.demos]
+        # A demonstration that breaks the output contract is never carried into a new one.
+        demos = [dict(d) for d in inc.demos if state.valid(dict(d))]
         frozen = {freeze_demo(d) for d in demos}
         spare = [d for d in state.pool if freeze_demo(d) not in frozen]
         moves = ["swap", "add", "drop", "shuffle", "double", "rebalance"]

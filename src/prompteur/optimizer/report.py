@@ -15,6 +15,28 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
+def verdict(summary: dict[str, Any]) -> str:
+    """One line: improved or not, as the held-out paired test says."""
+    from .engine import improved_of
+
+    if improved_of(summary):
+        return "improved: yes — significantly better on the held-out test cases"
+    if summary.get("best_version") != summary.get("start_version"):
+        return (
+            "improved: no — the winner on the development cases is not significantly better on "
+            "the held-out test cases"
+        )
+    return "improved: no"
+
+
+def calls_line(c: dict[str, Any]) -> str:
+    total = c.get("total", c["search"] + c["reporting"])
+    return (
+        f"calls: {total}/{c['budget']} ({c['search']} search · {c['reporting']} reporting) · "
+        f"{c['proposer']} proposer · {c['cache_hits']} from cache"
+    )
+
+
 def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     w, h, left, top, right, bottom = 760, 300, 48, 12, 12, 36
     pw, ph = w - left - right, h - top - bottom
@@ -68,6 +90,7 @@ def to_html(store: Store, run_id: str) -> str:
     from ..library import unified_diff
     from ..prompt import parse_prompt
     from ..xmltext import html_environment
+    from .engine import improved_of
 
     info = store.get_run(run_id)
     plan = info.plan
@@ -92,6 +115,9 @@ def to_html(store: Store, run_id: str) -> str:
         run_id=info.id,
         plan=plan,
         result=result,
+        verdict=verdict(result) if result else "",
+        improved=improved_of(result),
+        calls=calls_line(result["calls"]) if result else "",
         history=history,
         chart=chart(history, plan.get("settings", {}).get("budget", 0)),
         diff=diff,

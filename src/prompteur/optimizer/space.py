@@ -24,6 +24,7 @@ ordinary prompt with its own content-hash version and runs through the ordinary 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
-from ..prompt import Prompt, parse_prompt, template_turns
+from ..prompt import Prompt, parse_prompt, template_text, template_turns
 
 _LOOP = re.compile(
     r"^(?P<pre>.*?)\{%-?\s*for\s+(?P<var>\w+)\s+in\s+examples\s*-?%\}\n?"
@@ -41,6 +42,14 @@ _LOOP = re.compile(
 _DEMO_LINE = re.compile(r"^(?P<label>[^{}\n]*?):[ \t]*\{\{\s*(?P<var>\w+)\.(?P<key>\w+)\s*\}\}\s*$")
 _QUERY_LINE = re.compile(r"^(?P<label>[^{}\n]*?):[ \t]*\{\{\s*(?P<key>\w+)\s*\}\}\s*$")
 _ANSWER_LINE = re.compile(r"^(?P<label>[^{}\n]*?):[ \t]*$")
+_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
+_BLOCKS = "if|for|raw|macro|call|filter|with|block|autoescape|trans"
+_OPEN = re.compile(rf"\{{%-?\s*(?:{_BLOCKS})\b")
+_CLOSE = re.compile(rf"\{{%-?\s*end(?:{_BLOCKS})\b")
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+# A JSON Schema written out in the text: what a schema has and prose never does.
+_SCHEMA_KEYS = {"type", "properties", "required", "$schema", "items", "enum", "anyOf", "oneOf"}
+_MAX_JSON_STARTS = 50
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,13 @@ class Layout:
     the recognised few-shot shape: then only the instruction (system text) is searched."""
 
     base: Prompt
-    instruction: str | None  # None: the system text is templated, not editable
+    instruction: str | None  # None: the system text is all template, not editable
     fields: Fields | None
     output_key: str = "output"
     preamble: str = ""  # static text of the user turn before the few-shot block
     notes: list[str] = field(default_factory=list)
+    system: str = ""  # the system turn's template as written
+    kept: tuple[str, ...] = ()  # its paragraphs kept as written: template parts, output schema
 
     @property
     def input_names(self) -> list[str]:
@@ -97,14 +108,21 @@ def decompose(prompt: Prompt) -> Layout:
     users = [s for s in turns if s.role == "user"]
     notes: list[str] = []
     instruction: str | None
+    system_text, kept = "", ()
     if len(system) > 1:
         instruction = None
         notes.append("several system turns: the instruction is left as written")
     elif system:
-        text = system[0].template.strip("\n")
-        instruction = None if ("{{" in text or "{%" in text) else text
+        system_text = system[0].template.strip("\n")
+        prose, kept = split_system(system_text)
+        instruction = prose if prose.strip() else None
         if instruction is None:
-            notes.append("the system text is templated: the instruction is left as written")
+            notes.append("the system text is all template: the instruction is left as written")
+        elif kept:
+            notes.append(
+                f"{len(kept)} paragraph(s) of the system text (template parts, the output "
+                "schema) are kept as written; the instruction around them is searched"
+            )
     else:
         instruction = ""
     fields = None
@@ -126,7 +144,49 @@ def decompose(prompt: Prompt) -> Layout:
             file=prompt.source,
             hint="; ".join(notes) + " — see docs/optimize.md",
         )
-    return Layout(prompt, instruction, fields, output_key, preamble, notes)
+    return Layout(prompt, instruction, fields, output_key, preamble, notes, system_text, kept)
+
+
+def split_system(text: str) -> tuple[str, tuple[str, ...]]:
+    """(the instruction, the paragraphs kept as written) of a system template. A paragraph
+    with template syntax (an inserted schema, a variable, a block spanning paragraphs) or a
+    JSON Schema written out is the prompt's contract with its inputs and its output: the
+    search changes the prose around it, never it."""
+    prose: list[str] = []
+    kept: list[str] = []
+    pending: list[str] = []
+    depth = 0
+    for para in _PARAGRAPHS.split(text):
+        if depth or _TEMPLATE.search(para):
+            pending.append(para)
+            depth = max(0, depth + len(_OPEN.findall(para)) - len(_CLOSE.findall(para)))
+            if not depth:
+                kept.append("\n\n".join(pending))
+                pending = []
+        elif states_schema(para):
+            kept.append(para)
+        else:
+            prose.append(para)
+    if pending:
+        kept.append("\n\n".join(pending))
+    return "\n\n".join(p.strip("\n") for p in prose if p.strip()), tuple(kept)
+
+
+def states_schema(text: str) -> bool:
+    """Whether the text holds a JSON object that reads as a JSON Schema."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    tries = 0
+    while start != -1 and tries < _MAX_JSON_STARTS:
+        tries += 1
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and len(_SCHEMA_KEYS & set(value)) >= 2:
+            return True
+        start = text.find("{", start + 1)
+    return False
 
 
 def _parse_fewshot(template: str) -> tuple[Fields, str, str] | None:
@@ -167,25 +227,37 @@ def starting_candidate(layout: Layout) -> Candidate:
     )
 
 
+def system_text(layout: Layout, cand: Candidate) -> str | None:
+    """A candidate's system turn: as written while its instruction is the prompt's, else its
+    instruction (literal text) followed by the paragraphs kept as written; None when the
+    system turns are left as written."""
+    if layout.instruction is None:
+        return None
+    if cand.instruction == layout.instruction:
+        return layout.system
+    parts = [template_text(cand.instruction.strip())] if cand.instruction.strip() else []
+    return "\n\n".join([*parts, *layout.kept])
+
+
 def body(layout: Layout, cand: Candidate) -> str:
     """The prompt body for a candidate (the base body when nothing structural can change)."""
     parts = []
-    instruction = cand.instruction if layout.instruction is not None else None
+    system = system_text(layout, cand)
     if cand.fields is None:
-        if instruction is None:
+        if system is None:
             return layout.base.body
         # Only the system text changes: keep the other turns as written.
         rest = [s for s in template_turns(layout.base) if s.role != "system"]
-        if instruction.strip():
-            parts.append(f"system:\n{instruction.strip()}\n")
+        if system.strip():
+            parts.append(f"system:\n{system.strip(chr(10))}\n")
         parts += [f"{s.role}:\n{s.template.strip(chr(10))}\n" for s in rest]
         return "\n".join(parts)
     f = cand.fields
-    if instruction is None:
-        system = [s for s in template_turns(layout.base) if s.role == "system"]
-        parts += [f"system:\n{s.template.strip(chr(10))}\n" for s in system]
-    elif instruction.strip():
-        parts.append(f"system:\n{instruction.strip()}\n")
+    if system is None:
+        turns = [s for s in template_turns(layout.base) if s.role == "system"]
+        parts += [f"system:\n{s.template.strip(chr(10))}\n" for s in turns]
+    elif system.strip():
+        parts.append(f"system:\n{system.strip(chr(10))}\n")
     demo = "".join(f"{label}: {{{{ ex.{key} }}}}\n" for label, key in f.inputs)
     demo += f"{f.answer}: {{{{ ex.{layout.output_key} }}}}"
     query = "".join(f"{label}: {{{{ {key} }}}}\n" for label, key in f.inputs)

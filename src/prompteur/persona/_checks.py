@@ -1,8 +1,10 @@
-"""`register` and `vocabulary`: ordinary checks, usable in any suite.
+"""`register`, `vocabulary`, `repetition` and `role`: ordinary checks, usable in any suite.
 
 ```yaml
 checks:
   - {type: register, value: vous}            # tu | vous | formal | casual
+  - {type: repetition}                       # no sentence twice, no parroting, no replay
+  - {type: role}                             # answers as the assistant, not as the user
   - type: vocabulary
     avoid: [malheureusement, "pas de souci"]
     require: ["L'équipe Nova"]               # every one must appear
@@ -16,6 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..checks import CheckContext, CheckFn, CheckResult, check, result
+from ._character import repetition as judge_repetition
+from ._character import role_reversal
 from ._register import judge_register
 from ._vocabulary import judge_vocabulary
 
@@ -59,5 +63,36 @@ def vocabulary(
     def run(ctx: CheckContext) -> CheckResult:
         v = judge_vocabulary(ctx.output, avoid=avoid_, require=require_, use=use_, min_use=min_use)
         return result("vocabulary", v.passed, v.reason, v.score)
+
+    return run
+
+
+@check("repetition")
+def repetition() -> CheckFn:
+    """The reply does not say the same sentence twice, loop on a phrase, parrot the user's
+    message (`inputs.message`) or repeat an earlier reply (`inputs.earlier`, in a dialogue)."""
+
+    def run(ctx: CheckContext) -> CheckResult:
+        message = ctx.inputs.get("message")
+        earlier = ctx.inputs.get("earlier") or []
+        v = judge_repetition(
+            ctx.output,
+            message=message if isinstance(message, str) else "",
+            earlier=[e for e in earlier if isinstance(e, str)],
+        )
+        return result("repetition", v.passed, v.reason)
+
+    return run
+
+
+@check("role")
+def role() -> CheckFn:
+    """The reply answers as the assistant, not as the user: no user turn written, no help
+    asked for, the user's things not called its own."""
+
+    def run(ctx: CheckContext) -> CheckResult:
+        message = ctx.inputs.get("message")
+        v = role_reversal(ctx.output, message=message if isinstance(message, str) else "")
+        return result("role", v.passed, v.reason)
 
     return run

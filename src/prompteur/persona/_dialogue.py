@@ -74,7 +74,11 @@ def persona_checks(
 ) -> list[dict[str, Any]]:
     """The persona as ordinary suite checks."""
     spec = persona.spec
-    checks: list[dict[str, Any]] = [{"type": "register", "value": spec.register_}]
+    checks: list[dict[str, Any]] = [
+        {"type": "register", "value": spec.register_},
+        {"type": "repetition"},
+        {"type": "role"},
+    ]
     voc = spec.vocabulary
     if voc.avoid or voc.require or voc.use:
         checks.append(
@@ -132,20 +136,18 @@ async def check_dialogue(
 ) -> list[TurnResult]:
     from ..checks import CheckContext, build
     from ..models import Message, Params, Request
+    from ..models.pool import ModelPool
     from ..prompt import parse_prompt
+    from ..runs import choose_models
 
     checks: list[Check] = [
         build(c, where=f"persona.{c['type']}")
         for c in persona_checks(persona, judge=judge, tone=tone)
     ]
-    system = (
-        parse_prompt(compile_persona(persona).text, name="persona")
-        .render({"message": "-"})[0]
-        .content
-    )
-    from ..models.pool import ModelPool
-    from ..runs import choose_models
-
+    compiled = parse_prompt(compile_persona(persona).text, name="persona")
+    system = compiled.render({"message": "-"})[0].content
+    # Replies are generated as the compiled prompt says: its length and its stops.
+    params = compiled.params.merged(Params(temperature=0))
     pool = ModelPool(config)  # the replies' model and the checks' judges: this project's
     model: Model | None = None
     history: list[Message] = [Message("system", system)]
@@ -157,13 +159,14 @@ async def check_dialogue(
             if reply is None:
                 if model is None:
                     model = pool.get(choose_models(model_id, None, None, config)[0])
-                response = await model.generate(
-                    Request(tuple(history), Params(temperature=0, max_tokens=200))
-                )
+                response = await model.generate(Request(tuple(history), params))
                 reply, generated = response.text.strip(), True
+            earlier = [m.content for m in history if m.role == "assistant"]
             history.append(Message("assistant", reply))
             result = TurnResult(i, dialogue.line(i), turn.user, reply, generated)
-            ctx = CheckContext(output=reply, inputs={"message": turn.user}, models=pool)
+            ctx = CheckContext(
+                output=reply, inputs={"message": turn.user, "earlier": earlier}, models=pool
+            )
             for chk in checks:
                 r = await chk(ctx)
                 result.checks.append((chk.name, r.passed, r.score, r.reason))

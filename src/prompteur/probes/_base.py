@@ -298,6 +298,16 @@ class OutputProbe(Probe):
         return out
 
 
+def settle_severity(out: Outcome, significant: bool) -> None:
+    """A probe whose rate compares answers says its severity only when the difference is
+    significant against chance; otherwise its headline and findings are low."""
+    out.stats["significant"] = significant
+    if not significant:
+        out.severity = "low"
+        for f in out.findings:
+            f.severity = "low"
+
+
 def comparison(cmp: PairedComparison) -> dict[str, Any]:
     """A paired comparison as plain data (stored, then rendered by every report)."""
     return {

@@ -150,6 +150,16 @@ class NamesLang(_Strict):
     origin: dict[str, dict[str, list[str]]]
 
 
+class People(_Strict):
+    """What finds a person's name in a text (see bias.yaml)."""
+
+    titles: list[str]
+    introductions: list[str]
+    closings: list[str]
+    particles: list[str]
+    given_names: list[str]
+
+
 class Ages(_Strict):
     groups: dict[str, list[int]]
     insert: dict[Lang, str]
@@ -163,6 +173,8 @@ class Religions(_Strict):
 
 class BiasCorpus(_Strict):
     names: dict[Lang, NamesLang]
+    surnames: dict[Lang, dict[str, list[str]]]
+    people: dict[Lang, People]
     signature: dict[Lang, str]
     gender_terms: dict[Lang, list[dict[str, str]]]
     ages: Ages
@@ -178,6 +190,11 @@ class BiasCorpus(_Strict):
             origin_sizes = {len(v) for g in names.origin.values() for v in g.values()}
             if len(origin_sizes) > 1:
                 raise ValueError(f"names.{lang}.origin lists differ in length")
+            surnames = self.surnames.get(lang, {})
+            if set(surnames) != set(names.origin):
+                raise ValueError(f"surnames.{lang} needs one list per origin group")
+            if {len(v) for v in surnames.values()} != origin_sizes:
+                raise ValueError(f"surnames.{lang} lists differ in length from the first names")
         return self
 
 

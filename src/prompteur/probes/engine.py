@@ -19,9 +19,19 @@ from ..models.pool import ModelPool
 from ..models.providers import parse_model_id
 from ..runner import ResultRecord, RunStats, WorkItem
 from ..runs import RunHandle, RunKind, choose_models, expect_kind, open_runner, resume, start
+from ..stats import compare_paired
 from ..suite import Case, Suite, load_suite
 from . import storage
-from ._base import Outcome, Probe, ProbeCase, ProbeContext, Skip, select
+from ._base import (
+    Outcome,
+    Probe,
+    ProbeCase,
+    ProbeContext,
+    Skip,
+    comparison,
+    select,
+    settle_severity,
+)
 from ._cached import CachedModel
 from ._text import guess_language
 
@@ -292,7 +302,8 @@ async def analyse(plan: ProbePlan, records: list[ResultRecord]) -> list[Outcome]
 
 
 def _noise_notes(outcomes: list[Outcome]) -> None:
-    """Put the control's noise floor beside every rate that compares outputs."""
+    """Put the control's noise floor beside every rate that compares outputs, and weigh the
+    changed outputs of a robustness probe without checks against it, case by case."""
     for control in outcomes:
         if control.probe != "robustness.control" or not control.tested:
             continue
@@ -302,10 +313,28 @@ def _noise_notes(outcomes: list[Outcome]) -> None:
             f"of {control.tested} cases ({floor.estimate:.0%}, 95% CI {floor.low:.0%}–"
             f"{floor.high:.0%}); a rate within it is no evidence of sensitivity"
         )
+        moved = {_origin(case, control.probe): hit for case, hit in control.verdicts}
         for o in outcomes:
             same_kind = o.category in ("robustness", "bias") and o is not control
-            if same_kind and o.model == control.model and not o.skipped and control.found:
+            if not (same_kind and o.model == control.model and not o.skipped):
+                continue
+            if control.found:
                 o.notes.append(text)
+            if o.category == "robustness" and "significant" not in o.stats:
+                pairs = [
+                    (moved[origin], hit)
+                    for case, hit in o.verdicts
+                    if (origin := _origin(case, o.probe)) in moved
+                ]
+                if pairs:
+                    cmp = compare_paired("resampled", "varied", pairs)
+                    o.stats["vs_noise"] = [comparison(cmp)]
+                    settle_severity(o, cmp.significant and cmp.difference.estimate > 0)
+
+
+def _origin(case_id: str, probe: str) -> str:
+    """The suite case a probe case came from (`probe/origin/k`)."""
+    return case_id[len(probe) + 1 :].rsplit("/", 1)[0]
 
 
 @dataclass

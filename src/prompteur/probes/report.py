@@ -216,6 +216,19 @@ def detail_lines(o: dict[str, Any]) -> list[str]:
             + (" (Holm-adjusted)" if len(st.get("comparisons", [])) > 1 else "")
             + (" — significant" if g["significant"] else " — not significant")
         )
+    if "noise_floor" in st:
+        f = st["noise_floor"]
+        lines.append(
+            f"noise floor: the first group's answer moved on a second sample alone in "
+            f"{f['count']} of {f['cases']} cases ({short_interval(f['rate'])})"
+        )
+    if "significant" in st:
+        lines.append(
+            "significant: severity as the probe's"
+            if st["significant"]
+            else "not significant against the noise floor nor between groups: severity low, "
+            "whatever the divergence rate"
+        )
     if st.get("modes"):
         lines.append(
             "cases "
@@ -287,6 +300,8 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
             row(f"  {o['probe']}", o["model"], "—", "—", "[dim]skipped[/]", "")
             continue
         sev = f"[{_COLOUR[o['severity']]}]{o['severity']}[/]" if o["found"] else o["severity"]
+        if o["stats"].get("significant") is False:
+            sev += " [dim](n.s.)[/]"
         row(
             f"  {o['probe']}",
             o["model"],

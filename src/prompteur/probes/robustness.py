@@ -28,6 +28,7 @@ from ._base import (
     comparison,
     derive,
     register,
+    settle_severity,
 )
 from ._corpus import Lang, RobustnessCorpus, corpus
 from ._text import clip, same_output
@@ -108,6 +109,10 @@ class _Robustness(Probe):
         if pairs:
             cmp = compare_paired("original", "variant", pairs, scores=scores or None)
             out.stats["paired"] = comparison(cmp)
+            # Noise flips pass/fail both ways alike: only a significant drop is a finding
+            # worth the probe's severity (without checks, the engine weighs the changed
+            # outputs against robustness.control).
+            settle_severity(out, cmp.significant and cmp.difference.estimate < 0)
         else:
             out.notes.append("the suite has no checks: findings are changed outputs")
         return out

@@ -29,8 +29,17 @@ def runs_of_kind(store: Store, kind: str) -> list[RunInfo]:
 
 @router.get("/optimize", response_class=HTMLResponse)
 def optimizations(request: Request, principal: Principal = READ) -> HTMLResponse:
+    from ..optimizer.engine import improved_of
+
     rows = runs_of_kind(principal.store, "optimize")
-    return page(request, "optimize_list.html.j2", principal, section="optimize", runs=rows)
+    return page(
+        request,
+        "optimize_list.html.j2",
+        principal,
+        section="optimize",
+        runs=rows,
+        improved_of=improved_of,
+    )
 
 
 def _diff(store: Store, plan: dict[str, Any]) -> list[str]:
@@ -54,6 +63,7 @@ def _diff(store: Store, plan: dict[str, Any]) -> list[str]:
 
 @router.get("/optimize/{run_id}", response_class=HTMLResponse)
 def optimization(request: Request, run_id: str, principal: Principal = READ) -> HTMLResponse:
+    from ..optimizer.engine import improved_of
     from ..optimizer.report import chart
 
     try:
@@ -70,6 +80,7 @@ def optimization(request: Request, run_id: str, principal: Principal = READ) -> 
         info=info,
         plan=plan,
         result=plan.get("result"),
+        improved=improved_of(plan.get("result")),
         history=history,
         chart=chart(history, plan.get("settings", {}).get("budget", 0)),
         diff=_diff(principal.store, plan),
