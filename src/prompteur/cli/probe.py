@@ -94,6 +94,15 @@ def probe_command(
     list_probes: Annotated[
         bool, typer.Option("--list", help="List the probes, what they do, and exit.")
     ] = False,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A probe plan file (prompt, suite, probes, field, per_case, policy — as "
+            "`prompteur import promptfoo` writes from a redteam section); options given on the "
+            "command line win.",
+        ),
+    ] = None,
 ) -> None:
     """Hunt a prompt's weaknesses: turn a suite's cases into adversarial and counterfactual
     cases (robustness, ambiguity, injection, leakage, bias, hallucination, ethics,
@@ -115,6 +124,15 @@ def probe_command(
         info = store.get_run(resume)
         plan = asyncio.run(engine.plan_from_run(config, store, info))
     else:
+        if plan_file is not None:
+            planned = engine.read_plan(plan_file)
+            prompt = prompt or planned.get("prompt")
+            suite = suite or planned.get("suite")
+            probes = probes or planned.get("probes")
+            field = field or planned.get("field")
+            policy = policy or (Path(planned["policy"]) if planned.get("policy") else None)
+            if "per_case" in planned and per_case == 2:
+                per_case = int(planned["per_case"])
         if not prompt or not suite:
             raise UserError("name a prompt and --suite SUITE, or --resume RUN")
         words = [w.strip() for p in probes or [] for w in p.split(",") if w.strip()]
