@@ -82,7 +82,7 @@ _BOUNDARY = re.compile(
 _MARKER = re.compile(r"^\s*#?\s*([A-Za-z_][\w-]*)\s*:\s*$")
 # Role names other tools use: Prompty reads such a line as text, which is rarely what the
 # author meant; noted, not refused.
-_FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
+FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
 _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
 
@@ -520,8 +520,8 @@ def _check_template(prompt: Prompt) -> None:
         marker = None if prompt.meta.template.parser == "promptfoo" else _MARKER.match(line)
         if marker and not _BOUNDARY.match(line):
             word = marker.group(1).lower()
-            close = _close_role(word)
-            if close or word in _FOREIGN_ROLES:
+            close = close_role(word)
+            if close or word in FOREIGN_ROLES:
                 hint = (
                     f"did you mean '{close}:'?"
                     if close
@@ -540,7 +540,8 @@ def _check_template(prompt: Prompt) -> None:
     _compile(prompt)
 
 
-def _close_role(word: str) -> str | None:
+def close_role(word: str) -> str | None:
+    """The role `word` is a near-miss of (`sytem` → `system`), or None."""
     if len(word) < 3:
         return None
     for role in ROLES:
@@ -704,7 +705,13 @@ def _with_code_filters(prompt: Prompt, env: Any, filters: dict[str, str]) -> Any
     from .library import Library
     from .nunjucks import code_filters
 
-    base = prompt.path.parent if prompt.path else Path.cwd()
+    if prompt.path is None:
+        raise UserError(
+            "custom filters are files beside the prompt: a prompt not read from a file has none",
+            file=prompt.source,
+            field="template.filters",
+        )
+    base = prompt.path.parent
     project = find_config_file(base)
     root = project.parent if project else base
 

@@ -98,14 +98,14 @@ _ROLE_LINE = re.compile(r"^\s*#?\s*([A-Za-z_][\w-]*)\s*:\s*$")
 
 def _protect(text: str) -> str:
     """Lines that our files would read as role markers, kept as text."""
-    from ...prompt import _FOREIGN_ROLES, ROLES, _close_role
+    from ...prompt import FOREIGN_ROLES, ROLES, close_role
 
     out = []
     for line in text.split("\n"):
         m = _ROLE_LINE.match(line)
         if m:
             word = m.group(1).lower()
-            if word in ROLES or word in _FOREIGN_ROLES or _close_role(word):
+            if word in ROLES or word in FOREIGN_ROLES or close_role(word):
                 line = "{{ " + json.dumps(line) + " }}"
         out.append(line)
     return "\n".join(out)
