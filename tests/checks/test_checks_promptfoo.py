@@ -21,6 +21,9 @@ needs_js = pytest.mark.skipif(not javascript_available(), reason="pip install 'p
 
 
 def run(spec: dict[str, Any], output: str, **kw: Any) -> CheckResult:
+    from prompteur.models.pool import ModelPool
+
+    kw.setdefault("models", ModelPool(None))  # no project: judges and embedders by their ids
     return asyncio.run(build(spec)(CheckContext(output=output, **kw)))
 
 
@@ -357,10 +360,14 @@ def test_similar_on_bedrock_embeddings(tmp_path: Path, monkeypatch: pytest.Monke
         )
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "br-key")
+        from prompteur.config import load_config
+        from prompteur.models.pool import ModelPool
+
+        pool = ModelPool(load_config(tmp_path))
         spec: dict[str, Any] = {"type": "similar", "value": "sunny", "threshold": 0.8}
         spec["embedder"] = "bedrock:amazon.titan-embed-text-v2:0"
-        assert run(spec, "It is sunny today").passed
-        assert not run(spec, "Heavy rain").passed
+        assert run(spec, "It is sunny today", models=pool).passed
+        assert not run(spec, "Heavy rain", models=pool).passed
         assert len(server.requests) == 3 and server.requests[0].headers["authorization"] == (
             "Bearer br-key"
         )

@@ -95,7 +95,9 @@ def promptfoo_project(project: Path) -> Path:
 
 
 def _cli() -> typer.Typer:
-    cli = typer.Typer()
+    from prompteur.cli._common import GuardedGroup
+
+    cli = typer.Typer(cls=GuardedGroup)  # the root's error handling, as `prompteur` has it
     cli.add_typer(main_app, name="main")
     cli.add_typer(import_app, name="import")
     return cli
