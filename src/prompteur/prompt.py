@@ -84,7 +84,7 @@ _BOUNDARY = re.compile(
 _MARKER = re.compile(r"^\s*#?\s*([A-Za-z_][\w-]*)\s*:\s*$")
 # Role names other tools use: Prompty reads such a line as text, which is rarely what the
 # author meant; noted, not refused.
-_FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
+FOREIGN_ROLES = {"human", "ai", "bot", "function", "tool", "model"}
 _DUNDER = re.compile(r"__\w+__")
 _DATA_OPEN, _DATA_CLOSE = "\ue000", "\ue001"
 
@@ -627,11 +627,11 @@ def _check_template(prompt: Prompt) -> None:
                 line=lineno,
                 field="body",
             )
-        marker = _MARKER.match(line)
+        marker = None if prompt.meta.template.parser == "promptfoo" else _MARKER.match(line)
         if marker and not _BOUNDARY.match(line):
             word = marker.group(1).lower()
-            close = _close_role(word)
-            if close or word in _FOREIGN_ROLES:
+            close = close_role(word)
+            if close or word in FOREIGN_ROLES:
                 hint = (
                     f"did you mean '{close}:'?"
                     if close
@@ -650,7 +650,8 @@ def _check_template(prompt: Prompt) -> None:
     _compile(prompt)
 
 
-def _close_role(word: str) -> str | None:
+def close_role(word: str) -> str | None:
+    """The role `word` is a near-miss of (`sytem` → `system`), or None."""
     if len(word) < 3:
         return None
     for role in ROLES:
@@ -661,15 +662,29 @@ def _close_role(word: str) -> str | None:
 
 # ---- rendering ---------------------------------------------------------------------------
 
-_ENVS: dict[bool, Any] = {}
+_ENVS: dict[tuple[bool, bool], Any] = {}
 
 
-def _environment(strict: bool = False) -> Any:
+def _promptfoo(prompt: Prompt) -> bool:
+    """Files converted from promptfoo (`template: {format: nunjucks, parser: promptfoo}`),
+    rendered as promptfoo renders (Nunjucks with JavaScript's view of values). `promptfoo`: the
+    rendered text is split as promptfoo's chat providers do (a JSON or YAML chat, else one user
+    turn), never on role-marker lines; `promptfoo-chat`: a JSON chat promptfoo renders string
+    by string, written as the template's own role-marker lines (values never open a turn)."""
+    return prompt.meta.template.parser in ("promptfoo", "promptfoo-chat")
+
+
+def _environment(strict: bool = False, promptfoo: bool = False) -> Any:
     """Prompty's Jinja environment (immutable sandbox, undefined renders as nothing, trailing
     newline kept), with our limits and the data sentinels. `strict`: printing an undefined
-    variable is an error (`{% if x %}` on an undefined `x` stays false, as in Prompty)."""
-    env = _ENVS.get(strict)
+    variable is an error (`{% if x %}` on an undefined `x` stays false, as in Prompty).
+    `promptfoo`: the Nunjucks flavour promptfoo renders with (nunjucks.py)."""
+    env = _ENVS.get((strict, promptfoo))
     if env is not None:
+        return env
+    if promptfoo:
+        env = _nunjucks_environment()
+        _ENVS[(strict, promptfoo)] = env
         return env
     from jinja2 import Undefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -720,11 +735,32 @@ def _environment(strict: bool = False) -> Any:
         finalize=_mark_data,
     )
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
-    _ENVS[strict] = env
+    _ENVS[(strict, promptfoo)] = env
     return env
 
 
-_TEMPLATES: dict[tuple[str, str, str, bool, bool], Any] = {}
+def _nunjucks_environment() -> Any:
+    from jinja2 import ChainableUndefined
+
+    from . import nunjucks as nj
+    from .sandbox import budget
+
+    def _mark_data(value: Any) -> str:
+        budget().tick()
+        return f"{_DATA_OPEN}{_clean(nj.js_str(value))}{_DATA_CLOSE}"
+
+    env = nj.environment_class()(
+        # Nunjucks prints an undefined variable as nothing, even in a strict run: promptfoo
+        # renders it so.
+        undefined=ChainableUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        finalize=_mark_data,
+    )
+    return nj.configure(env)
+
+
+_TEMPLATES: dict[tuple[str, str, str, bool, bool, str], Any] = {}
 
 
 def _compile(prompt: Prompt, strict: bool = False) -> Any:
@@ -736,15 +772,23 @@ def _compile(prompt: Prompt, strict: bool = False) -> Any:
     if prompt.meta.template.format == "mustache":
         _mustache_check(prompt)
         return None
-    tagged = prompt.meta.template.strict
-    key = (prompt.body, prompt.name, prompt.source, strict, tagged)
+    promptfoo = _promptfoo(prompt)
+    tagged = prompt.meta.template.parser != "promptfoo" and prompt.meta.template.strict
+    filters = prompt.meta.template.filters if promptfoo else None
+    key = (prompt.body, prompt.name, prompt.source, strict, tagged, repr(filters or ""))
     template = _TEMPLATES.get(key)
     if template is not None:
         return template
     from jinja2 import TemplateSyntaxError
 
-    env = _environment(strict)
+    env = _environment(strict, promptfoo)
+    if filters:
+        env = _with_code_filters(prompt, env, filters)
     source = _tag_markers(prompt.body) if tagged else prompt.body
+    if promptfoo:
+        from .nunjucks import translate
+
+        source = translate(source)
     try:
         code = env.compile(source, name=prompt.name, filename=prompt.source)
     except TemplateSyntaxError as exc:
@@ -762,6 +806,36 @@ def _compile(prompt: Prompt, strict: bool = False) -> Any:
         _TEMPLATES.clear()
     _TEMPLATES[key] = template
     return template
+
+
+def _with_code_filters(prompt: Prompt, env: Any, filters: dict[str, str]) -> Any:
+    """promptfoo's custom Nunjucks filters: JavaScript files inside the project, each call
+    run out of process (nunjucks.code_filters)."""
+    from .config import find_config_file
+    from .library import Library
+    from .nunjucks import code_filters
+
+    if prompt.path is None:
+        raise UserError(
+            "custom filters are files beside the prompt: a prompt not read from a file has none",
+            file=prompt.source,
+            field="template.filters",
+        )
+    base = prompt.path.parent
+    project = find_config_file(base)
+    root = project.parent if project else base
+
+    def resolve(name: str) -> Path:
+        return Library(root, root).in_project(name, base, what="filter file")
+
+    try:
+        extra = code_filters(dict(filters), resolve)
+    except (ValueError, TypeError, UserError) as exc:
+        message = exc.message if isinstance(exc, UserError) else str(exc)
+        raise UserError(message, file=prompt.source, field="template.filters") from None
+    env = env.overlay()
+    env.filters.update(extra)
+    return env
 
 
 def _mustache_check(prompt: Prompt) -> None:
@@ -793,6 +867,8 @@ def _render(prompt: Prompt, values: dict[str, Any], *, strict: bool = False) -> 
         markers[marker] = name
         context[name] = marker
     rendered = _render_text(prompt, context, strict)
+    if prompt.meta.template.parser == "promptfoo":
+        return _promptfoo_messages(prompt, rendered)
     try:
         messages = split_roles(rendered, strict=prompt.meta.template.strict)
     except _PrintedMarker as exc:
@@ -809,6 +885,19 @@ def _render(prompt: Prompt, values: dict[str, Any], *, strict: bool = False) -> 
     if rich:
         messages = _expand(messages, markers, rich, values)
     return messages
+
+
+def _promptfoo_messages(prompt: Prompt, rendered: str) -> list[Message]:
+    from .nunjucks import chat_messages
+
+    try:
+        chat = chat_messages(rendered, _DATA_OPEN, _DATA_CLOSE)
+    except ValueError as exc:
+        raise UserError(str(exc), file=prompt.source, field="body") from None
+    if chat is None:
+        text = _clean(rendered)
+        return [Message("user", text)] if text.strip() else []
+    return [Message(role, content) for role, content in chat]  # type: ignore[arg-type]
 
 
 def _clean(text: str) -> str:

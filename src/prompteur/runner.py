@@ -96,6 +96,7 @@ def response_to_cache(r: Response) -> dict[str, Any]:
         "latency_s": r.latency_s,
         "input_tokens": r.usage.input_tokens,
         "output_tokens": r.usage.output_tokens,
+        **({"tool_calls": list(r.tool_calls)} if r.tool_calls else {}),
     }
 
 
@@ -106,6 +107,7 @@ def response_from_cache(model_id: str, d: dict[str, Any]) -> Response:
         finish_reason=d.get("finish_reason", "stop"),
         usage=Usage(d.get("input_tokens", 0), d.get("output_tokens", 0)),
         latency_s=d.get("latency_s", 0.0),
+        tool_calls=tuple(d.get("tool_calls") or ()),
     )
 
 
@@ -336,13 +338,14 @@ class Runner:
                 self._cache_puts.append((job.key, response_to_cache(response)))
         cost = self.cost_of(item.model_id, response.usage) if cached is None else 0.0
         ctx = CheckContext(
-            output=response.text,
+            output=response.output,
             expected=case.expected,
             inputs=case.inputs,
             latency_s=response.latency_s,
             cost=cost,
             model=item.model_id,
             models=self.pool,
+            prompt=_prompt_text(job.request),
         )
         results = [await chk(ctx) for chk in self._checks_for(case)]
         if results:
@@ -357,7 +360,7 @@ class Runner:
             score, passed = None, None
         return self._record(
             job,
-            output=response.text,
+            output=response.output,
             passed=passed,
             score=score,
             checks=[
@@ -473,3 +476,12 @@ class Runner:
             s.passed += 1
         elif r.passed is False:
             s.failed += 1
+
+
+def _prompt_text(request: Any) -> str:
+    """The rendered prompt as text, for checks that read it: one message is its content,
+    several are their JSON."""
+    messages = request.messages
+    if len(messages) == 1:
+        return messages[0].content
+    return json.dumps([m.to_dict() for m in messages], ensure_ascii=False)

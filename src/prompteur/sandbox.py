@@ -47,6 +47,9 @@ class Budget:
     steps: int
     chars: int
     bounds: limits.Limits = field(default_factory=limits.current)
+    # Time a render may spend waiting on code run out of process (custom filters): bounded
+    # apart, so that a child's start-up on a busy machine does not count as template time.
+    child_seconds: float = 10.0
 
     @classmethod
     def start(cls, bounds: limits.Limits | None = None) -> Budget:
@@ -61,6 +64,12 @@ class Budget:
             )
         if time.monotonic() > self.deadline:
             raise BudgetExceeded(f"rendering took more than {self.bounds.render_seconds:g} s")
+
+    def child(self, seconds: float) -> None:
+        """`seconds` spent in a bounded child process: moved from the render's own clock to
+        the children's allowance."""
+        self.deadline += seconds
+        self.child_seconds -= seconds
 
     def size(self, n: int, what: str = "text") -> None:
         """Refuse a value of `n` characters (or items) before or after it is made."""

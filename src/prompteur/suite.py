@@ -35,6 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .errors import UserError
 from .yamlfile import LineMap, dotted, load_mapping, load_model, read_text
 
+# Checks that run code from the suite (checks/_code.py): never from a dataset row.
+CODE_CHECKS = {"javascript", "python-script"}
 SPECIAL_COLUMNS = {"expected", "id", "tags", "checks"}
 
 
@@ -179,7 +181,10 @@ def inline_files(
     spec: dict[str, Any] | str, owner: Path, lines: LineMap, loc: tuple[str | int, ...]
 ) -> dict[str, Any] | str:
     """A `json-schema` check naming a schema file gets the schema itself; a `python` check's
-    file is found inside the project (its absolute path replaces the relative one)."""
+    file, a code check's `file` and a `transform`'s file are found inside the project (their
+    absolute paths replace the relative ones)."""
+    if isinstance(spec, dict):
+        spec = _inline_code_files(spec, owner, lines, loc)
     if (
         isinstance(spec, dict)
         and spec.get("type") == "python"
@@ -209,6 +214,28 @@ def inline_files(
             hint=f"in {target}" + (f": {exc.hint}" if exc.hint else ""),
         ) from None
     return {**spec, "value": schema}
+
+
+def _inline_code_files(
+    spec: dict[str, Any], owner: Path, lines: LineMap, loc: tuple[str | int, ...]
+) -> dict[str, Any]:
+    out = dict(spec)
+    kind = str(spec.get("type", "")).removeprefix("not-")
+    if kind in CODE_CHECKS and isinstance(spec.get("file"), str):
+        found = referenced_file(owner, spec["file"], lines, (*loc, "file"), "code file")
+        out["file"] = str(found.resolve())
+    transforms = spec.get("transform")
+    if transforms is not None:
+        many = isinstance(transforms, list)
+        fixed = []
+        for j, t in enumerate(transforms if many else [transforms]):
+            if isinstance(t, dict) and isinstance(t.get("file"), str):
+                where = (*loc, "transform", j) if many else (*loc, "transform")
+                found = referenced_file(owner, t["file"], lines, where, "transform file")
+                t = {**t, "file": str(found.resolve())}
+            fixed.append(t)
+        out["transform"] = fixed if many else fixed[0]
+    return out
 
 
 def suite_model_ids(folder: Path) -> set[str]:
@@ -255,14 +282,17 @@ def _row_to_case(row: dict[str, Any], where: str) -> Case:
         checks = load_json(checks) if checks.strip() else []
     if isinstance(checks, list) and any(
         isinstance(c, dict)
-        and c.get("type") in {"python", "json-schema"}
-        and isinstance(c.get("value"), str)
+        and (
+            (c.get("type") in {"python", "json-schema"} and isinstance(c.get("value"), str))
+            or str(c.get("type", "")).removeprefix("not-") in CODE_CHECKS
+            or "transform" in c
+        )
         for c in checks
     ):
         # Code and files are named in the suite file, where they are found inside the
         # project; a data row only holds data.
         raise UserError(
-            "a dataset row cannot name a Python file or a schema file in its checks",
+            "a dataset row cannot hold code or name a file in its checks",
             field="checks",
             hint="put that check in the suite file",
         )

@@ -55,11 +55,11 @@ ALLOWED: set[tuple[int, str, str]] = {
     (1, "prompteur.traces.alerts", "imports private prompteur.checks._semantic"),
     (1, "prompteur.traces.scoring", "imports private prompteur.registry._suites"),
     (2, "prompteur.cli.monitor", "imports private prompteur.traces.cases._MISSING"),
-    (2, "prompteur.importers.promptfoo", "imports private prompteur.prompt._FOREIGN_ROLES"),
-    (2, "prompteur.importers.promptfoo", "imports private prompteur.prompt._close_role"),
     (2, "prompteur.lint._doc", "imports private prompteur.prompt._environment"),
     (2, "prompteur.web.auth", "imports private prompteur.server.deps._authenticate"),
-    (4, "prompteur.importers.promptfoo", "calls cwd()"),
+    # The importer writes paths as the user will type them, from where the command runs.
+    (4, "prompteur.importers.promptfoo._assertions", "calls cwd()"),
+    (4, "prompteur.importers.promptfoo._convert", "calls cwd()"),
 }
 
 

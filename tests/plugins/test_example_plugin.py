@@ -70,7 +70,7 @@ def cli(root: Path, *args: str, path: Path | None = None) -> subprocess.Complete
 
 
 SUITE = """prompts: [sentiment]
-models: ["echo:any"]
+models: ["loud:any"]
 checks:
   - {type: shouts}
 cases:
@@ -82,8 +82,8 @@ cases:
 def test_the_plugin_adds_a_provider_and_a_check(project: Path, installed: Path) -> None:
     models = cli(project, "models", "--json", path=installed)
     assert models.returncode == 0, models.stderr
-    echo = [m for m in json.loads(models.stdout) if m["provider"] == "echo"]
-    assert echo and echo[0]["ready"] and "upper-cased" in echo[0]["description"]
+    loud = [m for m in json.loads(models.stdout) if m["provider"] == "loud"]
+    assert loud and loud[0]["ready"] and "upper-cased" in loud[0]["description"]
 
     checks = cli(project, "checks", "--json", path=installed)
     assert checks.returncode == 0, checks.stderr
@@ -100,14 +100,14 @@ def test_the_plugin_adds_a_provider_and_a_check(project: Path, installed: Path) 
     run = cli(project, "eval", "suites/loud.yaml", "--no-cache", path=installed)
     assert run.returncode == 0, run.stderr
     assert "2 new results · 2 model calls" in run.stderr
-    assert "100.0%" in run.stdout and "echo:any" in run.stdout
+    assert "100.0%" in run.stdout and "loud:any" in run.stdout
 
 
 def test_without_the_plugin_neither_exists(project: Path) -> None:
     checks = cli(project, "checks", "--json")
     assert "shouts" not in {c["name"] for c in json.loads(checks.stdout)}
     models = cli(project, "models", "--json")
-    assert "echo" not in {m["provider"] for m in json.loads(models.stdout)}
+    assert "loud" not in {m["provider"] for m in json.loads(models.stdout)}
     (project / "suites" / "loud.yaml").write_text(SUITE)
     run = cli(project, "eval", "suites/loud.yaml")
     assert run.returncode == 2 and "unknown check type 'shouts'" in run.stderr, run.stderr

@@ -1,4 +1,4 @@
-"""An example prompteur plugin: the `echo` provider (models `echo:NAME` answer with the last
+"""An example prompteur plugin: the `loud` provider (models `loud:NAME` answer with the last
 user message, upper-cased) and the `shouts` check. Declared in pyproject.toml as entry points;
 prompteur finds them when the package is installed."""
 
@@ -6,8 +6,8 @@ from prompteur.models.providers import Provider
 
 # The factory is a "module:function" string: the model's module loads only when a model of
 # this provider is made.
-ECHO = Provider(
-    "echo",
+LOUD = Provider(
+    "loud",
     "prompteur_example.model:make",
     key_required=False,
     description="example plugin: answers with the last user message, upper-cased",

@@ -1,4 +1,4 @@
-"""The echo model: no network, no key, the same answer every time."""
+"""The loud model: no network, no key, the same answer every time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from prompteur.models import Model, Request, Response, Usage
 
 
-class EchoModel(Model):
+class LoudModel(Model):
     def __init__(self, model_id: str) -> None:
         self.id = model_id
 
@@ -17,7 +17,7 @@ class EchoModel(Model):
         return Response(text=text, model=self.id, usage=Usage(len(text.split()), len(text.split())))
 
 
-def make(ref: Any, _key: str | None, _config: Any) -> EchoModel:
+def make(ref: Any, _key: str | None, _config: Any) -> LoudModel:
     """Called by prompteur with the parsed model id, the provider's key (none) and the
     project's config."""
-    return EchoModel(ref.id)
+    return LoudModel(ref.id)

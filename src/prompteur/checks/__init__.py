@@ -1,7 +1,7 @@
 """Checks: score one output. Deterministic ones here; semantic and model-graded ones join
 the same registry."""
 
-from . import _deterministic  # noqa: F401 - registers the deterministic checks
+from . import _code, _deterministic, _formats, _rag  # noqa: F401 - register their checks
 from ._base import (
     Check,
     CheckContext,

@@ -27,6 +27,8 @@ class CheckContext:
     model: str | None = None
     # The project's models (a models.pool.ModelPool): where a judge or an embedder comes from.
     models: Any = None
+    prompt: str | None = None  # the rendered prompt, as text
+    transformed: Any = None  # the output as a `transform:` left it (any JSON value)
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,8 @@ def build(spec: dict[str, Any] | str, *, where: str = "check") -> Check:
     params = dict(spec)
     kind = str(params.pop("type"))
     weight = float(params.pop("weight", 1.0))
+    transforms = params.pop("transform", None)
+    metric = params.pop("metric", None)
     negate = kind.startswith("not-")
     base = kind[4:] if negate else kind
     make = factory(base)
@@ -176,4 +180,39 @@ def build(spec: dict[str, Any] | str, *, where: str = "check") -> Check:
         raise UserError(f"bad parameters for check '{kind}': {exc}", field=where) from None
     except ValueError as exc:
         raise UserError(f"check '{kind}': {exc}", field=where) from None
-    return Check(kind, fn, weight, negate)
+    if transforms is not None:
+        fn = _transformed(fn, transforms if isinstance(transforms, list) else [transforms], kind)
+    return Check(str(metric) if metric else kind, fn, weight, negate)
+
+
+def _transformed(fn: CheckFn, transforms: list[Any], kind: str) -> CheckFn:
+    """`transform:` — code that rewrites the output before the check reads it (see
+    checks/_code.py); a transform that fails fails the check, with its error."""
+    for t in transforms:
+        if not (isinstance(t, str) and t.strip()) and not (isinstance(t, dict) and t.get("file")):
+            raise UserError(
+                "a transform is JavaScript code or {file: path, function: name}",
+                field=f"{kind}.transform",
+            )
+
+    async def run(ctx: CheckContext) -> CheckResult:
+        import json
+
+        from ..code import CodeError
+        from ._code import apply_transform
+
+        for t in transforms:
+            try:
+                value = await apply_transform(t, ctx)
+            except CodeError as exc:
+                return result(kind, False, f"the transform failed: {exc}")
+            if value is None:
+                return result(kind, False, "the transform returned nothing")
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            ctx = replace(ctx, output=text, transformed=value)
+        out = fn(ctx)
+        if inspect.isawaitable(out):
+            out = await out
+        return out  # type: ignore[return-value]
+
+    return run

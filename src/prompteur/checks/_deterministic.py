@@ -158,8 +158,9 @@ def is_json(*, strict: bool = False) -> CheckFn:
 
 
 @check("json-schema")
-def json_schema(value: dict[str, Any] | str) -> CheckFn:
-    """The output's JSON validates against a JSON Schema (inline, or a file path)."""
+def json_schema(value: dict[str, Any] | str, *, strict: bool = False) -> CheckFn:
+    """The output's JSON validates against a JSON Schema (inline, or a file path);
+    `strict: true` asks for nothing but JSON (else the JSON is found in the text)."""
     import jsonschema
 
     schema = value
@@ -179,7 +180,7 @@ def json_schema(value: dict[str, Any] | str) -> CheckFn:
 
     def run(ctx: CheckContext) -> CheckResult:
         try:
-            data = extract_json(ctx.output)
+            data = json.loads(ctx.output) if strict else extract_json(ctx.output)
         except ValueError:
             return result("json-schema", False, "not JSON")
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))

@@ -277,16 +277,58 @@ async def grade(judge: Model, rubric: str, output: str) -> Verdict:
     return verdict
 
 
+async def grade_with(
+    judge: Model, template: str | list[dict[str, str]], variables: dict[str, Any]
+) -> Verdict:
+    """The judge's verdict with your own grader prompt (promptfoo's `rubricPrompt`): text or
+    {role, content} messages, Nunjucks templates over `output`, `rubric` and the inputs."""
+    from ..models import Message, Params, Request
+    from ..nunjucks import render_string
+
+    turns = [{"role": "user", "content": template}] if isinstance(template, str) else template
+    messages = []
+    for turn in turns:
+        role = {"developer": "system"}.get(turn["role"], turn["role"])
+        if role not in ("system", "user", "assistant"):
+            raise ValueError(f"rubric_prompt: role '{turn['role']}' is not supported")
+        try:
+            text = render_string(turn["content"], variables)
+        except ValueError as exc:
+            raise ValueError(f"rubric_prompt: {exc}") from None
+        messages.append(Message(role, text))  # type: ignore[arg-type]
+    response = await judge.generate(Request(tuple(messages), Params(temperature=0, max_tokens=400)))
+    return parse_verdict(response.text)
+
+
 @check("rubric")
-def rubric(value: str, *, judge: str | None = None, threshold: float = 0.5) -> CheckFn:
-    """A judge model scores the output against `value`, a criterion in plain words."""
+def rubric(
+    value: str,
+    *,
+    judge: str | None = None,
+    threshold: float = 0.5,
+    rubric_prompt: str | list[dict[str, str]] | None = None,
+) -> CheckFn:
+    """A judge model scores the output against `value`, a criterion in plain words.
+    `rubric_prompt` replaces the grader prompt (text or {role, content} messages)."""
     if not str(value).strip():
         raise ValueError("a rubric needs a criterion in `value`")
+    if rubric_prompt is not None and not (
+        isinstance(rubric_prompt, str)
+        or (
+            isinstance(rubric_prompt, list)
+            and all(isinstance(m, dict) and {"role", "content"} <= set(m) for m in rubric_prompt)
+        )
+    ):
+        raise ValueError("rubric_prompt is text or a list of {role, content} messages")
     _validate_judge(judge)
 
     async def run(ctx: CheckContext) -> CheckResult:
         try:
-            verdict = await grade(judge_model(ctx.models, judge), str(value), ctx.output)
+            if rubric_prompt is not None:
+                variables = {**ctx.inputs, "output": ctx.output, "rubric": str(value)}
+                verdict = await grade_with(judge_model(ctx.models, judge), rubric_prompt, variables)
+            else:
+                verdict = await grade(judge_model(ctx.models, judge), str(value), ctx.output)
         except UnparseableVerdict as exc:
             return result("rubric", False, str(exc), 0.0)
         except Exception as exc:  # a failed judge call fails the check, not the run

@@ -202,23 +202,29 @@ class ProviderEmbedder:
     also speak."""
 
     def __init__(self, embedder_id: str, models: ModelPool | None) -> None:
+        from ..models.bedrock import BedrockModel
         from ..models.openai_compat import OpenAICompatModel
 
         assert models is not None  # get_embedder makes a per-project embedder with its models
         model = models.get(embedder_id)
-        if not isinstance(model, OpenAICompatModel):
+        if not isinstance(model, OpenAICompatModel | BedrockModel):
             raise UserError(
-                f"'{embedder_id}' has no OpenAI-style embeddings endpoint",
+                f"'{embedder_id}' has no embeddings endpoint prompteur speaks",
                 field="embedder",
-                hint="use openai:…, mistral:…, ollama:…, openai-compatible:NAME@URL or local",
+                hint="use openai:…, mistral:…, ollama:…, gemini:…, bedrock:…, "
+                "openai-compatible:NAME@URL or local",
             )
         self.id = embedder_id
-        self.model: OpenAICompatModel = model
+        self.model: OpenAICompatModel | BedrockModel = model
         # Vectors are cached by endpoint, not by id: one id may name two projects' endpoints.
         self.cache_key = f"{embedder_id}@{model.base_url}"
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         from ..models import BadRequestError
+        from ..models.bedrock import BedrockModel
+
+        if isinstance(self.model, BedrockModel):
+            return await self.model.embed(list(texts))
 
         data, _ = await self.model.post_json(
             "/embeddings", {"model": self.model.model_name, "input": list(texts)}
@@ -239,7 +245,7 @@ class ProviderEmbedder:
             ) from None
 
 
-for _prefix in ("openai", "openai-compatible", "mistral", "ollama", "gemini"):
+for _prefix in ("openai", "openai-compatible", "mistral", "ollama", "gemini", "bedrock"):
     register_embedder(_prefix, ProviderEmbedder)
 
 

@@ -33,9 +33,11 @@ def promptfoo(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Convert a promptfoo project: prompts, providers, tests, vars, defaultTest, CSV tests and
-    assertions become prompt files and one suite. Everything that could not be converted is
-    listed (where, what, why); nothing is written if any file fails to load back."""
+    """Convert a promptfoo project: prompts, providers, tests, scenarios, vars and assertions
+    become prompt files and one suite, rendered as promptfoo renders them; a redteam section
+    becomes a probe plan. Everything that could not be converted is listed (where, what, why);
+    nothing is written if any file fails to load back. The config's code (Python and JavaScript
+    assertions, transforms, providers) runs, bounded and out of process, when the suite runs."""
     from ..importers.promptfoo import convert_promptfoo
 
     conversion = convert_promptfoo(config, out=out, name=name)
@@ -59,3 +61,5 @@ def promptfoo(
         console.print("Everything was converted.", markup=False)
     if conversion.suite is not None:
         console.print(f"Next: prompteur eval {common.shown(conversion.suite)}", markup=False)
+    if conversion.plan is not None:
+        console.print(f"      prompteur probe --plan {common.shown(conversion.plan)}", markup=False)

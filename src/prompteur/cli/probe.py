@@ -95,6 +95,15 @@ def probe_command(
     list_probes: Annotated[
         bool, typer.Option("--list", help="List the probes, what they do, and exit.")
     ] = False,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A probe plan file (prompt, suite, probes, field, per_case, policy — as "
+            "`prompteur import promptfoo` writes from a redteam section); options given on the "
+            "command line win.",
+        ),
+    ] = None,
 ) -> None:
     """Hunt a prompt's weaknesses: turn a suite's cases into adversarial and counterfactual
     cases (robustness, ambiguity, injection, leakage, bias, hallucination, ethics,
@@ -107,6 +116,17 @@ def probe_command(
     if list_probes:
         _print_probes(common.console())
         return
+    if not resume and plan_file is not None:
+        from ..probes.engine import read_plan
+
+        planned = read_plan(plan_file)
+        prompt = prompt or planned.get("prompt")
+        suite = suite or planned.get("suite")
+        probes = probes or planned.get("probes")
+        field = field or planned.get("field")
+        policy = policy or (Path(planned["policy"]) if planned.get("policy") else None)
+        if "per_case" in planned and per_case == 2:
+            per_case = int(planned["per_case"])
     if not resume and (not prompt or not suite):
         raise UserError("name a prompt and --suite SUITE, or --resume RUN")
     config = common.config()

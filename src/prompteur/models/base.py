@@ -7,6 +7,7 @@ these types. Kept free of heavy imports: prompt files and the CLI import it on e
 from __future__ import annotations
 
 import abc
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -156,6 +157,22 @@ class Response:
     logprobs: tuple[TokenLogprob, ...] | None = None
     # Calls the model asked for: {"id", "name", "arguments" (a JSON string)} each.
     tool_calls: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def output(self) -> str:
+        """What checks read and runs store: the text, or, when the model answered only with
+        tool calls, those calls as JSON in OpenAI's shape (as promptfoo gives them)."""
+        if self.text or not self.tool_calls:
+            return self.text
+        calls = [
+            {
+                "id": c.get("id"),
+                "type": "function",
+                "function": {"name": c.get("name"), "arguments": c.get("arguments", "{}")},
+            }
+            for c in self.tool_calls
+        ]
+        return json.dumps(calls, ensure_ascii=False)
 
     def __post_init__(self) -> None:
         # JSON allows "\ud800": a lone surrogate that no store, file or report can encode.

@@ -93,6 +93,31 @@ OPENAI_COMPATIBLE = Provider(
     key_required=False,
     description="any OpenAI-compatible endpoint: MODEL@BASE_URL (vLLM, llama.cpp…)",
 )
+BEDROCK = Provider(
+    "bedrock",
+    "prompteur.models.bedrock:make",
+    None,
+    "AWS_BEARER_TOKEN_BEDROCK",
+    description="Amazon Bedrock's Converse API (a Bedrock API key; region from AWS_REGION)",
+)
+ECHO = Provider(
+    "echo",
+    "prompteur.models.echo:make",
+    key_required=False,
+    description="answers with its prompt (promptfoo's echo): see what a prompt renders to",
+)
+HTTP = Provider(
+    "http",
+    "prompteur.models.endpoint:make",
+    key_required=False,
+    description="your application's HTTP endpoint: http:ENDPOINT.yaml (url, body, answer)",
+)
+SCRIPT = Provider(
+    "script",
+    "prompteur.models.script:make",
+    key_required=False,
+    description="a Python function as a model: script:provider.py:call_api (out of process)",
+)
 
 # Providers added by code (tests, an embedding application): they come after the entry points
 # and may replace one. A plugin package declares an entry point instead.
@@ -144,6 +169,9 @@ def _loaded(entry: Entry) -> Provider:
     return provider
 
 
+_BARE = {"local", "echo"}  # ids that name no model
+
+
 @dataclass(frozen=True)
 class ModelRef:
     provider: Provider
@@ -169,7 +197,7 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
         raise UserError("a model id with control characters is refused", field="model")
     model_id = model_id.strip()
     provider_name, sep, rest = model_id.partition(":")
-    if not sep and provider_name != "local":
+    if not sep and provider_name not in _BARE:
         close = difflib.get_close_matches(model_id, provider_names(), n=1)
         raise UserError(
             f"unknown model id '{model_id}'",
@@ -217,7 +245,7 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
                 field="model",
                 hint="write openai-compatible:MODEL@http://host:port/v1",
             )
-    elif provider.name != "local" and not name:
+    elif provider.name not in _BARE and not name:
         raise UserError(
             f"model id '{model_id}' names no model",
             field="model",
@@ -256,6 +284,10 @@ def inline_endpoint(ref: ModelRef) -> str | None:
 
         # A packaged model by name opens no file a request names: not an endpoint.
         return None if embedded(ref.name) else normalise_endpoint(ref.name)
+    if ref.provider.name == "http" and ref.name:  # an endpoint file
+        return normalise_endpoint(ref.name)
+    if ref.provider.name == "script" and ref.name:  # a Python file: path.py:function
+        return normalise_endpoint(ref.name.rpartition(":")[0] or ref.name)
     return None
 
 

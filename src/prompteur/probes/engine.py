@@ -124,6 +124,33 @@ class ProbePlan:
         }
 
 
+_PLAN_KEYS = {"prompt", "suite", "probes", "field", "per_case", "policy", "seed", "models"}
+
+
+def read_plan(path: Any) -> dict[str, Any]:
+    """A probe plan file: the options of a probe run, in YAML (`prompteur probe --plan`)."""
+    from pathlib import Path
+
+    from ..yamlfile import load_yaml, read_text
+
+    path = Path(path)
+    data, _ = load_yaml(read_text(path, "probe plan"), path)
+    if not isinstance(data, dict):
+        raise UserError("a probe plan is a YAML mapping", file=path, line=1)
+    unknown = sorted(set(data) - _PLAN_KEYS)
+    if unknown:
+        raise UserError(
+            f"unknown key '{unknown[0]}' in a probe plan",
+            file=path,
+            field=unknown[0],
+            hint="keys: " + ", ".join(sorted(_PLAN_KEYS)),
+        )
+    probes = data.get("probes")
+    if isinstance(probes, str):
+        data["probes"] = [probes]
+    return data
+
+
 def _labels(cases: list[Case]) -> list[str]:
     """The suite's label set: short string expected values, a few distinct ones."""
     values = [c.expected for c in cases]
