@@ -270,6 +270,7 @@ ROOT_KEYS = [
     "targets",
     "examples",
     "output_schema",
+    "enforce",
 ]
 MODEL_KEYS = ["id", "provider", "apiType", "connection", "options"]
 MODEL_V1_KEYS = ["api", "configuration", "parameters", "response"]
@@ -907,6 +908,10 @@ class FrontMatter(BaseModel):
     )
     output_schema: dict[str, Any] | None = Field(
         default=None, description="a full JSON Schema for JSON output"
+    )
+    enforce: bool = Field(
+        default=True,
+        description="hold the model to the output schema while it decodes, where it can",
     )
 
     @field_validator("name", "description", "version", "display_name", mode="before")
