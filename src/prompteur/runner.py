@@ -379,6 +379,7 @@ class Runner:
                     "score": r.score,
                     "reason": r.reason,
                     "weight": r.weight,
+                    **({"fields": r.fields} if r.fields else {}),
                 }
                 for r in results
             ],

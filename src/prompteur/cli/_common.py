@@ -254,7 +254,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
         "errors",
         "pass^k",
         "flaky",
-        "p50 / p95",
+        "model p50 / p95",
         "cost",
     ):
         table.add_column(col, justify="left" if col == "variant" else "right")
@@ -274,6 +274,9 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
             f"${sm.cost:.4f}" if sm.cost_known else "unknown",
         )
     out.print(table)
+    from ..report_fields import print_fields
+
+    print_fields(out, summaries)
     for sm in summaries:
         for w in sm.worst:
             out.print(
