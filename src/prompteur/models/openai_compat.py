@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from . import structured
-from .base import BadRequestError, Request, Response, TokenLogprob, Usage
+from .base import BadRequestError, ModelError, Request, Response, ServerError, TokenLogprob, Usage
 from .http import HTTPModel
 
 if TYPE_CHECKING:
@@ -109,12 +109,13 @@ class OpenAICompatModel(HTTPModel):
             out = structured.OutputSchema(structured.gemini_schema(out.schema), out.name)
         return structured.openai_response_format(out)
 
-    def _fall_back(self, request: Request, exc: BadRequestError) -> bool:
+    def _fall_back(self, request: Request, exc: ModelError) -> bool:
         """Whether to retry in the older form: a server that is not OpenAI's refused the
-        standard one (a 400 or 422 about response_format)."""
+        standard one (a 400 or 422 about response_format; llama-cpp-python's server says it
+        with a 500)."""
         if request.output is None or self._legacy_format or self.provider == "openai":
             return False
-        if "response_format" not in str(exc) and "json_schema" not in str(exc):
+        if "response_format" not in str(exc):
             return False
         self._legacy_format = True
         return True
@@ -123,7 +124,7 @@ class OpenAICompatModel(HTTPModel):
         path, body = self.payload(request)
         try:
             data, latency = await self.post_json(path, body)
-        except BadRequestError as exc:
+        except (BadRequestError, ServerError) as exc:
             if not self._fall_back(request, exc):
                 raise
             path, body = self.payload(request)
@@ -165,7 +166,7 @@ class OpenAICompatModel(HTTPModel):
             async for item in self._stream_once(request):
                 started = True
                 yield item
-        except BadRequestError as exc:
+        except (BadRequestError, ServerError) as exc:
             if started or not self._fall_back(request, exc):
                 raise
             async for item in self._stream_once(request):
