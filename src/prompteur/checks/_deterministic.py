@@ -39,14 +39,31 @@ def normalise(text: str) -> str:
 
 
 @check("equals")
-def equals(value: Any = _MISSING, *, strip: bool = True, normalize: bool = False) -> CheckFn:
+def equals(
+    value: Any = _MISSING,
+    *,
+    strip: bool = True,
+    normalize: bool = False,
+    fields: list[str] | None = None,
+) -> CheckFn:
     """The output equals the value (stripped; `normalize: true` ignores case and punctuation).
     An object is compared field by field with the output's JSON (or the field at `path`), each
-    field scored; a list gives alternatives."""
+    field scored — only the keys in `fields` when given; a list gives alternatives."""
+    if fields is not None and (
+        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields) or not fields
+    ):
+        raise ValueError("fields: expected a list of keys")
 
     def run(ctx: CheckContext) -> CheckResult:
         wanted = _target(value, ctx)
         alternatives = wanted if isinstance(wanted, list) else [wanted]
+        if fields is not None:
+            alternatives = [
+                {k: a[k] for k in fields if k in a} for a in alternatives if isinstance(a, dict)
+            ]
+            if not any(alternatives):
+                # nothing to compare is not a pass: the case's expectation lacks these keys
+                return result("equals", False, f"the expected value has none of {fields}")
         if any(isinstance(a, dict) for a in alternatives):
             return _fields(ctx, alternatives, normalize)
         scalar = ctx.data if not isinstance(ctx.data, str | dict | list) else _structure.MISSING

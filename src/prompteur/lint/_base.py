@@ -17,7 +17,7 @@ from ..errors import UserError
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
-Kind = Literal["prompt", "image"]
+Kind = Literal["prompt", "image", "suite"]
 
 
 class Severity(IntEnum):

@@ -145,8 +145,12 @@ def output_mutants(
 
 
 def _other_value(value: Any, seen: list[Any]) -> Any:
+    """A wrong value for a field: another one the suite knows for it; for free text (a reply in
+    the model's own words, which only a judge could tell from another reply), nothing."""
     from ..checks._structure import MISSING
 
+    if isinstance(value, str) and len(value.split()) > 4:
+        return ""
     for candidate in seen:
         if candidate != value:
             return candidate
