@@ -242,7 +242,7 @@ async def _measure(
             base.setdefault((r.version, r.case_id), r)
         report.calls = runner.stats.calls
     checks = {c.id: _case_checks(plan, c, pool) for c in cases}
-    labels = _known_answers(cases, base.values())
+    labels = _known_answers(cases)
     field_values = _field_values(cases, base.values())
 
     # -- output mutants
@@ -331,14 +331,14 @@ def _judge_prompt_mutant(
         mutant.status = "survived"
 
 
-def _known_answers(cases: list[Case], records: Any) -> list[str]:
+def _known_answers(cases: list[Case]) -> list[str]:
+    """The labels a suite knows: its cases' expected texts (free-text outputs are no labels:
+    another case's answer is a wrong value only where answers come from a set)."""
     seen: dict[str, None] = {}
     for c in cases:
-        if isinstance(c.expected, str):
-            seen.setdefault(c.expected.strip(), None)
-    for r in records:
-        if r.passed and r.output and len(r.output) < 80:
-            seen.setdefault(r.output.strip(), None)
+        for value in c.expected if isinstance(c.expected, list) else [c.expected]:
+            if isinstance(value, str) and value.strip():
+                seen.setdefault(value.strip(), None)
     return list(seen)
 
 

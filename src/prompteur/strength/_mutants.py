@@ -87,14 +87,16 @@ def vous_to_tu(text: str) -> str:
 
 def wrong_register(text: str) -> tuple[str, str] | None:
     """The text in the other register, and which way; None when it has no register to flip."""
+    from ..checks._structure import content
     from ..persona import read_english, read_french
 
-    fr = read_french(text)
+    said = content(text)  # a JSON reply's words are its string values, not quotations
+    fr = read_french(said)
     if fr.vous:
         return vous_to_tu(text), "vous → tu"
     if fr.tu:
         return _swap_words(text, _TU_TO_VOUS), "tu → vous"
-    en = read_english(text)
+    en = read_english(said)
     if en.formal and not en.casual:
         return f"Hey! {text} No worries, cheers!", "formal → casual"
     if en.casual:
