@@ -86,9 +86,14 @@ def compile_path(path: str) -> Any:
 
 def select(data: Any, path: str) -> Selected:
     """The value `path` selects in `data` (a parsed output)."""
+    from jmespath.exceptions import JMESPathError
+
     if data is MISSING:
         return Selected(error="the output holds no JSON")
-    value = compile_path(path).search(data)
+    try:
+        value = compile_path(path).search(data)
+    except JMESPathError as exc:  # `length(n)` on a number: the output has the wrong shape
+        return Selected(error=f"path {path!r}: {exc}")
     if value is None:
         return Selected(error=f"path {path!r} selects nothing")
     return Selected(value)
