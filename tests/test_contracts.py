@@ -33,7 +33,7 @@ from test_providers_http import (  # noqa: F401 - the session's llama.cpp server
 from prompteur.config import ProviderSection
 from prompteur.models.base import Message, Model, Params, Request
 from prompteur.models.registry import get_model
-from prompteur.models.structured import OutputSchema, strict_ok
+from prompteur.models.structured import _GEMINI_KEYS, OutputSchema, strict_ok
 from prompteur.prompt import parse_prompt
 from prompteur.run import ResultRecord, Runner, cache_key, plan
 from prompteur.suite import Case
@@ -106,15 +106,7 @@ def run_cases(model: Model, prompt_text: str, emails: list[str]) -> list[ResultR
 def test_outputs_become_the_contract_and_enforce_false_turns_it_off() -> None:
     prompt = parse_prompt(PROMPT, name="triage")
     assert prompt.output_contract is not None
-    assert prompt.output_contract.schema == {
-        "type": "object",
-        "properties": {
-            "categorie": {"type": "string", "enum": ["carte", "virement", "credit"]},
-            "urgence": {"type": "string", "enum": ["haute", "basse"]},
-            "reponse": {"type": "string"},
-        },
-        "required": ["categorie", "urgence", "reponse"],
-    }
+    assert prompt.output_contract.schema == TRIAGE
     assert prompt.request({"email": "x"}).output == prompt.output_contract
     off = parse_prompt(PROMPT.replace("name: triage", "name: triage\nenforce: false"))
     assert off.output_contract is None and off.request({"email": "x"}).output is None
@@ -230,23 +222,7 @@ def _format_problems(fmt: Any) -> list[str]:
 def _openai_structured(gemini: bool = False) -> Any:
     """Answers with a value of the requested schema; refuses what OpenAI (or Gemini's
     compatible endpoint, which reads an OpenAPI subset) refuses."""
-    gemini_keys = {
-        "type",
-        "format",
-        "description",
-        "nullable",
-        "enum",
-        "maxItems",
-        "minItems",
-        "properties",
-        "required",
-        "items",
-        "minimum",
-        "maximum",
-        "anyOf",
-        "propertyOrdering",
-        "title",
-    }
+    gemini_keys = _GEMINI_KEYS  # the OpenAPI subset Gemini documents for responseSchema
 
     def unknown(node: Any) -> list[str]:
         if isinstance(node, list):

@@ -16,7 +16,13 @@ from typer.testing import CliRunner
 
 from prompteur.cli import app
 from prompteur.prompt import parse_prompt
-from prompteur.strength import output_mutants, prompt_mutants, vous_to_tu, wrong_register
+from prompteur.strength import (
+    PROMPT_OPERATORS,
+    output_mutants,
+    prompt_mutants,
+    vous_to_tu,
+    wrong_register,
+)
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -110,14 +116,7 @@ Catégorie :"""
 def test_prompt_mutants() -> None:
     prompt = parse_prompt(PROMPT, name="tri")
     made = {m.operator: m.prompt for m in prompt_mutants(prompt)}
-    assert set(made) == {
-        "drop-instruction",
-        "swap-labels",
-        "remove-format",
-        "vous-to-tu",
-        "wrong-example",
-        "truncate",
-    }
+    assert set(made) == set(PROMPT_OPERATORS)
     assert [m.role for m in made["drop-instruction"].render({"message": "x"})] == ["user"]
     assert [e["categorie"] for e in made["swap-labels"].meta.examples] == [
         "livraison",
@@ -207,14 +206,7 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     )
     report = strength("suites/tri.yaml", "--budget", "40")
     prompt_side = [m for m in report["mutants"] if m["target"] == "prompt"]
-    assert {m["operator"] for m in prompt_side} == {
-        "drop-instruction",
-        "swap-labels",
-        "remove-format",
-        "vous-to-tu",
-        "wrong-example",
-        "truncate",
-    }
+    assert {m["operator"] for m in prompt_side} == set(PROMPT_OPERATORS)
     assert all(m["status"] in ("killed", "survived", "equivalent") for m in prompt_side)
     assert 2 <= report["calls"] <= 40
     # a killed prompt mutant names the check that caught it

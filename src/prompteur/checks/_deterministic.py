@@ -180,21 +180,10 @@ def regex(value: str, *, flags: str = "") -> CheckFn:
 
 def extract_json(text: str) -> Any:
     """The JSON in an output: the whole text, else a fenced block, else the first {...}/[...]."""
-    text = text.strip()
-    candidates = [text]
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
-    if fence:
-        candidates.append(fence.group(1))
-    for open_, close in (("{", "}"), ("[", "]")):
-        start, end = text.find(open_), text.rfind(close)
-        if 0 <= start < end:
-            candidates.append(text[start : end + 1])
-    for c in candidates:
-        try:
-            return json.loads(c)
-        except json.JSONDecodeError:
-            continue
-    raise ValueError("no JSON found")
+    span = _structure.json_span(text)
+    if span is None:
+        raise ValueError("no JSON found")
+    return span[2]
 
 
 @check("is-json", reads="raw")

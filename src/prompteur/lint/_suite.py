@@ -71,5 +71,5 @@ def blind_field(doc: SuiteDoc) -> Iterable[Hit]:
             yield Hit(
                 line,
                 {"field": name, "prompt": prompt.name},
-                suggestion=f"- {{type: equals, fields: [{name}]}}   # each case expecting an object",
+                suggestion=f"- {{type: equals, fields: [{name}]}}   # cases expect objects",
             )
