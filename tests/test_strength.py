@@ -220,3 +220,20 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     # a budget too small for the prompt mutants leaves them out, said so
     small = strength("suites/tri.yaml", "--budget", "1")
     assert all(m["status"] == "skipped" for m in small["mutants"] if m["target"] == "prompt")
+
+
+def test_the_report_names_the_fields_no_check_can_fail_on(project: Path) -> None:
+    labelled = (
+        Path(__file__).resolve().parent.parent / "src" / "prompteur" / "lint" / "labelled" / "suite"
+    )
+    prompt = (labelled / "prompts" / "tri-banque.prompty").read_text(encoding="utf-8")
+    (project / "prompts" / "tri-banque.prompty").write_text(prompt, encoding="utf-8")
+    for name in ("s001-schema-only.yaml", "good-fields.yaml"):
+        text = (labelled / "suites" / name).read_text(encoding="utf-8")
+        (project / "suites" / name).write_text(text, encoding="utf-8")
+    weak = strength("suites/s001-schema-only.yaml", "--outputs-only")
+    assert weak["blind_fields"] == {"tri-banque": ["categorie", "urgence", "reponse"]}
+    code, out, _ = invoke("suite", "strength", "suites/s001-schema-only.yaml", "--outputs-only")
+    assert code == 0
+    assert "no check can fail on categorie, urgence, reponse of tri-banque" in out
+    assert strength("suites/good-fields.yaml", "--outputs-only")["blind_fields"] == {}

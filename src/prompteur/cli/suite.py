@@ -129,6 +129,12 @@ def _print_report(report: object) -> None:
             console.print(f"  ✗ {m.target}:{m.operator}{where} — {m.detail}", markup=False)
         if len(survivors) > 30:
             console.print(f"  … and {len(survivors) - 30} more (--json lists all)", markup=False)
+    for name, fields in report.blind.items():
+        console.print(
+            f"no check can fail on {', '.join(fields)} of {name} (lint S001): a wrong value "
+            "there goes unseen",
+            markup=False,
+        )
     for m in report.mutants:
         if m.status == "skipped" and m.note.startswith("budget"):
             console.print(

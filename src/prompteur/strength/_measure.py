@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..checks import Check, CheckContext, build
 from ..suite import Case
+from ._coverage import blind_fields
 from ._mutants import output_mutants, prompt_mutants
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ class StrengthReport:
     mutants: list[Mutant] = field(default_factory=list)
     calls: int = 0
     notes: list[str] = field(default_factory=list)
+    # prompt name → fields of its output schema no check can fail on (lint S001): a wrong
+    # value there survives whatever the mutants say, even when no case gives the field a value
+    # to mutate.
+    blind: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def counted(self) -> list[Mutant]:
@@ -105,6 +110,7 @@ class StrengthReport:
                 k: {"killed": a, "counted": b} for k, (a, b) in self.per_operator().items()
             },
             "mutants": [m.to_dict() for m in self.mutants],
+            "blind_fields": self.blind,
             "notes": self.notes,
         }
 
@@ -201,6 +207,9 @@ async def measure(
     report = StrengthReport(
         str(plan.suite.path), [check_label(i, s) for i, s in enumerate(plan.suite.spec.checks)]
     )
+    for prompt in plan.prompts:
+        if fields := blind_fields(plan.suite, prompt.output_schema):
+            report.blind[prompt.name] = fields
     say = on_progress or (lambda _: None)
     pool = ModelPool(config)
     try:
