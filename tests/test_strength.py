@@ -217,8 +217,18 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     again = strength("suites/tri.yaml", "--budget", "40")
     assert again["calls"] == 0
     assert [m["status"] for m in again["mutants"]] == [m["status"] for m in report["mutants"]]
-    # a budget too small for the prompt mutants leaves them out, said so
-    small = strength("suites/tri.yaml", "--budget", "1")
+    # the budget caps every call, the baseline's too: two new cases of three run, and no
+    # prompt mutant (each would need two more calls), said so
+    (project / "suites" / "tri3.yaml").write_text(
+        "prompts: [tri]\nchecks:\n  - {type: equals, normalize: true}\ncases:\n"
+        '  - inputs: {message: "Ma carte est refusée partout."}\n    expected: facturation\n'
+        '  - inputs: {message: "Le colis est arrivé ouvert."}\n    expected: livraison\n'
+        '  - inputs: {message: "Je ne peux plus me connecter."}\n    expected: technique\n',
+        encoding="utf-8",
+    )
+    small = strength("suites/tri3.yaml", "--budget", "2")
+    assert small["calls"] == 2
+    assert "baseline: 2 of 3 cases within --budget 2" in small["notes"]
     assert all(m["status"] == "skipped" for m in small["mutants"] if m["target"] == "prompt")
 
 

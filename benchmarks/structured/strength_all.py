@@ -2,7 +2,7 @@
 briefs of docs/draft.md and docs/structured.md. Each suite's standard mutants, killed or not,
 on the embedded model (prompt mutants run for real, under a budget per suite).
 
-    python benchmarks/structured/strength_all.py [--budget 400] [--out strength.json]
+    python benchmarks/structured/strength_all.py [--budget 400] [--outputs-only] [--out F]
 
 Prints one line per suite: mutants killed / counted (equivalent and budget-skipped ones are
 not counted), and the survivors; the goal is ≥ 90% on every suite.
@@ -47,6 +47,7 @@ def briefs() -> dict[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=int, default=400)
+    ap.add_argument("--outputs-only", action="store_true", help="output mutants only, no model")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     rows = []
@@ -70,6 +71,7 @@ def main() -> None:
                     "--json",
                     "--budget",
                     str(args.budget),
+                    *(["--outputs-only"] if args.outputs_only else []),
                 ],
                 project,
             )
@@ -86,7 +88,10 @@ def main() -> None:
                 f"{suite.name:28} {report['killed']:3}/{report['counted']:<3} "
                 f"{shown:>5}  equivalent {report['equivalent']:2}"
                 f"  not run {report['skipped']:2}  calls {report['calls']:4}  "
-                f"survivors: {', '.join(survivors) or '—'}",
+                f"survivors: {', '.join(survivors) or '—'}"
+                + "".join(
+                    f"  blind: {p} {', '.join(f)}" for p, f in report["blind_fields"].items()
+                ),
                 flush=True,
             )
     if args.out:

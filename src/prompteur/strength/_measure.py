@@ -242,13 +242,24 @@ async def _measure(
 ) -> None:
     threshold = plan.suite.spec.threshold
     base: dict[tuple[str, str], ResultRecord] = {}  # (prompt version, case id) → a result
+    # The cases the model runs on: the budget caps every call, the baseline's included; the
+    # cases past it keep their expected value as the reference to mutate.
+    ran = cases
     if recorded is not None:
         for r in recorded:
             base.setdefault((r.version, r.case_id), r)
     elif runner is not None:
-        say(f"baseline: {len(plan.prompts)} prompt(s) × {len(cases)} case(s)")
-        for r in await _run(runner, plan, plan.prompts, cases):
-            base.setdefault((r.version, r.case_id), r)
+        per_case = sum(len(plan.models.get(p.version) or plan.model_ids) for p in plan.prompts)
+        per_case = per_case or 1
+        ran = cases[: budget // per_case]
+        if len(ran) < len(cases):
+            report.notes.append(
+                f"baseline: {len(ran)} of {len(cases)} cases within --budget {budget}"
+            )
+        say(f"baseline: {len(plan.prompts)} prompt(s) × {len(ran)} case(s)")
+        if ran:
+            for r in await _run(runner, plan, plan.prompts, ran):
+                base.setdefault((r.version, r.case_id), r)
         report.calls = runner.stats.calls
     checks = {c.id: _case_checks(plan, c, pool) for c in cases}
     labels = _known_answers(cases)
@@ -283,14 +294,14 @@ async def _measure(
             if runner is None:
                 mutant.status, mutant.note = "skipped", "outputs only"
                 continue
-            need = len(cases) * len(plan.models[prompt.version])
-            if report.calls + need > budget:
+            need = len(ran) * len(plan.models[prompt.version])
+            if not ran or report.calls + need > budget:
                 mutant.status, mutant.note = "skipped", f"budget: {budget} calls"
                 continue
             say(f"prompt mutant {pm.operator}")
             plan.models[pm.prompt.version] = plan.models[prompt.version]
             before_calls = runner.stats.calls
-            results = await _run(runner, plan, [pm.prompt], cases)
+            results = await _run(runner, plan, [pm.prompt], ran)
             report.calls += runner.stats.calls - before_calls
             _judge_prompt_mutant(mutant, prompt, results, base, checks)
 
