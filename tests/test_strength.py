@@ -23,6 +23,7 @@ from prompteur.strength import (
     vous_to_tu,
     wrong_register,
 )
+from prompteur.suite import load_suite
 
 runner = CliRunner()
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -149,7 +150,8 @@ def _doc_briefs() -> dict[str, str]:
     return found
 
 
-def test_strength_covers_every_suite_init_packs_and_draft_write(project: Path) -> None:
+def _every_written_suite(project: Path) -> list[Path]:
+    """`init` (the project fixture), every domain pack, and `draft` on the docs' briefs."""
     code, out, err = invoke("packs", "--json")
     assert code == 0, err
     for pack in json.loads(out):
@@ -163,17 +165,43 @@ def test_strength_covers_every_suite_init_packs_and_draft_write(project: Path) -
         assert code == 0, err
     suites = sorted((project / "suites").glob("*.yaml"))
     assert len(suites) >= 14
-    scores = {}
-    for suite in suites:
+    return suites
+
+
+def test_strength_covers_every_suite_init_packs_and_draft_write(project: Path) -> None:
+    scores, free = {}, []
+    for suite in _every_written_suite(project):
         report = strength(f"suites/{suite.name}", "--outputs-only")
         assert report["calls"] == 0  # outputs only: no model call
         if report["counted"]:
             scores[suite.name] = report["score"]
+        else:
+            free.append(suite.name)
     # the suites draft writes kill every standard mutant of their own outputs
     for drafted in ("tri-banque.yaml", "priority.yaml", "tri-courrier.yaml"):
         assert scores[drafted] == 1.0, drafted
     assert scores["sentiment.yaml"] == 1.0 and scores["tri-tickets.yaml"] == 1.0
     assert all(s >= 0.9 for s in scores.values()), scores
+    # the others, measured on the model below, are the packs' free-text suites
+    assert free and all(not name.startswith(("tri-", "priority")) for name in free)
+
+
+@pytest.mark.timeout(1200)
+def test_strength_of_free_text_suites_on_the_embedded_model(project: Path) -> None:
+    # Suites of free text expect no answer to mutate (a button's words to find, a greeting's
+    # register): their references are the embedded model's passing answers — the baseline
+    # alone, within a budget of one call per case.
+    measured = 0
+    for suite in _every_written_suite(project):
+        if strength(f"suites/{suite.name}", "--outputs-only")["counted"]:
+            continue  # measured without a model above
+        budget = len(list(load_suite(suite).cases()))
+        report = strength(f"suites/{suite.name}", "--budget", str(budget))
+        assert 0 < report["calls"] <= budget
+        assert report["counted"], (suite.name, report["notes"])
+        assert report["score"] >= 0.9, (suite.name, report["mutants"])
+        measured += 1
+    assert measured >= 5
 
 
 def test_a_weak_suite_is_shown_weak_with_its_survivors(project: Path) -> None:
