@@ -1,6 +1,6 @@
 """results: time in queue apart from the model's time; how the output contract was enforced
 
-Revision ID: 0007
+Revision ID: 0007_result_timing
 Revises: 0006
 Create Date: 2026-12-02
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+# A name rather than a bare number: revisions written side by side never share an id.
+revision = "0007_result_timing"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
