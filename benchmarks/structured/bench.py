@@ -27,7 +27,7 @@ from typing import Any
 import jsonschema
 
 from prompteur.checks import CheckContext, build
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 from prompteur.prompt import load_prompt
 
 HERE = Path(__file__).resolve().parent

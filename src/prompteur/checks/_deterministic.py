@@ -264,9 +264,7 @@ def _bounds(name: str, measure: Any, unit: str) -> Any:
     return factory
 
 
-length = check("length", reads="raw")(
-    _bounds("length", lambda s: len(s.strip()), "characters")
-)
+length = check("length", reads="raw")(_bounds("length", lambda s: len(s.strip()), "characters"))
 word_count = check("word-count", reads="raw")(
     _bounds("word-count", lambda s: len(s.split()), "words")
 )

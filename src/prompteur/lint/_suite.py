@@ -63,7 +63,7 @@ def suite_doc(path: Path, file: str) -> SuiteDoc:
     ),
 )
 def blind_field(doc: SuiteDoc) -> Iterable[Hit]:
-    from ..strength import blind_fields
+    from ._coverage import blind_fields
 
     line = doc.suite.lines.line(("checks",)) if ("checks",) in doc.suite.lines else 1
     for prompt in doc.prompts:

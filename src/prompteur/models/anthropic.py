@@ -133,9 +133,7 @@ class AnthropicModel(HTTPModel):
         data, latency = await self.post_json(self.messages_path, self.payload(request))
         blocks = [b for b in data.get("content") or [] if isinstance(b, dict)]
         text = self._answer(request, blocks)
-        contract = (
-            structured.anthropic_tool(request.output)[0]["name"] if request.output else None
-        )
+        contract = structured.anthropic_tool(request.output)[0]["name"] if request.output else None
         calls = tuple(
             {"id": b.get("id"), "name": b.get("name"), "arguments": json.dumps(b.get("input"))}
             for b in blocks

@@ -1,7 +1,7 @@
 """Suite strength: mutation testing for prompt suites. Standard mutants of the prompt and of
 its outputs, the share of them the suite's checks kill, and the survivors."""
 
-from ._coverage import blind_fields, seen_fields
+from ..lint import blind_fields, seen_fields
 from ._measure import Mutant, StrengthReport, check_label, measure
 from ._mutants import (
     OUTPUT_OPERATORS,

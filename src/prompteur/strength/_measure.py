@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..checks import Check, CheckContext, build
+from ..lint import blind_fields
 from ..suite import Case
-from ._coverage import blind_fields
 from ._mutants import output_mutants, prompt_mutants
 
 if TYPE_CHECKING:
@@ -364,7 +364,7 @@ def _known_answers(cases: list[Case]) -> list[str]:
 
 def _field_values(cases: list[Case], records: Any) -> dict[str, list[Any]]:
     """Each JSON field → the values it takes across the cases' expectations and outputs."""
-    from ..checks._structure import parse
+    from ..checks import parse_output as parse
 
     out: dict[str, list[Any]] = {}
     values = [c.expected for c in cases] + [parse(r.output or "") for r in records]

@@ -87,7 +87,7 @@ def vous_to_tu(text: str) -> str:
 
 def wrong_register(text: str) -> tuple[str, str] | None:
     """The text in the other register, and which way; None when it has no register to flip."""
-    from ..checks._structure import content
+    from ..checks import text_content as content
     from ..persona import read_english, read_french
 
     said = content(text)  # a JSON reply's words are its string values, not quotations
@@ -115,7 +115,8 @@ def output_mutants(
 ) -> list[OutputMutant]:
     """The standard mutants of one output. `labels`: the answers the suite knows (its cases'
     expected values); `field_values`: for JSON outputs, the values each field takes elsewhere."""
-    from ..checks._structure import MISSING, parse
+    from ..checks import MISSING
+    from ..checks import parse_output as parse
 
     out: list[OutputMutant] = []
     data = parse(output)
@@ -149,7 +150,7 @@ def output_mutants(
 def _other_value(value: Any, seen: list[Any]) -> Any:
     """A wrong value for a field: another one the suite knows for it; for free text (a reply in
     the model's own words, which only a judge could tell from another reply), nothing."""
-    from ..checks._structure import MISSING
+    from ..checks import MISSING
 
     if isinstance(value, str) and len(value.split()) > 4:
         return ""

@@ -32,10 +32,11 @@ from test_providers_http import (  # noqa: F401 - the session's llama.cpp server
 
 from prompteur.config import ProviderSection
 from prompteur.models.base import Message, Model, Params, Request
-from prompteur.models.registry import get_model
+from prompteur.models.providers import get_model
 from prompteur.models.structured import _GEMINI_KEYS, OutputSchema, strict_ok
 from prompteur.prompt import parse_prompt
-from prompteur.run import ResultRecord, Runner, cache_key, plan
+from prompteur.records import ResultRecord
+from prompteur.runner import Runner, cache_key, plan
 from prompteur.suite import Case
 
 TRIAGE = {

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers_paths import REPO
 from typer.testing import CliRunner
 
 from prompteur.cli import app
@@ -26,7 +27,7 @@ from prompteur.strength import (
 from prompteur.suite import load_suite
 
 runner = CliRunner()
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = REPO / "docs"
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -261,9 +262,7 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
 
 
 def test_the_report_names_the_fields_no_check_can_fail_on(project: Path) -> None:
-    labelled = (
-        Path(__file__).resolve().parent.parent / "src" / "prompteur" / "lint" / "labelled" / "suite"
-    )
+    labelled = REPO / "src" / "prompteur" / "lint" / "labelled" / "suite"
     prompt = (labelled / "prompts" / "tri-banque.prompty").read_text(encoding="utf-8")
     (project / "prompts" / "tri-banque.prompty").write_text(prompt, encoding="utf-8")
     for name in ("s001-schema-only.yaml", "good-fields.yaml"):

@@ -253,9 +253,9 @@ def test_object_expected_at_a_path() -> None:
 # ---- judges read the content too --------------------------------------------------------------
 
 
-def test_judges_read_the_string_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    from prompteur.checks import _judge
+def test_judges_read_the_string_values() -> None:
     from prompteur.models.base import Model, Request, Response
+    from prompteur.models.pool import ModelPool
 
     seen: list[str] = []
 
@@ -266,10 +266,15 @@ def test_judges_read_the_string_values(monkeypatch: pytest.MonkeyPatch) -> None:
             seen.append(request.messages[-1].content)
             return Response('{"reason": "ok", "score": 1}', self.id)
 
-    monkeypatch.setitem(_judge._JUDGES, "openai:recorder", Recorder())
+    models = ModelPool(None)
+    models._models["openai:recorder"] = Recorder()  # the pool's model for that id
+
+    def judged(spec: dict[str, Any]) -> None:
+        asyncio.run(build(spec)(CheckContext(output=TRIAGE_TU, models=models)))
+
     spec = {"type": "rubric", "value": "Uses vous", "judge": "openai:recorder"}
-    run(spec, TRIAGE_TU)
+    judged(spec)
     assert "tu peux trouver ton RIB" in seen[-1]
     assert '"reponse"' not in seen[-1]
-    run({**spec, "path": "categorie"}, TRIAGE_TU)
+    judged({**spec, "path": "categorie"})
     assert "<output>\ncarte\n</output>" in seen[-1]
