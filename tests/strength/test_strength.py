@@ -224,6 +224,7 @@ def test_a_weak_suite_is_shown_weak_with_its_survivors(project: Path) -> None:
     assert "survivors (2)" in out and "wrong-value" in out
 
 
+@pytest.mark.timeout(900)  # about 20 calls of the embedded model: minutes on a loaded machine
 def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     (project / "prompts" / "tri.prompty").write_text(PROMPT, encoding="utf-8")
     (project / "suites" / "tri.yaml").write_text(
