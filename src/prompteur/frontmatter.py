@@ -272,6 +272,7 @@ ROOT_KEYS = [
     "examples",
     "output_schema",
     "variants",
+    "enforce",
 ]
 MODEL_KEYS = ["id", "provider", "apiType", "connection", "options"]
 MODEL_V1_KEYS = ["api", "configuration", "parameters", "response"]
@@ -984,6 +985,11 @@ class FrontMatter(BaseModel):
                 raise ValueError(f"two variants are named '{v.name}'")
             seen.add(v.name)
         return value
+
+    enforce: bool = Field(
+        default=True,
+        description="hold the model to the output schema while it decodes, where it can",
+    )
 
     @field_validator("name", "description", "version", "display_name", mode="before")
     @classmethod

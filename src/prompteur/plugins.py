@@ -233,6 +233,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "P009": "prompteur.lint._examples:example_contradicts",
         "P010": "prompteur.lint._injection:undelimited_input",
         "P011": "prompteur.lint._length:too_long",
+        "S001": "prompteur.lint._suite:blind_field",
     },
     "prompteur.embedders": {
         "bedrock": "prompteur.checks._semantic:ProviderEmbedder",

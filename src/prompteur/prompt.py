@@ -45,6 +45,7 @@ from .frontmatter import (
     split_file,
 )
 from .models.base import Message, Params, Part, Request, Tool
+from .models.structured import OutputSchema
 from .text import levenshtein_distance
 from .yamlfile import LineMap, dotted, load_yaml, validation_error
 
@@ -305,7 +306,16 @@ class Prompt:
             messages=tuple(self.render(inputs, from_strings=from_strings, strict=strict)),
             params=self.params.merged(params),
             tools=self.tools,
+            output=self.output_contract,
         )
+
+    @property
+    def output_contract(self) -> OutputSchema | None:
+        """The output schema the model is held to (None: free text, or `enforce: false`)."""
+        schema = self.output_schema
+        if schema is None or not self.meta.enforce:
+            return None
+        return OutputSchema(schema, self.name)
 
 
 def connection_model_id(spec: ModelSpec, *, resolve: bool) -> str | None:

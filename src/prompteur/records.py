@@ -81,6 +81,12 @@ class ResultRecord:
     cached: bool = False
     attempts: int = 0
     tags: list[str] = field(default_factory=list)
+    # latency_s is the model's time; queue_s the time the call waited before it (a slot of
+    # the provider's limiter, retries' backoff, the embedded model's batch queue).
+    queue_s: float | None = None
+    # How the output was held to the prompt's schema: None (no schema), "off" (enforce:
+    # false), "none" (the model could not), else how ("grammar", "json_schema", "tool"…).
+    enforcement: str | None = None
 
     @property
     def key(self) -> Key:

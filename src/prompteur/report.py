@@ -47,6 +47,12 @@ class VariantSummary:
     cost: float
     cost_known: bool
     worst: list[dict[str, Any]] = field(default_factory=list)
+    # Objects compared field by field: each field's accuracy over the results that judged it.
+    fields: dict[str, stats.Interval] = field(default_factory=dict)
+    # Time waiting before the model (its limiter, the local batch queue), apart from latency.
+    queue_p50: float | None = None
+    # How outputs were held to the prompt's schema: "grammar", "json_schema", "off"… → count.
+    enforcement: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -84,6 +90,9 @@ class _Tally:
         self.score_cases = array("q")  # index of the score's case in `cases`, for clustering
         self.case_index: dict[str, int] = {}
         self.latencies = array("d")
+        self.queued = array("d")
+        self.fields: dict[str, list[float]] = {}  # field → [hits, judged]
+        self.enforcement: dict[str, int] = {}
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost = 0.0
@@ -107,6 +116,15 @@ class _Tally:
             self.score_cases.append(index)
         if r.latency_s is not None and not r.cached:
             self.latencies.append(r.latency_s)
+        if r.queue_s is not None and not r.cached:
+            self.queued.append(r.queue_s)
+        if r.enforcement:
+            self.enforcement[r.enforcement] = self.enforcement.get(r.enforcement, 0) + 1
+        for c in r.checks:
+            for name, hit in (c.get("fields") or {}).items():
+                f = self.fields.setdefault(name, [0.0, 0.0])
+                f[0] += hit
+                f[1] += 1
         if r.error:
             self.errors += 1
         self.input_tokens += r.input_tokens
@@ -152,6 +170,9 @@ class _Tally:
             cost=self.cost,
             cost_known=self.cost_known,
             worst=[entry[3] for entry in sorted(self.worst, reverse=True)],
+            fields={k: stats.wilson(round(h), int(n)) for k, (h, n) in self.fields.items()},
+            queue_p50=_quantile(self.queued, 0.5),
+            enforcement=dict(self.enforcement),
         )
 
 
@@ -234,6 +255,8 @@ CSV_COLUMNS = [
     "expected",
     "error",
     "latency_s",
+    "queue_s",
+    "enforcement",
     "input_tokens",
     "output_tokens",
     "cost",

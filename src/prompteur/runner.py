@@ -66,6 +66,8 @@ def cache_key(model_id: str, request: Request, repeat: int) -> str:
             "repeat": repeat,
             # only when offered, so that every key made before tools existed stays the same
             **({"tools": [t.to_openai() for t in request.tools]} if request.tools else {}),
+            # only when there is one, so that every key made before contracts stays the same
+            **({"output": request.output.key()} if request.output else {}),
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -97,6 +99,7 @@ def response_to_cache(r: Response) -> dict[str, Any]:
         "input_tokens": r.usage.input_tokens,
         "output_tokens": r.usage.output_tokens,
         **({"tool_calls": list(r.tool_calls)} if r.tool_calls else {}),
+        "enforced": r.enforced,
     }
 
 
@@ -108,7 +111,15 @@ def response_from_cache(model_id: str, d: dict[str, Any]) -> Response:
         usage=Usage(d.get("input_tokens", 0), d.get("output_tokens", 0)),
         latency_s=d.get("latency_s", 0.0),
         tool_calls=tuple(d.get("tool_calls") or ()),
+        enforced=d.get("enforced"),
     )
+
+
+def enforcement(prompt: Prompt, request: Request, response: Response) -> str | None:
+    """What a result records of the prompt's output contract (see ResultRecord)."""
+    if request.output is None:
+        return "off" if prompt.output_schema is not None else None
+    return response.enforced or "none"
 
 
 def plan(
@@ -219,10 +230,12 @@ class Runner:
             ]
         return self._case_checks[key]
 
-    async def _call(self, item: WorkItem, request: Request) -> tuple[Response, int]:
+    async def _call(self, item: WorkItem, request: Request) -> tuple[Response, int, float]:
+        """The response, the attempts it took, and the time waited beyond the model's own."""
         model = self.models[item.model_id]
         limiter = self.limiters[item.model_id]
         attempt = 0
+        began = time.perf_counter()
         while True:
             attempt += 1
             token = await limiter.acquire()
@@ -254,7 +267,8 @@ class Runner:
                 await limiter.release(ok=False, token=token)
                 raise
             await limiter.release(ok=True, token=token)
-            return response, attempt
+            waited = time.perf_counter() - began - response.latency_s
+            return response, attempt, max(0.0, waited)
 
     def _prepare(self, item: WorkItem) -> _Job:
         job = _Job(item, self._version(item.prompt))
@@ -319,12 +333,12 @@ class Runner:
         if job.error is not None or job.request is None:
             return self._record(job, output=None, passed=False, score=0.0, error=job.error)
         item, case, cached = job.item, job.item.case, job.cached
-        attempts = 0
+        attempts, queued = 0, None
         if cached is not None:
             response = response_from_cache(item.model_id, cached)
         else:
             try:
-                response, attempts = await self._call(item, job.request)
+                response, attempts, queued = await self._call(item, job.request)
             except (ModelError, TimeoutError) as exc:
                 return self._record(
                     job,
@@ -370,6 +384,7 @@ class Runner:
                     "score": r.score,
                     "reason": r.reason,
                     "weight": r.weight,
+                    **({"fields": r.fields} if r.fields else {}),
                 }
                 for r in results
             ],
@@ -379,6 +394,8 @@ class Runner:
             cost=cost,
             cached=cached is not None,
             attempts=attempts,
+            queue_s=queued,
+            enforcement=enforcement(item.prompt, job.request, response),
         )
 
     async def run(

@@ -17,8 +17,12 @@ from ._base import (
 from ._deterministic import extract_json, levenshtein_distance, normalise, rouge_l
 from ._judge import JudgeWarning, judge_model, parse_verdict, prefer
 from ._semantic import cosine, get_embedder, register_embedder, similarity
+from ._structure import MISSING
+from ._structure import content as text_content
+from ._structure import parse as parse_output
 
 __all__ = [
+    "MISSING",
     "Check",
     "CheckContext",
     "CheckFn",
@@ -34,6 +38,7 @@ __all__ = [
     "judge_model",
     "levenshtein_distance",
     "normalise",
+    "parse_output",
     "parse_verdict",
     "prefer",
     "register_embedder",
@@ -41,4 +46,5 @@ __all__ = [
     "result",
     "rouge_l",
     "similarity",
+    "text_content",
 ]

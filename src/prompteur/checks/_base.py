@@ -1,8 +1,12 @@
 """What a check is: a small factory, registered by name, that scores one output.
 
-A check spec in a suite is `{type: NAME, value: ..., weight: 1, threshold: ...}`; `not-NAME`
-negates any check. A check returns a score in [0, 1] and whether it passed (score ≥ its
-threshold, 1.0 unless set), with a reason a person can read.
+A check spec in a suite is `{type: NAME, value: ..., weight: 1, path: ..., threshold: ...}`;
+`not-NAME` negates any check. A check returns a score in [0, 1] and whether it passed (score ≥
+its threshold, 1.0 unless set), with a reason a person can read.
+
+What a check reads (`_structure.py`): with `path:`, the field it names in the output's JSON;
+otherwise checks of text read the output's content (a JSON output's string values), and checks
+of form (`reads="raw"`: is-json, json-schema, length…) the output exactly as it came.
 """
 
 from __future__ import annotations
@@ -10,25 +14,33 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import UserError
+from . import _structure
+from ._structure import MISSING
+
+Reads = Literal["content", "raw"]
 
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may look at for one result."""
+    """Everything a check may look at for one result. `output` is what the check reads (see
+    the module's doc); `raw` the output as the model gave it, `data` the JSON value read (the
+    field a path selected, or the whole output's), MISSING when there is none."""
 
     output: str
     expected: Any = None
     inputs: dict[str, Any] = field(default_factory=dict)
-    latency_s: float | None = None
+    latency_s: float | None = None  # the model's own time, not the wait before it
     cost: float | None = None
     model: str | None = None
     # The project's models (a models.pool.ModelPool): where a judge or an embedder comes from.
     models: Any = None
     prompt: str | None = None  # the rendered prompt, as text
     transformed: Any = None  # the output as a `transform:` left it (any JSON value)
+    raw: str | None = None
+    data: Any = MISSING
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class CheckResult:
     score: float
     reason: str = ""
     weight: float = 1.0
+    # An object compared field by field: each field's score (1.0 or 0.0), by its path.
+    fields: dict[str, float] | None = None
 
 
 CheckFn = Callable[[CheckContext], "CheckResult | Awaitable[CheckResult]"]
@@ -47,11 +61,13 @@ Factory = Callable[..., CheckFn]
 # the entry points of the group "prompteur.checks" (plugins.py), loaded on first use.
 _REGISTRY: dict[str, Factory] = {}
 GROUP = "prompteur.checks"
+_READS: dict[str, Reads] = {}
 
 
-def check(name: str) -> Callable[[Factory], Factory]:
+def check(name: str, *, reads: Reads = "content") -> Callable[[Factory], Factory]:
     """Declare a check factory under `name` (used as `type:` in suites). A plugin also
-    declares it as an entry point; it cannot take a built-in's name."""
+    declares it as an entry point; it cannot take a built-in's name. `reads`: "content" for
+    checks of what the output says, "raw" for checks of its form."""
 
     def register(factory: Factory) -> Factory:
         known = _REGISTRY.get(name)
@@ -65,6 +81,7 @@ def check(name: str) -> Callable[[Factory], Factory]:
             )
             return factory
         _REGISTRY[name] = factory
+        _READS[name] = reads
         return factory
 
     return register
@@ -127,10 +144,30 @@ class Check:
     fn: CheckFn
     weight: float = 1.0
     negate: bool = False
+    path: str | None = None
+    reads: Reads = "content"
+
+    def view(self, ctx: CheckContext) -> CheckContext | str:
+        """The context the check reads, or why there is nothing to read at its path."""
+        raw = ctx.output if ctx.raw is None else ctx.raw
+        if self.path is not None:
+            picked = _structure.select(_structure.parse(raw), self.path)
+            if picked.error:
+                return picked.error
+            return replace(ctx, output=picked.text, raw=raw, data=picked.value)
+        data = _structure.parse(raw)
+        if self.reads == "raw":
+            return replace(ctx, output=raw, raw=raw, data=data)
+        return replace(ctx, output=_structure.content(raw), raw=raw, data=data)
 
     async def __call__(self, ctx: CheckContext) -> CheckResult:
+        view = self.view(ctx)
+        if isinstance(view, str):
+            # Nothing at the path fails the check, negated or not: `not-contains` on a
+            # missing field has checked nothing.
+            return CheckResult(self.name, False, 0.0, view, self.weight)
         try:
-            out = self.fn(ctx)
+            out = self.fn(view)
             if inspect.isawaitable(out):
                 out = await out
         except Exception as exc:  # a check that cannot run on this case fails it, said why
@@ -146,6 +183,8 @@ class Check:
                 1.0 - out.score,
                 f"expected the opposite: {out.reason}" if out.reason else "",
             )
+        if self.path is not None and out.reason:
+            out = replace(out, reason=f"{self.path}: {out.reason}")
         return replace(out, name=self.name, weight=self.weight)
 
 
@@ -162,6 +201,18 @@ def build(spec: dict[str, Any] | str, *, where: str = "check") -> Check:
     weight = float(params.pop("weight", 1.0))
     transforms = params.pop("transform", None)
     metric = params.pop("metric", None)
+    path = params.pop("path", None)
+    if path is not None:
+        if not isinstance(path, str):
+            raise UserError("path: expected text", field=f"{where}.path")
+        try:
+            _structure.compile_path(path)
+        except ValueError as exc:
+            raise UserError(
+                str(exc),
+                field=f"{where}.path",
+                hint="a JMESPath expression: categorie, items[0].name, meta.tags[-1]",
+            ) from None
     negate = kind.startswith("not-")
     base = kind[4:] if negate else kind
     make = factory(base)
@@ -182,7 +233,14 @@ def build(spec: dict[str, Any] | str, *, where: str = "check") -> Check:
         raise UserError(f"check '{kind}': {exc}", field=where) from None
     if transforms is not None:
         fn = _transformed(fn, transforms if isinstance(transforms, list) else [transforms], kind)
-    return Check(str(metric) if metric else kind, fn, weight, negate)
+    return Check(
+        str(metric) if metric else kind,
+        fn,
+        weight,
+        negate,
+        path,
+        _READS.get(base, "content"),
+    )
 
 
 def _transformed(fn: CheckFn, transforms: list[Any], kind: str) -> CheckFn:

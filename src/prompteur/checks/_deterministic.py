@@ -8,11 +8,13 @@ import importlib
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..i18n import plural
 from ..text import levenshtein_distance
+from . import _structure
 from ._base import CheckContext, CheckFn, CheckResult, check, result
 
 _MISSING = object()
@@ -38,11 +40,39 @@ def normalise(text: str) -> str:
 
 
 @check("equals")
-def equals(value: Any = _MISSING, *, strip: bool = True, normalize: bool = False) -> CheckFn:
-    """The output equals the value (stripped; `normalize: true` ignores case and punctuation)."""
+def equals(
+    value: Any = _MISSING,
+    *,
+    strip: bool = True,
+    normalize: bool = False,
+    fields: list[str] | None = None,
+) -> CheckFn:
+    """The output equals the value (stripped; `normalize: true` ignores case and punctuation).
+    An object is compared field by field with the output's JSON (or the field at `path`), each
+    field scored — only the keys in `fields` when given; a list gives alternatives."""
+    if fields is not None and (
+        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields) or not fields
+    ):
+        raise ValueError("fields: expected a list of keys")
 
     def run(ctx: CheckContext) -> CheckResult:
-        targets = _as_list(_target(value, ctx))
+        wanted = _target(value, ctx)
+        alternatives = wanted if isinstance(wanted, list) else [wanted]
+        if fields is not None:
+            alternatives = [
+                {k: a[k] for k in fields if k in a} for a in alternatives if isinstance(a, dict)
+            ]
+            if not any(alternatives):
+                # nothing to compare is not a pass: the case's expectation lacks these keys
+                return result("equals", False, f"the expected value has none of {fields}")
+        if any(isinstance(a, dict) for a in alternatives):
+            return _fields(ctx, alternatives, normalize)
+        scalar = ctx.data if not isinstance(ctx.data, str | dict | list) else _structure.MISSING
+        if scalar is not _structure.MISSING and any(
+            _structure.same_value(a, scalar) for a in alternatives
+        ):
+            return result("equals", True)
+        targets = _as_list(wanted)
         out = ctx.output.strip() if strip else ctx.output
         if normalize:
             ok = normalise(out) in {normalise(t) for t in targets}
@@ -60,6 +90,30 @@ def equals(value: Any = _MISSING, *, strip: bool = True, normalize: bool = False
     return run
 
 
+def _fields(ctx: CheckContext, alternatives: list[Any], normalize: bool) -> CheckResult:
+    """An object expectation against the output's JSON: the best alternative's fields."""
+    if ctx.data is _structure.MISSING:
+        return result("equals", False, "the output holds no JSON to compare field by field")
+    best: dict[str, tuple[float, Any, Any]] = {}
+    best_score = -1.0
+    for alt in alternatives:
+        compared = _structure.compare_fields(alt, ctx.data, normalize=normalize)
+        score = sum(f[0] for f in compared.values()) / max(len(compared), 1)
+        if score > best_score:
+            best, best_score = compared, score
+    wrong = [(name, got, want) for name, (s, got, want) in best.items() if s < 1.0]
+    reason = f"{len(best) - len(wrong)}/{len(best)} fields"
+    if wrong:
+        shown = "; ".join(
+            f"{name}: got {_structure.shown(got)}, expected {_structure.shown(want)}"
+            for name, got, want in wrong[:3]
+        )
+        more = f" (+{len(wrong) - 3} more)" if len(wrong) > 3 else ""
+        reason += f"; {shown}{more}"
+    out = result("equals", not wrong, reason, best_score)
+    return replace(out, fields={name: f[0] for name, f in best.items()})
+
+
 def _contains(name: str, mode: str, ignore_case: bool) -> Any:
     def factory(value: Any = _MISSING) -> CheckFn:
         def run(ctx: CheckContext) -> CheckResult:
@@ -68,11 +122,12 @@ def _contains(name: str, mode: str, ignore_case: bool) -> Any:
             found = [n for n in needles if (n.lower() if ignore_case else n) in hay]
             ok = {"one": bool(found), "any": bool(found), "all": len(found) == len(needles)}[mode]
             missing = [n for n in needles if n not in found]
-            reason = (
-                ""
-                if ok
-                else (f"missing {missing[:3]}" if mode == "all" else f"none of {needles[:3]} found")
-            )
+            if ok:
+                reason = f"found {found[:3]}"  # what a negated check reports
+            elif mode == "all":
+                reason = f"missing {missing[:3]}"
+            else:
+                reason = f"none of {needles[:3]} found"
             score = len(found) / len(needles) if mode == "all" else float(ok)
             return result(name, ok, reason, score)
 
@@ -126,24 +181,13 @@ def regex(value: str, *, flags: str = "") -> CheckFn:
 
 def extract_json(text: str) -> Any:
     """The JSON in an output: the whole text, else a fenced block, else the first {...}/[...]."""
-    text = text.strip()
-    candidates = [text]
-    fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
-    if fence:
-        candidates.append(fence.group(1))
-    for open_, close in (("{", "}"), ("[", "]")):
-        start, end = text.find(open_), text.rfind(close)
-        if 0 <= start < end:
-            candidates.append(text[start : end + 1])
-    for c in candidates:
-        try:
-            return json.loads(c)
-        except json.JSONDecodeError:
-            continue
-    raise ValueError("no JSON found")
+    span = _structure.json_span(text)
+    if span is None:
+        raise ValueError("no JSON found")
+    return span[2]
 
 
-@check("is-json")
+@check("is-json", reads="raw")
 def is_json(*, strict: bool = False) -> CheckFn:
     """The output is JSON (`strict: true`: nothing but JSON)."""
 
@@ -157,7 +201,7 @@ def is_json(*, strict: bool = False) -> CheckFn:
     return run
 
 
-@check("json-schema")
+@check("json-schema", reads="raw")
 def json_schema(value: dict[str, Any] | str, *, strict: bool = False) -> CheckFn:
     """The output's JSON validates against a JSON Schema (inline, or a file path);
     `strict: true` asks for nothing but JSON (else the JSON is found in the text)."""
@@ -222,8 +266,10 @@ def _bounds(name: str, measure: Any, unit: str) -> Any:
     return factory
 
 
-length = check("length")(_bounds("length", lambda s: len(s.strip()), "characters"))
-word_count = check("word-count")(_bounds("word-count", lambda s: len(s.split()), "words"))
+length = check("length", reads="raw")(_bounds("length", lambda s: len(s.strip()), "characters"))
+word_count = check("word-count", reads="raw")(
+    _bounds("word-count", lambda s: len(s.split()), "words")
+)
 
 
 @check("levenshtein")
@@ -272,7 +318,7 @@ def rouge(value: Any = _MISSING, *, threshold: float = 0.5) -> CheckFn:
     return run
 
 
-@check("python")
+@check("python", reads="raw")
 def python(value: str, *, threshold: float = 1.0) -> CheckFn:
     """A Python function `module.path:function` or `file.py:function`, called with
     (output, context); it returns a bool, a score in [0, 1], or a (score, reason) pair."""
@@ -307,7 +353,7 @@ def python(value: str, *, threshold: float = 1.0) -> CheckFn:
     return run
 
 
-@check("latency")
+@check("latency", reads="raw")
 def latency(max_ms: float) -> CheckFn:
     """The call took at most `max_ms` milliseconds."""
 
@@ -320,7 +366,7 @@ def latency(max_ms: float) -> CheckFn:
     return run
 
 
-@check("cost")
+@check("cost", reads="raw")
 def cost(max_usd: float) -> CheckFn:
     """The call cost at most `max_usd` dollars (unknown cost fails)."""
 

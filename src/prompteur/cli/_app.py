@@ -23,6 +23,7 @@ from .packs import packs_app
 from .probe import judge_app, probe_command
 from .review import review_app
 from .serve import keys_app, serve_command
+from .suite import suite_app
 from .teach import chain_app, challenge_app, learn_command
 from .view import SHORT_HELP as VIEW_HELP
 from .view import view_command
@@ -57,6 +58,7 @@ prompts.register(app)
 evaluation.register(app)
 app.add_typer(prompts.library_app, name="library")
 app.add_typer(import_app, name="import")
+app.add_typer(suite_app, name="suite")
 app.command("draft", short_help=DRAFT_HELP)(draft_command)
 app.command("lint", short_help=LINT_HELP)(lint_command)
 app.command("coach", short_help=COACH_HELP)(coach_command)

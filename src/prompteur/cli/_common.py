@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from ..config import Config
     from ..prompt import Prompt
+    from ..report import VariantSummary
     from ..store import Store
     from ..store.db import RunInfo
 
@@ -312,7 +313,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
         "errors",
         "pass^k",
         "flaky",
-        "p50 / p95",
+        "model p50 / p95",
         "cost",
     ):
         grid.add_column(col, justify="left" if col == "variant" else "right")
@@ -332,6 +333,7 @@ def print_summary(store: Store, run_id: str, *, worst: int = 3) -> float | None:
             f"${sm.cost:.4f}" if sm.cost_known else "unknown",
         )
     out.print(grid)
+    print_fields(out, summaries)
     for sm in summaries:
         for w in sm.worst:
             out.print(
@@ -436,3 +438,28 @@ def _default_model() -> str:
     from ..config import load_config
 
     return load_config().data.project.default_model
+
+
+def print_fields(console: Console, summaries: list[VariantSummary]) -> None:
+    """A table of field accuracies when some check compared objects field by field, and one
+    line per variant on queue time and enforcement when there is something to say."""
+    from rich.table import Table
+
+    if any(sm.fields for sm in summaries):
+        table = Table(title="Fields", title_justify="left")
+        for col in ("variant", "field", "accuracy [95% CI]"):
+            table.add_column(col, justify="right" if col.startswith("acc") else "left")
+        for sm in summaries:
+            for name, acc in sm.fields.items():
+                table.add_row(sm.label, name, str(acc))
+        console.print(table)
+    for sm in summaries:
+        notes = []
+        if sm.queue_p50:
+            notes.append(f"queued p50 {sm.queue_p50 * 1000:.0f} ms (not in the model's time)")
+        if sm.enforcement:
+            notes.append(
+                "schema: " + ", ".join(f"{k} ×{n}" for k, n in sorted(sm.enforcement.items()))
+            )
+        if notes:
+            console.print(f"{sm.label}: " + " · ".join(notes), markup=False)

@@ -9,6 +9,7 @@ the output label and ':'. The system turn is whatever the strategy wrote.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -283,6 +284,19 @@ def checks_for(brief: Brief, lang: Language, judge: str | None) -> list[dict[str
         checks.append({"type": "is-json"})
         if out.schema_ is not None:
             checks.append({"type": "json-schema", "value": out.schema_})
+        labels, texts = json_fields(brief)
+        if labels:
+            # the fields whose value can be right or wrong, compared with each case's
+            checks.append({"type": "equals", "fields": labels})
+        register = brief_register(brief, lang)
+        for name in texts:
+            checks.append({"type": "length", "min": 1, "path": name})
+            if register:
+                checks.append({"type": "register", "value": register, "path": name})
+    if out.kind == "text":
+        register = brief_register(brief, lang)
+        if register:
+            checks.append({"type": "register", "value": register})
     if out.kind != "label":
         if out.min_words or out.max_words:
             bounds = {"min": out.min_words, "max": out.max_words}
@@ -301,6 +315,49 @@ def checks_for(brief: Brief, lang: Language, judge: str | None) -> list[dict[str
 
 def _one(text: str) -> str:
     return " ".join(text.split())
+
+
+_TU = ("tutoiement", "tutoyer", "tutoie")
+_VOUS = ("vouvoiement", "vouvoyer", "vouvoie", "formel", "formelle")
+
+
+def brief_register(brief: Brief, lang: Language) -> str | None:
+    """The register the brief's tone asks for: tu or vous (French), formal or casual."""
+    said = " ".join([brief.spec.tone or "", *brief.spec.constraints]).lower()
+    words = set(re.findall(r"[\w-]+", said))
+    if brief.spec.language == "fr" or lang == "fr":
+        if words & set(_TU) or "tu" in words:
+            return "tu"
+        if words & set(_VOUS) or "vous" in words:
+            return "vous"
+        return None
+    if words & {"formal", "professional"}:
+        return "formal"
+    if words & {"casual", "informal", "friendly"}:
+        return "casual"
+    return None
+
+
+def json_fields(brief: Brief) -> tuple[list[str], list[str]]:
+    """A JSON answer's top-level fields: (those with a right value to compare — enums,
+    numbers, booleans, short texts such as a label or a name —, those of free text, whose
+    wording is the model's own)."""
+    schema = brief.output.schema_ or {}
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    outputs = [e.output for e in brief.examples if isinstance(e.output, dict)]
+    names = list(props) or list(dict.fromkeys(k for o in outputs for k in o))
+    labels, texts = [], []
+    for name in names:
+        spec = props.get(name) or {}
+        values = [o[name] for o in outputs if name in o]
+        if "enum" in spec or spec.get("type") in ("integer", "number", "boolean"):
+            labels.append(name)
+        elif values and all(isinstance(v, str) for v in values):
+            short = all(len(v.split()) <= 4 for v in values)
+            (labels if short else texts).append(name)
+        elif values:
+            labels.append(name)
+    return labels, texts
 
 
 def suite_file(
@@ -358,9 +415,12 @@ def _notes(
         if untested:
             notes.append("no test case for label(s) " + ", ".join(untested) + ": add examples")
     if out.kind == "json":
+        labels, texts = json_fields(brief)
         notes.append(
-            "JSON answers are checked for validity and the schema; the expected values are kept "
-            "in the cases for judge checks (factuality) — exact equality is rarely wanted"
+            "JSON answers are checked for validity and the schema"
+            + (f"; fields {', '.join(labels)} against each case's expected value" if labels else "")
+            + (f"; free-text fields {', '.join(texts)} for length" if texts else "")
+            + (" and register" if texts and brief_register(brief, brief.spec.language) else "")
         )
     if out.kind == "text" and not judge:
         notes.append(

@@ -7,6 +7,7 @@ critique and rewrite.
 """
 
 from ._base import LANGS, Finding, Hit, Lang, Rule, Severity, Text, get_rule, rule, rules
+from ._coverage import blind_fields, seen_fields
 from ._engine import Report, Selection, collect, lint_file, lint_paths, lint_prompt
 from ._measure import LABELLED, Measurement, measure
 
@@ -22,6 +23,7 @@ __all__ = [
     "Selection",
     "Severity",
     "Text",
+    "blind_fields",
     "collect",
     "get_rule",
     "lint_file",
@@ -30,4 +32,5 @@ __all__ = [
     "measure",
     "rule",
     "rules",
+    "seen_fields",
 ]

@@ -18,7 +18,7 @@ from ..i18n import fill, typography
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
-Kind = Literal["prompt", "image"]
+Kind = Literal["prompt", "image", "suite"]
 
 
 class Severity(IntEnum):

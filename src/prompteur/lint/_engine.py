@@ -96,10 +96,22 @@ def _lintable(path: Path, *, explicit: bool) -> bool:
     if is_image_spec(path):
         return True
     if path.suffix in (".yaml", ".yml"):
-        # A YAML file named on the command line is linted when it looks like an image spec
-        # (a persona or a suite is not one: better refused than reported as broken).
-        return explicit and _looks_like_image_spec(path)
+        # A suite is linted wherever it is found; another YAML file named on the command line
+        # when it looks like an image spec (a persona is not one: better refused than reported
+        # as broken).
+        return is_suite(path) or (explicit and _looks_like_image_spec(path))
     return path.name.endswith(PROMPT_SUFFIXES) and path.name.lower() != "readme.md"
+
+
+def is_suite(path: Path) -> bool:
+    """A YAML file with `prompts:` and `cases:` or `dataset:` at its top: a suite."""
+    from ..yamlfile import read_text, safe_load
+
+    try:
+        data = safe_load(read_text(path, "suite file"), path)
+    except UserError:
+        return False
+    return isinstance(data, dict) and "prompts" in data and ("cases" in data or "dataset" in data)
 
 
 def _looks_like_image_spec(path: Path) -> bool:
@@ -133,6 +145,10 @@ def lint_file(
     file = shown or str(path)
     image = is_image_spec(path) or path.suffix in (".yaml", ".yml")
     try:
+        if image and not is_image_spec(path) and is_suite(path):
+            from ._suite import suite_doc
+
+            return _apply(suite_doc(path, file), "suite", lang, selection)
         if image:
             from ..image._spec import load_image_spec
             from ._image import ImageDoc

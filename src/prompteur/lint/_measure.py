@@ -2,7 +2,8 @@
 
 A file is labelled by the findings it should get, in its metadata:
 `metadata: {lint_expect: [P003, P006]}` (front matter of a prompt file, or the top level of an
-image spec); `lint_expect: []` marks a good file. Unlabelled files are skipped. Only whether a
+image spec; a suite, which has no metadata key, says it in a comment: `# lint_expect: [S001]`);
+`lint_expect: []` marks a good file. Unlabelled files are skipped. Only whether a
 rule fires on a file counts, not how many times.
 """
 
@@ -80,7 +81,13 @@ def labels(path: Path) -> list[str] | None:
     import yaml
 
     text = path.read_text(encoding="utf-8")
-    if not is_image_spec(path):
+    if path.suffix in (".yaml", ".yml") and not is_image_spec(path):
+        # a suite admits no metadata key: its label is a comment, `# lint_expect: [S001]`
+        import re
+
+        m = re.search(r"^#\s*lint_expect:\s*(\[.*?\])\s*$", text, re.M)
+        text = f"metadata: {{lint_expect: {m.group(1)}}}" if m else ""
+    elif not is_image_spec(path):
         if not text.startswith("---"):
             return None
         text = text.split("\n---", 1)[0][3:]

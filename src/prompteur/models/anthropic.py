@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from . import structured
 from .base import BadRequestError, Message, Part, Request, Response, Usage
 from .http import HTTPModel
 
@@ -77,6 +78,8 @@ class AnthropicModel(HTTPModel):
                 turns.append({"role": role, "content": m.content if not m.has_media else blocks})
         if request.prompt_text is not None:
             turns = [{"role": "user", "content": request.prompt_text}]
+        if request.output is not None and turns and turns[-1]["role"] == "assistant":
+            turns.pop()  # a forced tool call is the whole answer: the API refuses a prefill
         if not turns or turns[0]["role"] != "user":
             turns.insert(0, {"role": "user", "content": "(continue)"})
         if turns[-1]["role"] == "assistant" and isinstance(turns[-1]["content"], str):
@@ -108,18 +111,33 @@ class AnthropicModel(HTTPModel):
             ]
         for key, value in (p.extra or {}).items():
             body.setdefault(key, value)
+        if request.output is not None:
+            # The contract as the one tool the model must call: its input is the answer.
+            tool, _ = structured.anthropic_tool(request.output)
+            body["tools"] = [*body.get("tools", []), tool]
+            body["tool_choice"] = {"type": "tool", "name": tool["name"]}
         if stream:
             body["stream"] = True
         return body
 
+    def _answer(self, request: Request, blocks: list[dict[str, Any]]) -> str:
+        """The answer's text: its text blocks, or the forced tool's input as JSON."""
+        if request.output is not None:
+            tool, wrapped = structured.anthropic_tool(request.output)
+            for block in blocks:
+                if block.get("type") == "tool_use" and block.get("name") == tool["name"]:
+                    return structured.tool_answer(block.get("input"), wrapped)
+        return "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+
     async def generate(self, request: Request) -> Response:
         data, latency = await self.post_json(self.messages_path, self.payload(request))
         blocks = [b for b in data.get("content") or [] if isinstance(b, dict)]
-        text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+        text = self._answer(request, blocks)
+        contract = structured.anthropic_tool(request.output)[0]["name"] if request.output else None
         calls = tuple(
             {"id": b.get("id"), "name": b.get("name"), "arguments": json.dumps(b.get("input"))}
             for b in blocks
-            if b.get("type") == "tool_use"
+            if b.get("type") == "tool_use" and b.get("name") != contract
         )
         usage = data.get("usage") or {}
         return Response(
@@ -130,12 +148,15 @@ class AnthropicModel(HTTPModel):
             latency_s=latency,
             raw=data,
             tool_calls=calls,
+            enforced=structured.TOOL if request.output is not None else None,
         )
 
     async def stream(self, request: Request) -> AsyncIterator[str | Response]:
         start = time.perf_counter()
         pieces: list[str] = []
         finish, n_in, n_out = "unknown", 0, 0
+        # A forced tool's input arrives as JSON fragments; a wrapped one is unwrapped at the end.
+        wrapped = request.output is not None and structured.anthropic_tool(request.output)[1]
         async for event in self.stream_sse(self.messages_path, self.payload(request, stream=True)):
             kind = event.get("type")
             if kind == "message_start":
@@ -143,21 +164,40 @@ class AnthropicModel(HTTPModel):
                     ((event.get("message") or {}).get("usage") or {}).get("input_tokens") or 0
                 )
             elif kind == "content_block_delta":
-                piece = (event.get("delta") or {}).get("text")
+                delta = event.get("delta") or {}
+                piece = delta.get("partial_json" if request.output is not None else "text")
                 if piece:
                     pieces.append(piece)
-                    yield piece
+                    if not wrapped:
+                        yield piece
             elif kind == "message_delta":
                 finish = _FINISH.get((event.get("delta") or {}).get("stop_reason") or "", "unknown")
                 n_out = int((event.get("usage") or {}).get("output_tokens") or n_out)
+        text = "".join(pieces)
+        if request.output is not None:
+            text = _tool_text(text, wrapped)
+            if wrapped and text:
+                yield text
         yield Response(
-            text="".join(pieces),
+            text=text,
             model=self.id,
             finish_reason=finish,  # type: ignore[arg-type]
             usage=Usage(n_in, n_out),
             latency_s=time.perf_counter() - start,
             raw={"stream": True},
+            enforced=structured.TOOL if request.output is not None else None,
         )
+
+
+def _tool_text(fragments: str, wrapped: bool) -> str:
+    """A streamed tool input, as the answer's JSON text (unwrapped when it was wrapped)."""
+    if not wrapped:
+        return fragments
+    try:
+        value = json.loads(fragments)
+    except json.JSONDecodeError:
+        return fragments
+    return structured.tool_answer(value, wrapped)
 
 
 make = AnthropicModel.from_ref

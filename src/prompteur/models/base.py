@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import PrompteurError
+from .structured import OutputSchema
 
 # `developer` is OpenAI's name for system instructions (Prompty reads it as a marker); `tool`
 # turns come only from a conversation history passed as a `thread` input.
@@ -128,6 +129,8 @@ class Request:
     prompt_text: str | None = None
     # Functions offered to the model (providers without tool calling refuse a request with any).
     tools: tuple[Tool, ...] = ()
+    # The output contract to enforce while decoding, where the provider can (structured.py).
+    output: OutputSchema | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,9 @@ class Response:
     logprobs: tuple[TokenLogprob, ...] | None = None
     # Calls the model asked for: {"id", "name", "arguments" (a JSON string)} each.
     tool_calls: tuple[dict[str, Any], ...] = ()
+    # How the text was held to `Request.output` (structured.py: "grammar", "json_schema"…);
+    # None: it was not.
+    enforced: str | None = None
 
     @property
     def output(self) -> str:

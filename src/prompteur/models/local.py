@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from .base import BadRequestError, Message, Model, Request, Response, TokenLogprob, Usage
+from .structured import GRAMMAR, OutputSchema
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -297,17 +298,21 @@ class LocalModel(Model):
             llama = await asyncio.to_thread(lambda: self.llama)
         from .local_batch import Job
 
-        start = time.perf_counter()
         tokens, stops, max_tokens = self._prepare(llama, request)
-        job = Job(tokens, stops, max_tokens)
+        output = _enforceable(llama, request)
+        job = Job(tokens, stops, max_tokens, output)
         text, finish, n_out = await asyncio.wrap_future(_batcher(llama).submit(job))
+        # The model's time: from the batch that took the job to its last token; the wait in
+        # the queue before it is not the model's.
+        end = job.finished or time.perf_counter()
         return Response(
             text=text,
             model=self.id,
             finish_reason=finish,  # type: ignore[arg-type]
             usage=Usage(len(tokens), n_out),
-            latency_s=time.perf_counter() - start,
+            latency_s=end - (job.started or job.submitted),
             raw={"backend": "llama.cpp", "path": str(self.path)},
+            enforced=GRAMMAR if output is not None else None,
         )
 
     def _prepare(self, llama: Any, request: Request) -> tuple[list[int], list[str], int]:
@@ -348,12 +353,13 @@ class LocalModel(Model):
     ) -> Response:
         _ = self.llama  # load (once per process) outside the measured latency
         start = time.perf_counter()
-        finish, n_in, n_out, logprobs = "stop", 0, 0, None
+        finish, n_in, n_out, logprobs, output = "stop", 0, 0, None, None
         chunks = []
         for event in self._run(request):
             kind = event[0]
             if kind == "start":
-                n_in = event[1]
+                # Measured from when this call has the context: waiting for it is queueing.
+                n_in, start, output = event[1], event[2], event[3]
             elif kind == "text":
                 chunks.append(event[1])
                 if on_text is not None:
@@ -368,6 +374,7 @@ class LocalModel(Model):
             latency_s=time.perf_counter() - start,
             raw={"backend": "llama.cpp", "path": str(self.path)},
             logprobs=logprobs,
+            enforced=GRAMMAR if output is not None else None,
         )
 
     async def stream(self, request: Request) -> AsyncIterator[str | Response]:
@@ -395,21 +402,43 @@ class LocalModel(Model):
         await task
 
     def _run(self, request: Request) -> Iterator[tuple[Any, ...]]:
-        """Generate, yielding ("start", n_in), ("text", piece)…, ("end", finish, n_out, lp)."""
+        """Generate, yielding ("start", n_in, t0, output), ("text", piece)…,
+        ("end", finish, n_out, lp); t0 is when the call got the context, `output` the schema
+        enforced (or None)."""
         import numpy as np
 
         llama = self.llama
         p = request.params
         tokens, stops, max_tokens = self._prepare(llama, request)
-        yield ("start", len(tokens))
+        output = _enforceable(llama, request)
 
         temperature = 0.0 if p.temperature is None else p.temperature
         want_lp = p.logprobs is not None
         captured: list[Any] = []
+        processors: list[Callable[[Any, Any], Any]] = []
+        grammar = None
+        if output is not None:
+            from .local_grammar import GrammarConstraint
+
+            grammar = GrammarConstraint(llama, output)
+            sampled: list[bool] = []
+            # greedy needs the best allowed token; sampling, the top-k allowed ones
+            keep = 1 if temperature == 0 else 40
+
+            def constrain(ids: Any, logits: Any) -> Any:
+                if sampled:  # the token sampled last time is the last of the ids now
+                    grammar.accept(int(ids[-1]))
+                sampled.append(True)
+                return grammar.mask(np.asarray(logits, dtype=np.float32), keep)
+
+            processors.append(constrain)
 
         def capture(_ids: Any, logits: Any) -> Any:
             captured.append(np.array(logits, dtype=np.float32, copy=True))
             return logits
+
+        if want_lp:
+            processors.append(capture)
 
         from llama_cpp import llama_vocab_is_eog
 
@@ -421,6 +450,7 @@ class LocalModel(Model):
         vocab = llama._model.vocab
         hold = max((len(s) for s in stops), default=0)
         with _CALL_LOCKS[id(llama)]:
+            yield ("start", len(tokens), time.perf_counter(), output)
             batcher = _BATCHERS.get(id(llama))
             if batcher is not None:  # resident prefixes of batches must leave it room
                 batcher.free_for_sequential(len(tokens) + max_tokens)
@@ -433,7 +463,7 @@ class LocalModel(Model):
                 top_k=0 if temperature == 0 else 40,
                 min_p=0.0 if temperature == 0 else 0.05,
                 repeat_penalty=1.0,
-                logits_processor=[capture] if want_lp else None,
+                logits_processor=processors or None,
             )
             for token in gen:
                 if llama_vocab_is_eog(vocab, token):
@@ -449,6 +479,8 @@ class LocalModel(Model):
                 if len(out.tokens) >= max_tokens:
                     break
             gen.close()
+            if grammar is not None:
+                grammar.close()
         decoded = out.text
         if out.pending and finish == "length":  # cut inside a character
             decoded += out.pending.decode("utf-8", errors="replace")
@@ -459,6 +491,17 @@ class LocalModel(Model):
             yield ("text", decoded[emitted:])
         logprobs = _logprobs(llama, out.tokens, captured, p.logprobs or 0) if want_lp else None
         yield ("end", finish, len(out.tokens), logprobs)
+
+
+def _enforceable(llama: Any, request: Request) -> OutputSchema | None:
+    """The request's output schema when llama.cpp can decode under its grammar; None when there
+    is none, or when the schema is beyond llama.cpp's converter (the answer is then free, and
+    the response says it was not enforced)."""
+    if request.output is None:
+        return None
+    from .local_grammar import usable
+
+    return request.output if usable(llama, request.output) else None
 
 
 def _first_stop(text: str, stops: list[str]) -> int | None:

@@ -24,7 +24,11 @@ import concurrent.futures
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .local_grammar import GrammarConstraint
+    from .structured import OutputSchema
 
 HOLDERS = 4
 SLOTS = 16
@@ -40,10 +44,15 @@ class Job:
     tokens: list[int]
     stops: list[str]
     max_tokens: int
+    output: OutputSchema | None = None  # decode under this schema's grammar
     future: concurrent.futures.Future[tuple[str, str, int]] = field(
         default_factory=concurrent.futures.Future
     )
     submitted: float = field(default_factory=time.perf_counter)
+    # When a batch took the job, and when its answer was complete: the model's time is the
+    # difference, the time before it was spent waiting in the queue.
+    started: float | None = None
+    finished: float | None = None
 
 
 class TokenText:
@@ -304,9 +313,12 @@ class Batcher:
 
     def _run(self, jobs: list[Job]) -> None:
         import llama_cpp
-        import numpy as np
 
         llama = self.llama
+        began = time.perf_counter()
+        for job in jobs:
+            if job.started is None:
+                job.started = began
         self.holders[0] = list(llama.input_ids[: llama.n_tokens])
         groups = self._groups(jobs)
         busy: set[int] = set()
@@ -340,14 +352,19 @@ class Batcher:
                     n = len(prefix)
                     items += [(t, n + i, seq, False) for i, t in enumerate(job.tokens[n:])]
                     items[-1] = (*items[-1][:3], True)
-                    slots.append(_Slot(job, seq, len(job.tokens), TokenText(llama, job.stops)))
+                    slot = _Slot(job, seq, len(job.tokens), TokenText(llama, job.stops))
+                    slots.append(slot)
+                    if job.output is not None:
+                        from .local_grammar import GrammarConstraint
+
+                        slot.grammar = GrammarConstraint(llama, job.output)
                     seq += 1
             logits = self._decode(items)
             live = slots
             while True:
                 step = []
                 for slot, row in zip(live, logits, strict=True):
-                    token = int(np.argmax(row))
+                    token = slot.choose(row)
                     if slot.accept(token, self.vocab):
                         slot.finish()
                         llama_cpp.llama_memory_seq_rm(self.mem, slot.seq, -1, -1)
@@ -361,6 +378,8 @@ class Batcher:
                     s.pos += 1
         finally:
             for slot in slots:
+                if slot.grammar is not None:
+                    slot.grammar.close()
                 if not slot.job.future.done():
                     llama_cpp.llama_memory_seq_rm(self.mem, slot.seq, -1, -1)
         self.batches += 1
@@ -374,14 +393,26 @@ class _Slot:
     pos: int  # where the next token goes
     text: TokenText
     reason: str = "length"
+    grammar: GrammarConstraint | None = None
+
+    def choose(self, row: Any) -> int:
+        """Greedy: the best token, or the best one the grammar allows (-1: none is)."""
+        if self.grammar is None:
+            import numpy as np
+
+            return int(np.argmax(row))
+        token = self.grammar.best(row)
+        return -1 if token is None else token
 
     def accept(self, token: int, vocab: Any) -> bool:
         """Take the sampled token; True when this request is done."""
         from llama_cpp import llama_vocab_is_eog
 
-        if llama_vocab_is_eog(vocab, token):
+        if token < 0 or llama_vocab_is_eog(vocab, token):
             self.reason = "stop"
             return True
+        if self.grammar is not None:
+            self.grammar.accept(token)
         if self.text.add(token):
             self.reason = "stop"
             return True
@@ -394,4 +425,5 @@ class _Slot:
             cut = first_stop(text, t.stops)
             if cut is not None:
                 text, self.reason = text[:cut], "stop"
+        self.job.finished = time.perf_counter()
         self.job.future.set_result((text, self.reason, len(t.tokens)))

@@ -8,7 +8,8 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
-from .base import Request, Response, TokenLogprob, Usage
+from . import structured
+from .base import BadRequestError, ModelError, Request, Response, ServerError, TokenLogprob, Usage
 from .http import HTTPModel
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class OpenAICompatModel(HTTPModel):
     """
 
     provider = "openai-compatible"
+    # Set once a server refused the standard structured-output form for the older one
+    # (llama-cpp-python's server reads `{type: json_object, schema}` only).
+    _legacy_format = False
 
     @classmethod
     def from_ref(cls, ref: ModelRef, key: str | None, config: Config | None) -> OpenAICompatModel:
@@ -88,11 +92,43 @@ class OpenAICompatModel(HTTPModel):
             body["stream"] = True
             if self.provider != "mistral":
                 body["stream_options"] = {"include_usage": True}
+        fmt, _ = self.response_format(request)
+        if fmt is not None:
+            body["response_format"] = fmt
         return path, body
+
+    def response_format(self, request: Request) -> tuple[dict[str, Any] | None, str | None]:
+        """The structured-output form for this request, and what it enforces (None, None when
+        there is no contract, or for the completions endpoint, which takes none)."""
+        out = request.output
+        if out is None or request.prompt_text is not None:
+            return None, None
+        if self._legacy_format:
+            return structured.json_object_format(out), structured.JSON_OBJECT
+        if self.provider == "gemini":
+            out = structured.OutputSchema(structured.gemini_schema(out.schema), out.name)
+        return structured.openai_response_format(out)
+
+    def _fall_back(self, request: Request, exc: ModelError) -> bool:
+        """Whether to retry in the older form: a server that is not OpenAI's refused the
+        standard one (a 400 or 422 about response_format; llama-cpp-python's server says it
+        with a 500)."""
+        if request.output is None or self._legacy_format or self.provider == "openai":
+            return False
+        if "response_format" not in str(exc):
+            return False
+        self._legacy_format = True
+        return True
 
     async def generate(self, request: Request) -> Response:
         path, body = self.payload(request)
-        data, latency = await self.post_json(path, body)
+        try:
+            data, latency = await self.post_json(path, body)
+        except (BadRequestError, ServerError) as exc:
+            if not self._fall_back(request, exc):
+                raise
+            path, body = self.payload(request)
+            data, latency = await self.post_json(path, body)
         choice = (data.get("choices") or [{}])[0]
         calls: tuple[dict[str, Any], ...] = ()
         if "message" in choice:
@@ -121,9 +157,22 @@ class OpenAICompatModel(HTTPModel):
             raw=data,
             logprobs=_logprobs(choice.get("logprobs")),
             tool_calls=calls,
+            enforced=self.response_format(request)[1],
         )
 
     async def stream(self, request: Request) -> AsyncIterator[str | Response]:
+        started = False
+        try:
+            async for item in self._stream_once(request):
+                started = True
+                yield item
+        except (BadRequestError, ServerError) as exc:
+            if started or not self._fall_back(request, exc):
+                raise
+            async for item in self._stream_once(request):
+                yield item
+
+    async def _stream_once(self, request: Request) -> AsyncIterator[str | Response]:
         path, body = self.payload(request, stream=True)
         start = time.perf_counter()
         pieces: list[str] = []
@@ -148,6 +197,7 @@ class OpenAICompatModel(HTTPModel):
             usage=usage,
             latency_s=time.perf_counter() - start,
             raw={"stream": True},
+            enforced=self.response_format(request)[1],
         )
 
 

@@ -82,7 +82,11 @@ async def complete(
             error += f" (on the server: {exc.hint})"
     except ModelError as exc:
         error = f"the model provider failed: {exc}"
-    latency_ms = (time.perf_counter() - t0) * 1000
+    # The model's own time, as runs record it: waiting for a slot of the embedded model (or
+    # for its first load) is not the model's latency, and monitoring would alarm on load.
+    latency_ms = (
+        response.latency_s * 1000 if response is not None else (time.perf_counter() - t0) * 1000
+    )
     if error is not None:
         error = _redact(error, principal.config, model_id)
     cost = cost_of(model_id, response.usage, principal.config) if response else None

@@ -183,6 +183,8 @@ LIGHT = (
     "cost",
     "error",
     "cached",
+    "queue_s",
+    "enforcement",
 )
 
 
@@ -217,6 +219,8 @@ def light_records(
                     r.cost,
                     r.error,
                     bool(r.cached),
+                    queue_s=r.queue_s,
+                    enforcement=r.enforcement,
                 )
             )
     return out

@@ -107,6 +107,10 @@ class Result(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     tags: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # migration 0007: latency_s is the model's time, queue_s the wait before it; how the
+    # output was held to the prompt's schema
+    queue_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    enforcement: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("run_id", "version", "model", "case_id", "repeat", name="uq_results_work"),

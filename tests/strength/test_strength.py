@@ -1,0 +1,277 @@
+"""Suite strength: mutation testing for prompt suites.
+
+The operators on their own; `prompteur suite strength` on every suite that `init`, the domain
+packs and `draft` write (outputs mutated without a model call); a real run with prompt
+mutants on the embedded model; a weak suite shown weak, with its survivors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from helpers_paths import REPO
+from typer.testing import CliRunner
+
+from prompteur.cli import app
+from prompteur.prompt import parse_prompt
+from prompteur.strength import (
+    PROMPT_OPERATORS,
+    output_mutants,
+    prompt_mutants,
+    vous_to_tu,
+    wrong_register,
+)
+from prompteur.suite import load_suite
+
+runner = CliRunner()
+DOCS = REPO / "docs"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def strength(*args: str) -> dict:
+    code, out, err = invoke("suite", "strength", *args, "--json")
+    assert code in (0, 1), err
+    return json.loads(out)
+
+
+# ---- operators ----------------------------------------------------------------------------------
+
+
+def test_output_mutants_of_json() -> None:
+    out = (
+        '{"categorie": "carte", "urgence": "haute", '
+        '"reponse": "Nous bloquons votre carte tout de suite."}'
+    )
+    made = output_mutants(out, field_values={"categorie": ["carte", "virement"]})
+    ops = [m.operator for m in made]
+    assert ops == [
+        "wrong-value",
+        "wrong-value",
+        "wrong-value",
+        "wrong-register",
+        "broken-json",
+        "empty-answer",
+    ]
+    assert json.loads(made[0].text)["categorie"] == "virement"
+    assert json.loads(made[2].text)["reponse"] == ""  # free text: emptied, not reworded
+    assert "ton" in made[3].text and "votre" not in made[3].text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(made[4].text)
+    assert made[5].text == ""
+
+
+def test_output_mutants_of_labels_and_prose() -> None:
+    made = output_mutants("positive", labels=["positive", "negative"])
+    assert [(m.operator, m.text) for m in made] == [
+        ("wrong-value", "negative"),
+        ("empty-answer", ""),
+    ]
+    # prose with no register and no label set: only the empty answer applies
+    assert [m.operator for m in output_mutants("Great value for money")] == ["empty-answer"]
+
+
+def test_registers_flip() -> None:
+    assert vous_to_tu("Vous trouverez votre RIB dans vos documents.") == (
+        "Tu trouverez ton RIB dans tes documents."
+    )
+    assert wrong_register("Tu peux voir ton compte.") == (
+        "Vous peux voir votre compte.",
+        "tu → vous",
+    )
+    flipped = wrong_register("Dear customer, kindly find the invoice attached.")
+    assert flipped is not None and flipped[1] == "formal → casual"
+    assert wrong_register("The sky is blue.") is None
+
+
+PROMPT = """---
+name: tri
+model:
+  id: local
+  parameters: {temperature: 0, max_tokens: 5, stop: ["\\n"]}
+inputs:
+  message: {kind: string}
+examples:
+  - {message: "J'ai été prélevé deux fois.", categorie: facturation}
+  - {message: "Mon colis n'est pas arrivé.", categorie: livraison}
+---
+system:
+Classez chaque message de votre client : facturation ou livraison.
+Répondez par un seul mot, au format indiqué.
+
+user:
+{% for ex in examples -%}
+Message : {{ ex.message }}
+Catégorie : {{ ex.categorie }}
+
+{% endfor -%}
+Message : {{ message }}
+Catégorie :"""
+
+
+def test_prompt_mutants() -> None:
+    prompt = parse_prompt(PROMPT, name="tri")
+    made = {m.operator: m.prompt for m in prompt_mutants(prompt)}
+    assert set(made) == set(PROMPT_OPERATORS)
+    assert [m.role for m in made["drop-instruction"].render({"message": "x"})] == ["user"]
+    assert [e["categorie"] for e in made["swap-labels"].meta.examples] == [
+        "livraison",
+        "facturation",
+    ]
+    removed = made["remove-format"]
+    assert removed.params.stop is None and removed.params.max_tokens is None
+    assert "format" not in removed.render({"message": "x"})[0].content
+    assert "ton client" in made["vous-to-tu"].render({"message": "x"})[0].content
+    assert made["wrong-example"].meta.examples[-1] == {
+        "message": "J'ai été prélevé deux fois.",
+        "categorie": "livraison",
+    }
+    assert len(made["truncate"].meta.examples) == 1
+    # nothing to mutate, no mutant
+    assert prompt_mutants(parse_prompt("user:\nHi {{ name }}", name="p")) == []
+
+
+# ---- every suite prompteur writes --------------------------------------------------------------
+
+
+def _doc_briefs() -> dict[str, str]:
+    found = {}
+    for doc in ("draft.md", "structured.md"):
+        text = (DOCS / doc).read_text(encoding="utf-8")
+        for name, body in re.findall(
+            r"cat > briefs/([\w-]+\.yaml) <<'EOF'\n(.*?)\nEOF", text, re.S
+        ):
+            found[name] = body + "\n"
+    return found
+
+
+def _every_written_suite(project: Path) -> list[Path]:
+    """`init` (the project fixture), every domain pack, and `draft` on the docs' briefs."""
+    code, out, err = invoke("packs", "--json")
+    assert code == 0, err
+    for pack in json.loads(out):
+        assert invoke("init", ".", "--pack", pack["name"])[0] == 0
+    (project / "briefs").mkdir()
+    briefs = _doc_briefs()
+    assert "tri-banque.yaml" in briefs
+    for name, body in briefs.items():
+        (project / "briefs" / name).write_text(body, encoding="utf-8")
+        code, _, err = invoke("draft", "--brief", f"briefs/{name}", "--force")
+        assert code == 0, err
+    suites = sorted((project / "suites").glob("*.yaml"))
+    assert len(suites) >= 14
+    return suites
+
+
+def test_strength_covers_every_suite_init_packs_and_draft_write(project: Path) -> None:
+    scores, free = {}, []
+    for suite in _every_written_suite(project):
+        report = strength(f"suites/{suite.name}", "--outputs-only")
+        assert report["calls"] == 0  # outputs only: no model call
+        if report["counted"]:
+            scores[suite.name] = report["score"]
+        else:
+            free.append(suite.name)
+    # the suites draft writes kill every standard mutant of their own outputs
+    for drafted in ("tri-banque.yaml", "priority.yaml", "tri-courrier.yaml"):
+        assert scores[drafted] == 1.0, drafted
+    assert scores["sentiment.yaml"] == 1.0 and scores["tri-tickets.yaml"] == 1.0
+    assert all(s >= 0.9 for s in scores.values()), scores
+    # the others, measured on the model below, are the packs' free-text suites
+    assert free and all(not name.startswith(("tri-", "priority")) for name in free)
+
+
+@pytest.mark.timeout(1200)
+def test_strength_of_free_text_suites_on_the_embedded_model(project: Path) -> None:
+    # Suites of free text expect no answer to mutate (a button's words to find, a greeting's
+    # register): their references are the embedded model's passing answers — the baseline
+    # alone, within a budget of one call per case.
+    measured = 0
+    for suite in _every_written_suite(project):
+        if strength(f"suites/{suite.name}", "--outputs-only")["counted"]:
+            continue  # measured without a model above
+        budget = len(list(load_suite(suite).cases()))
+        report = strength(f"suites/{suite.name}", "--budget", str(budget))
+        assert 0 < report["calls"] <= budget
+        assert report["counted"], (suite.name, report["notes"])
+        assert report["score"] >= 0.9, (suite.name, report["mutants"])
+        measured += 1
+    assert measured >= 5
+
+
+def test_a_weak_suite_is_shown_weak_with_its_survivors(project: Path) -> None:
+    (project / "suites" / "weak.yaml").write_text(
+        "prompts: [tri-tickets]\nchecks:\n  - {type: length, min: 1, max: 40}\ncases:\n"
+        '  - inputs: {message: "Mon colis n\'est jamais arrivé."}\n    expected: livraison\n'
+        '  - inputs: {message: "On m\'a facturé deux fois."}\n    expected: facturation\n',
+        encoding="utf-8",
+    )
+    report = strength("suites/weak.yaml", "--outputs-only")
+    assert report["score"] == 0.5  # the empty answers are killed, the wrong labels survive
+    assert report["per_check"] == {"checks[0] length": 2}
+    survivors = [m for m in report["mutants"] if m["status"] == "survived"]
+    assert {m["operator"] for m in survivors} == {"wrong-value"}
+    code, out, _ = invoke(
+        "suite", "strength", "suites/weak.yaml", "--outputs-only", "--fail-under", "0.9"
+    )
+    assert code == 1
+    assert "survivors (2)" in out and "wrong-value" in out
+
+
+@pytest.mark.timeout(900)  # about 20 calls of the embedded model: minutes on a loaded machine
+def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
+    (project / "prompts" / "tri.prompty").write_text(PROMPT, encoding="utf-8")
+    (project / "suites" / "tri.yaml").write_text(
+        "prompts: [tri]\nchecks:\n  - {type: equals, normalize: true}\ncases:\n"
+        '  - inputs: {message: "On m\'a prélevé deux fois le même montant."}\n'
+        "    expected: facturation\n"
+        '  - inputs: {message: "Le livreur n\'est jamais venu."}\n    expected: livraison\n',
+        encoding="utf-8",
+    )
+    report = strength("suites/tri.yaml", "--budget", "40")
+    prompt_side = [m for m in report["mutants"] if m["target"] == "prompt"]
+    assert {m["operator"] for m in prompt_side} == set(PROMPT_OPERATORS)
+    assert all(m["status"] in ("killed", "survived", "equivalent") for m in prompt_side)
+    assert 2 <= report["calls"] <= 40
+    # a killed prompt mutant names the check that caught it
+    for m in prompt_side:
+        if m["status"] == "killed":
+            assert m["killers"]
+    # the same again costs nothing: every answer is in the cache
+    again = strength("suites/tri.yaml", "--budget", "40")
+    assert again["calls"] == 0
+    assert [m["status"] for m in again["mutants"]] == [m["status"] for m in report["mutants"]]
+    # the budget caps every call, the baseline's too: two new cases of three run, and no
+    # prompt mutant (each would need two more calls), said so
+    (project / "suites" / "tri3.yaml").write_text(
+        "prompts: [tri]\nchecks:\n  - {type: equals, normalize: true}\ncases:\n"
+        '  - inputs: {message: "Ma carte est refusée partout."}\n    expected: facturation\n'
+        '  - inputs: {message: "Le colis est arrivé ouvert."}\n    expected: livraison\n'
+        '  - inputs: {message: "Je ne peux plus me connecter."}\n    expected: technique\n',
+        encoding="utf-8",
+    )
+    small = strength("suites/tri3.yaml", "--budget", "2")
+    assert small["calls"] == 2
+    assert "baseline: 2 of 3 cases within --budget 2" in small["notes"]
+    assert all(m["status"] == "skipped" for m in small["mutants"] if m["target"] == "prompt")
+
+
+def test_the_report_names_the_fields_no_check_can_fail_on(project: Path) -> None:
+    labelled = REPO / "src" / "prompteur" / "lint" / "labelled" / "suite"
+    prompt = (labelled / "prompts" / "tri-banque.prompty").read_text(encoding="utf-8")
+    (project / "prompts" / "tri-banque.prompty").write_text(prompt, encoding="utf-8")
+    for name in ("s001-schema-only.yaml", "good-fields.yaml"):
+        text = (labelled / "suites" / name).read_text(encoding="utf-8")
+        (project / "suites" / name).write_text(text, encoding="utf-8")
+    weak = strength("suites/s001-schema-only.yaml", "--outputs-only")
+    assert weak["blind_fields"] == {"tri-banque": ["categorie", "urgence", "reponse"]}
+    code, out, _ = invoke("suite", "strength", "suites/s001-schema-only.yaml", "--outputs-only")
+    assert code == 0
+    assert "no check can fail on categorie, urgence, reponse of tri-banque" in out
+    assert strength("suites/good-fields.yaml", "--outputs-only")["blind_fields"] == {}
