@@ -1,7 +1,7 @@
 """results: time in queue apart from the model's time; how the output contract was enforced
 
-Revision ID: 0007_result_timing
-Revises: 0006
+Revision ID: 0008_result_timing
+Revises: 0007 (review queues)
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # A name rather than a bare number: revisions written side by side never share an id.
-revision = "0007_result_timing"
-down_revision = "0006"
+revision = "0008_result_timing"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
