@@ -10,10 +10,11 @@
   against promptfoo (its OpenAI provider pointed at the stub, -j 100, --no-cache) run in the
   same invocation. Then the same suite again with the cache on, twice: the first run fills the
   cache, the second must make zero model calls (the stub's counter is asserted).
-  Floors: the same requests from raw asyncio sockets, from prompteur's HTTP client alone and
-  from httpx; and `prompteur eval` on one case (the command's fixed cost: start-up, store,
-  plan, report). Each row also gives the stub's span (first request to last answer): the run
-  itself, without start-up and report.
+  Floors: the same requests from raw asyncio sockets, from prompteur's HTTP client alone,
+  from httpx and from aiohttp (when installed: the candidate to replace models/http1.py); and
+  `prompteur eval` on one case (the command's fixed cost: start-up, store, plan, report).
+  Each row also gives the stub's span (first request to last answer): the run itself,
+  without start-up and report.
 - memory: 100,000 cases streamed from JSONL; peak RSS (from /usr/bin/time -v) and the number of
   results in the store.
 - faults: 20% of requests fail (429 with Retry-After, 500, hang past the client timeout,
@@ -27,6 +28,7 @@ Exit status: 0 when every check passes, 1 otherwise (the table is printed first)
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -291,8 +293,20 @@ async def light():
             json.loads(r.body)
     await asyncio.gather(*(one(i) for i in range(n)))
 
+async def aio():
+    import aiohttp
+    sem = asyncio.Semaphore(c)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        async def one(i):
+            async with sem:
+                async with session.post(url + "/v1/chat/completions", data=body,
+                                        headers={"content-type": "application/json"}) as r:
+                    json.loads(await r.read())
+        await asyncio.gather(*(one(i) for i in range(n)))
+
 import json
-asyncio.run(raw() if kind == "raw" else light() if kind == "light" else hx(int(kind)))
+runs = {"raw": raw, "light": light, "aiohttp": aio}
+asyncio.run(runs[kind]() if kind in runs else hx(int(kind)))
 """
 
 
@@ -344,7 +358,12 @@ def overhead(args: argparse.Namespace) -> bool:
                 ("floor: prompteur's HTTP/1.1 client alone (models/http1.py)", "light"),
                 ("floor: plain httpx, one AsyncClient (as prompteur had it)", "1"),
                 ("floor: plain httpx, requests spread over 25 AsyncClients", "25"),
+                ("floor: aiohttp, one ClientSession", "aiohttp"),
             ):
+                if kind == "aiohttp" and importlib.util.find_spec("aiohttp") is None:
+                    # A candidate to replace http1.py, not a dependency: measured when present.
+                    log("aiohttp is not installed (pip install aiohttp): its floor is skipped")
+                    continue
                 floors.append(from_stub(floor(label, kind, url, n, conc), url))
             one = make_project(where / "one", 1)
             floors.append(
