@@ -115,7 +115,6 @@ def test_python_runs_in_another_process_with_a_timeout() -> None:
     assert not failed.passed and "ZeroDivisionError" in failed.reason
 
 
-@pytest.mark.skip(reason="red since the round-3 merges: fix first next stop")
 @needs_js
 def test_transform_then_check_and_metric_name() -> None:
     spec = {
@@ -181,7 +180,6 @@ TOOLS = [
 ]
 
 
-@pytest.mark.skip(reason="red since the round-3 merges: fix first next stop")
 def test_is_valid_openai_tools_call() -> None:
     spec = {"type": "is-valid-openai-tools-call", "tools": TOOLS}
     args = json.dumps({"city": "Paris"})

@@ -461,7 +461,6 @@ def test_python_provider_gets_its_config(project: Path) -> None:
     assert json.loads(response.text) == {"nested": {"a": [1]}, "someOption": 3, "temperature": 0.5}
 
 
-@pytest.mark.skip(reason="red since the round-3 merges: fix first next stop")
 def test_provider_options_travel_as_they_are_and_tool_calls_are_checked(project: Path) -> None:
     """promptfoo sends a provider's body options (tools, tool_choice, passthrough) as they are:
     so does the converted prompt; a tool-call answer is what the checks read."""

@@ -259,6 +259,10 @@ def _transformed(fn: CheckFn, transforms: list[Any], kind: str) -> CheckFn:
         from ..code import CodeError
         from ._code import apply_transform
 
+        # promptfoo hands a transform the output as the model wrote it, not the text values a
+        # content-reading check sees inside JSON.
+        if ctx.raw is not None:
+            ctx = replace(ctx, output=ctx.raw)
         for t in transforms:
             try:
                 value = await apply_transform(t, ctx)

@@ -97,7 +97,7 @@ def _calls(data: Any) -> list[dict[str, Any]] | None:
     return data
 
 
-@check("is-valid-openai-tools-call")
+@check("is-valid-openai-tools-call", reads="raw")
 def tools_call(
     value: Any = None, *, tools: list[dict[str, Any]] | None = None, function_call: bool = False
 ) -> CheckFn:
