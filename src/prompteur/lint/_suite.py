@@ -59,7 +59,7 @@ def suite_doc(path: Path, file: str) -> SuiteDoc:
         why="is-json, json-schema et les longueurs passent quoi que dise le champ : un '{field}' "
         "faux passe inaperçu, et la suite donne un bon score à un prompt qui se trompe.",
         fix="comparez-le : donnez aux cas un objet attendu et ajoutez {{type: equals}} (ou "
-        "{{type: equals, fields: [...]}}), ou une vérification avec path: {field}.",
+        "{{type: equals, fields: [...]}}), ou une vérification avec `path: {field}`.",
     ),
 )
 def blind_field(doc: SuiteDoc) -> Iterable[Hit]:
