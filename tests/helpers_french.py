@@ -19,7 +19,8 @@ SAME = {
     "Page", "Prompts", "Prompt", "prompt", "version", "description", "source", "score",
     "Scores", "Suite", "suite", "label", "labels", "Label", "id", "pass^k", "volume", "traces",
     "candidate", "Promotion", "Versions", "note", "info", "infos", "Runs", "Sonde", "Diff",
-    "Exercise", "Exercice", "Signal", "latency p50 / p95", "session", "modèle", "Défi", "Correction",
+    "Exercise", "Exercice", "Signal", "latency p50 / p95", "session", "modèle", "Défi",
+    "Correction",
     "action", "Compare",
 }  # fmt: skip
 # Front-matter keys, quoted in French text as they are written in a file.
