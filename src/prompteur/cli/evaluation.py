@@ -152,15 +152,18 @@ def list_runs(
 
 def progress_of(run: RunInfo) -> str:
     """How far a run got: results for an eval or a probe ("12/60"); for an optimization,
-    the search's model calls against its budget, with the reporting calls beside them
-    (a finished search stores more results than its budget: the held-out scoring)."""
+    its task-model calls against the budget, which caps them all (the search's and the
+    held-out report's), with the split beside them."""
     from ..records import RunKind
 
     if run.kind == RunKind.OPTIMIZE:
         calls = (run.plan.get("result") or {}).get("calls")
         if calls:
-            text = f"calls {calls['search']} of {calls['budget']}"
-            return text + (f" + {calls['reporting']} reporting" if calls.get("reporting") else "")
+            total = calls.get("total", calls["search"] + calls.get("reporting", 0))
+            return (
+                f"calls {total} of {calls['budget']} "
+                f"({calls['search']} search · {calls.get('reporting', 0)} reporting)"
+            )
         return f"calls {min(run.done, run.total)} of {run.total}"
     return f"{run.done}/{run.total}"
 
