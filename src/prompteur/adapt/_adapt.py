@@ -241,7 +241,9 @@ def adapt(
 
     outcome = result.outcome = asyncio.run(tune())
     c = outcome.comparison
-    if not outcome.improved or c is None:
+    # Proposed on a positive held-out gain: the paired test's words say whether it is
+    # significant, and the gate decides before any label moves to the variant.
+    if not outcome.changed or c is None:
         result.reasons.append(
             f"no candidate beat the prompt as {to_model} runs it on the development cases"
         )
