@@ -126,7 +126,6 @@ def test_every_plain_persona_compiles_to_a_prompt_lint_passes(data: dict[str, An
     assert params.max_tokens and list(params.stop or []) == list(STOP)
 
 
-@pytest.mark.skip(reason="red since the round-3 merges: fix first next stop")
 @FAST
 @given(personas(tricky=True))
 def test_any_persona_compiles_clean_or_is_refused_on_its_own_words(data: dict[str, Any]) -> None:

@@ -93,8 +93,18 @@ def _escape(text: str) -> str:
     return template_text(_DATA_TAG.sub(r"‹\1message›", text))
 
 
+def _value(text: str) -> str:
+    """An author's value inside a sentence of ours: kept on one line and, when Jinja or the
+    turn splitter could read it, written as a string expression — only the value, so the
+    sentence's own words ("Format :", "Tu es") stay prose the linter reads."""
+    text = _DATA_TAG.sub(r"‹\1message›", text)
+    if "\n" in text or template_text(text) != text:
+        return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
+    return text
+
+
 def _quoted(words: list[str]) -> str:
-    return ", ".join(f"« {w} »" for w in words)
+    return ", ".join(f"« {_value(w)} »" for w in words)
 
 
 def _front_string(text: str) -> str:
@@ -115,28 +125,31 @@ def compile_persona(persona: Persona) -> Compiled:
     spec = persona.spec
     t = _TEXT[spec.lang]
     lines: list[tuple[str, Where | None]] = [
-        (t["role"].format(role=spec.role.rstrip(".")), ("role",)),
+        (t["role"].format(role=_value(spec.role.rstrip("."))), ("role",)),
         (
-            fill(
-                t["audience"],
-                spec.lang,
-                {"audience": (spec.audience or t["anyone"]).rstrip(".")},
+            # fill() contracts "à le" → "au" on the value's words: the whole line is escaped
+            _escape(
+                fill(
+                    t["audience"],
+                    spec.lang,
+                    {"audience": (spec.audience or t["anyone"]).rstrip(".")},
+                )
             ),
             ("audience",) if spec.audience else None,
         ),
         (t["task"], None),
     ]
     if spec.values:
-        lines.append((t["values"].format(values=", ".join(spec.values)), ("values",)))
+        lines.append((t["values"].format(values=_value(", ".join(spec.values))), ("values",)))
     lines.append((t[spec.register_], ("register",)))
-    lines.append((t["tone"].format(tone=", ".join(spec.tone)), ("tone",)))
+    lines.append((t["tone"].format(tone=_value(", ".join(spec.tone))), ("tone",)))
     voc = spec.vocabulary
     for key in ("use", "avoid", "require"):
         words = getattr(voc, key)
         if words:
             lines.append((t[key].format(words=_quoted(words)), ("vocabulary", key)))
     if spec.format:
-        lines.append((t["format"].format(format=spec.format.rstrip(".")), ("format",)))
+        lines.append((t["format"].format(format=_value(spec.format.rstrip("."))), ("format",)))
     else:
         lines.append((t["format_default"], None))
     lines.append((t["data"], None))
@@ -158,7 +171,8 @@ def compile_persona(persona: Persona) -> Compiled:
         front += ["sample:", f"  message: {_front_string(spec.examples[0].user)}"]
     front.append("---")
     body: list[tuple[str, Where | None]] = [("system:", None)]
-    body += [(_escape(text), where) for text, where in lines]
+    # Values are escaped where they are inserted (_value); our own words need no escaping.
+    body += [(_DATA_TAG.sub(r"‹\1message›", text), where) for text, where in lines]
     body.append(("", None))
     for i, ex in enumerate(spec.examples):
         body += [
