@@ -155,6 +155,35 @@ class LoopbackServer:
         self._thread.join(timeout=5)
 
 
+def keyword_judge(word: str) -> Callable[[Recorded], Reply]:
+    """A judge on an OpenAI-compatible route that passes an output containing `word`: exact,
+    predictable verdicts for the tests of judge calibration."""
+
+    def handle(req: Recorded) -> Reply:
+        user = req.json["messages"][1]["content"]
+        output = user.split("<output>\n", 1)[1].split("\n</output>", 1)[0]
+        score = 1 if word in output.lower() else 0
+        content = json.dumps({"reason": f"{word}" if score else f"no {word}", "score": score})
+        return Reply(
+            200,
+            {
+                "id": "x",
+                "object": "chat.completion",
+                "model": "judge",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
+            },
+        )
+
+    return handle
+
+
 def free_port() -> int:
     """A port nothing listens on (bound then released)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_http import LoopbackServer, keyword_judge
 from typer.testing import CliRunner
 
 from prompteur.cli import app
@@ -53,28 +53,7 @@ def test_kappa_edges() -> None:
 # ---- the command -------------------------------------------------------------------------
 
 
-def refund_judge(req: Recorded) -> Reply:
-    """Passes an output when it mentions a refund."""
-    user = req.json["messages"][1]["content"]
-    output = user.split("<output>\n", 1)[1].split("\n</output>", 1)[0]
-    score = 1 if "refund" in output.lower() else 0
-    content = json.dumps({"reason": "refund" if score else "no refund", "score": score})
-    return Reply(
-        200,
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "model": "judge",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1},
-        },
-    )
+refund_judge = keyword_judge("refund")
 
 
 @pytest.fixture

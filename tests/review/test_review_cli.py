@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_http import LoopbackServer, keyword_judge
 from helpers_review import make_run, record
 from typer.testing import CliRunner
 
@@ -27,28 +27,7 @@ def cli(*args: str) -> Any:
     return result
 
 
-def yes_judge(req: Recorded) -> Reply:
-    """Passes an output that says yes."""
-    user = req.json["messages"][1]["content"]
-    output = user.split("<output>\n", 1)[1].split("\n</output>", 1)[0]
-    score = 1 if "yes" in output.lower() else 0
-    content = json.dumps({"reason": "said yes" if score else "did not", "score": score})
-    return Reply(
-        200,
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "model": "judge",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1},
-        },
-    )
+yes_judge = keyword_judge("yes")
 
 
 @pytest.fixture
