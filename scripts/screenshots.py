@@ -4,8 +4,10 @@ and the README).
 Builds a demo project in a temporary folder with real work on the embedded model — an eval of
 two variants, a promotion through the gate, an optimization, a probe run, a playground run —
 plus a week of production traces written through the traces API's own function (there is no
-production here; the traces say so in their metadata), serves it with `prompteur view`'s app
-on loopback, and photographs each page with Playwright driving Debian's Chromium headless.
+production here; the traces say so in their metadata) and two review queues labelled by a
+script (a pass/fail queue, a blind A/B queue: the labels are the demo's, not people's), serves
+it with `prompteur view`'s app on loopback, and photographs each page with Playwright driving
+Debian's Chromium headless.
 
     .venv/bin/python scripts/screenshots.py [--out docs/img] [--lang en]
 
@@ -23,6 +25,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -111,6 +114,7 @@ def build(root: Path) -> dict[str, str]:
                     )
                 )
         record(store, traces)
+        reviewed(store)
         ids = {
             "eval": next(r.id for r in store.runs(50) if r.plan.get("kind") is None),
             "optimize": next(r.id for r in store.runs(50) if r.plan.get("kind") == "optimize"),
@@ -119,6 +123,30 @@ def build(root: Path) -> dict[str, str]:
     finally:
         store.close()
     return ids
+
+
+def reviewed(store: Any) -> None:
+    """Two review queues on the first eval, labelled by a script (the demo has no reviewers;
+    the labels say nothing of the model): a pass/fail queue two people labelled, disagreeing
+    on two items, and a blind A/B queue of the two prompts where the few-shot one is preferred
+    on most cases."""
+    from prompteur import review
+
+    first = [r for r in store.runs(50) if r.plan.get("kind") is None][-1].id
+    q = review.from_run(store, "first-pass", first, score=review.DEFAULT, created_by="demo")
+    for item in store.reviews.items(q["id"]):
+        verdict = bool((item["verdict"] or {}).get("passed"))
+        for who in ("ann", "bob"):
+            flip = who == "bob" and item["position"] in (3, 8)
+            review.label(store, q, item["position"], who, value=verdict != flip)
+    ab = review.preference_queue(
+        store, "few-shot-or-bare", first, a="sentiment", b="sentiment-bare", seed=7
+    )
+    for item in store.reviews.items(ab["id"]):
+        n = item["position"]
+        wanted = "tie" if n == 5 else ("b" if n == 9 else "a")  # in the variants' terms
+        shown = wanted if wanted == "tie" else ("a" if item["sides"][0] == wanted else "b")
+        review.label(store, ab, n, "ann", value=shown)
 
 
 def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
@@ -155,6 +183,8 @@ def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
             "optimize": f"/ui/optimize/{ids['optimize']}?{q}",
             "probes": f"/ui/probes/{ids['probe']}?{q}",
             "monitor": f"/ui/monitor?{q}",
+            "review": f"/ui/review/first-pass/3?{q}",
+            "review-ab": f"/ui/review/few-shot-or-bare?{q}",
         }
         for name, path in shots.items():
             page.goto(url + path)

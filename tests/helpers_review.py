@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from prompteur.records import ResultRecord
@@ -52,3 +53,22 @@ def two_variant_run(store: Store, cases: int = 10) -> str:
 def simple_run(store: Store, cases: int) -> str:
     """Cases c0..c{n-1} of one variant, passing on even cases."""
     return make_run(store, [record(i, passed=i % 2 == 0) for i in range(cases)])
+
+
+def trace_row(i: int, at: datetime, **kw: Any) -> dict[str, Any]:
+    """The row of trace number `i` of the prompt greet (version 1), as the store inserts it:
+    inputs {name: n<i>}, output "out <i>"; `kw` sets or adds columns."""
+    return {
+        "trace_id": f"{i:032x}",
+        "span_id": f"{i:016x}",
+        "prompt": "greet",
+        "version": V1,
+        "source": "api",
+        "inputs": {"name": f"n{i}"},
+        "output": f"out {i}",
+        "meta": {},
+        "flagged": False,
+        "started_at": at,
+        "created_at": at,
+        **kw,
+    }

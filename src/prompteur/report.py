@@ -345,9 +345,16 @@ def to_json(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
 # ---- HTML ----------------------------------------------------------------------------------
 
 
-def to_html(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
+def to_html(
+    records: Sequence[ResultRecord],
+    run: dict[str, Any],
+    *,
+    preferences: Sequence[dict[str, Any]] = (),
+) -> str:
     """A self-contained page (no network: styles and script inline) with the summary, the
-    comparison in words and the matrix of cases × variants, filterable."""
+    comparison in words and the matrix of cases × variants, filterable. `preferences`: the
+    blind A/B verdicts people gave on this run's variants (`review.run_preferences`: the
+    queue, the votes and the sentence), shown beside the automatic comparison."""
     from importlib.resources import files
 
     summaries = summarise(records)
@@ -389,6 +396,7 @@ def to_html(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
         records=records,
         summaries=summaries,
         comparisons=paired(records),
+        preferences=preferences,
         variants=[variant_label(v) for v in variants],
         rows=rows,
         pct=lambda x: f"{x:.1%}",

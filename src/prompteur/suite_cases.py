@@ -9,13 +9,19 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import UserError
 from .files import write_atomic
 from .yamlfile import read_text, safe_load
+
+if TYPE_CHECKING:
+    from .config import Config
+
+SUITE_SUFFIXES = (".yaml", ".yml")
+MAX_SUITES = 1000
 
 _CASES_KEY = re.compile(r"^cases\s*:\s*(?P<rest>.*)$")
 _TOP_LEVEL = re.compile(r"^[^\s#-]")
@@ -59,7 +65,10 @@ def _item_yaml(case: dict[str, Any], indent: str) -> str:
     lines = body.rstrip("\n").split("\n")
     items = [indent + line for line in lines]
     if case.get("description"):
-        items.insert(0, f"{indent}# {case['description'][:200]}".replace("\n", " "))
+        # Every line break YAML knows (\r, \x85, \u2028… not only \n) becomes a space: a
+        # comment written by a reviewer or an end user cannot end the comment line.
+        note = " ".join(case["description"][:200].splitlines())
+        items.insert(0, f"{indent}# {note}")
     return "\n".join(items) + "\n"
 
 
@@ -145,3 +154,25 @@ def append_cases(suite: Path, candidates: Any, *, limit: int | None = None) -> T
         ) from None
     write_atomic(suite, new_text)
     return result
+
+
+def project_suites(config: Config) -> dict[str, Path]:
+    """The suite files of the project's suites folder, by their path relative to the project
+    (`suites/greet.yaml`), sorted: a suite chosen in a request is one of these keys, looked up,
+    never a path joined to the folder. A file that resolves outside the project (a link) is
+    left out; at most MAX_SUITES are listed."""
+    root = config.root.resolve()
+    folder = config.suites_dir
+    if not folder.is_dir():
+        return {}
+    out: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix not in SUITE_SUFFIXES or not path.is_file():
+            continue
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            continue
+        out[real.relative_to(root).as_posix()] = real
+        if len(out) >= MAX_SUITES:
+            break
+    return out

@@ -138,7 +138,17 @@ def test_the_preference_sentence() -> None:
         f"v2 is preferred in 64% of cases [{r.low * 100:.0f}–{r.high * 100:.0f}], "
         f"p = {p:.3f} (12 ties left out)"
     )
-    assert pref.words("fr").startswith("v2 est préféré dans 64 % des cas [54–73], p = 0,00")
+    # French through the catalogue, typeset: a narrow no-break space before %, decimal comma.
+    assert pref.words("fr") == (
+        f"v2 est préféré dans 64\u202f% des cas [54–73], p = {p:.3f} (12 égalités à part)"
+    ).replace(".", ",")
+    assert Preference("x", "y", 1, 4, 1).words().endswith("(1 tie left out)")
+    assert Preference("x", "y", 1, 4, 1).words("fr").endswith("(1 égalité à part)")
+    assert (
+        Preference("x", "y", 5, 5, 0)
+        .words("fr")
+        .startswith("Ni l'un ni l'autre n'est préféré\u00a0: 50\u202f% des cas")
+    )
     assert (
         Preference("x", "y", 8, 2, 0).words() == "x is preferred in 80% of cases [49–94], p = 0.11"
     )

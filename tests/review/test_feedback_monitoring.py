@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from helpers_review import V1
+from helpers_review import trace_row
 
 from prompteur.config import Config, ConfigFile
 from prompteur.store import Store
@@ -17,23 +17,10 @@ NOW = datetime.now(UTC)
 
 
 def _traces(store: Store, n: int, start: int = 0) -> list[str]:
-    rows = []
-    for i in range(start, start + n):
-        rows.append(
-            {
-                "trace_id": f"{i:032x}",
-                "span_id": f"{i:016x}",
-                "prompt": "greet",
-                "version": V1,
-                "source": "api",
-                "inputs": {"name": f"n{i}"},
-                "output": f"out {i}",
-                "meta": {},
-                "flagged": False,
-                "started_at": NOW - timedelta(days=3 if i < 40 else 0, hours=1),
-                "created_at": NOW,
-            }
-        )
+    rows = [
+        trace_row(i, NOW, started_at=NOW - timedelta(days=3 if i < 40 else 0, hours=1))
+        for i in range(start, start + n)
+    ]
     store.traces.insert(rows)
     return [r["trace_id"] for r in rows]
 

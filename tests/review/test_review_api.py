@@ -106,7 +106,7 @@ def test_blind_items_hide_the_verdict_and_preference_items_hide_the_variants(
     pref = app.get("/v1/review/queues/ab?lang=fr", headers=write).json()["preference"]
     assert (pref["a_wins"], pref["b_wins"], pref["ties"]) == (0, 6, 0)
     assert pref["sentence"].startswith("greet@22222222 · local is preferred in 100% of cases [")
-    assert pref["words"].startswith("greet@22222222 · local est préféré dans 100 % des cas")
+    assert pref["words"].startswith("greet@22222222 · local est préféré dans 100\u202f% des cas")
     assert pref["p"] == pytest.approx(2 / 64)
 
 

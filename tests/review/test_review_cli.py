@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from helpers_http import LoopbackServer, keyword_judge
-from helpers_review import make_run, record
+from helpers_review import V1, V2, make_run, record, two_variant_run
 from typer.testing import CliRunner
 
 from prompteur.cli import app
@@ -100,6 +100,40 @@ def test_to_cases_takes_the_correction_as_expected(project: Path, run: str) -> N
         "duplicates": 1,
         "ids": [],
     }
+
+
+def test_the_preference_sentence_in_show_and_in_the_html_report(project: Path) -> None:
+    """The blind A/B verdict people gave is printed by `prompteur show RUN` and written in the
+    run's HTML report, both from the same function as `review progress`."""
+    store = Store(load_config(project).database_url)
+    try:
+        run = two_variant_run(store, 6)
+        other = two_variant_run(store, 2)
+    finally:
+        store.close()
+    made = cli("review", "pair", "ab", "--run", run, "--a", V1[:8], "--b", V2[:8], "--json")
+    assert made.exit_code == 0, made.output
+    for position in range(1, 7):
+        out = cli("review", "label", "ab", str(position), "tie" if position == 6 else "a")
+        assert out.exit_code == 0, out.output
+    progress = json.loads(cli("review", "progress", "ab", "--json").output)["preference"]
+    assert progress["ties"] == 1 and progress["a_wins"] + progress["b_wins"] == 5
+    sentence = progress["sentence"]
+    assert sentence.startswith("greet@") and "p = " in sentence
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())
+
+    shown = cli("show", run)
+    assert shown.exit_code == 0, shown.output
+    assert f"blind A/B (ab): {sentence}" in flat(shown.output)
+    assert cli("show", run, "-o", "report.html").exit_code == 0
+    page = Path("report.html").read_text(encoding="utf-8")
+    assert "Blind A/B preference" in page and f">{sentence}</p>" in page
+    # Another run's page and report say nothing of this queue.
+    assert "blind A/B" not in cli("show", other).output
+    assert cli("show", other, "-o", "other.html").exit_code == 0
+    assert "Blind A/B preference" not in Path("other.html").read_text(encoding="utf-8")
 
 
 def test_judge_calibrate_from_a_queue(project: Path, run: str) -> None:

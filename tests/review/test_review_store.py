@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers_review import V1, V2, judged, make_run, record, simple_run, two_variant_run
+from helpers_review import (
+    V1,
+    V2,
+    judged,
+    make_run,
+    record,
+    simple_run,
+    trace_row,
+    two_variant_run,
+)
 
 from prompteur import review
 from prompteur.config import load_config
@@ -145,27 +154,12 @@ def test_preference_queue_order_is_random_per_item_and_revealed_exactly(store: S
 
 def test_traces_queues_and_feedback(store: Store) -> None:
     now = datetime.now(UTC)
-    rows = []
-    for i in range(6):
-        rows.append(
-            {
-                "trace_id": f"{i:032x}",
-                "span_id": f"{i:016x}",
-                "prompt": "greet",
-                "version": V1,
-                "source": "api",
-                "inputs": {"name": f"n{i}"},
-                "output": f"out {i}",
-                "meta": {},
-                "flagged": False,
-                "started_at": now,
-                "created_at": now,
-                "score": i / 10,
-                "passed": i >= 3,
-                "scored_at": now if i != 5 else None,
-            }
-        )
-    store.traces.insert(rows)
+    store.traces.insert(
+        [
+            trace_row(i, now, score=i / 10, passed=i >= 3, scored_at=now if i != 5 else None)
+            for i in range(6)
+        ]
+    )
     store.reviews.add_feedback(f"{4:032x}", 0.0, "wrong name", "app-key")
     store.reviews.add_feedback(f"{2:032x}", 1.0, None, "app-key")
     low = review.from_traces(store, "low", score=PASS, select="low-score", below=0.3)
@@ -195,6 +189,43 @@ def test_cases_from_a_queue_take_the_correction_as_expected(store: Store) -> Non
     assert [c["id"] for c in review.cases_from_queue(store, q, only="corrections")] == [
         f"review-{q['id']}-3"
     ]
+
+
+def test_negative_feedback_becomes_a_case_unless_a_reviewer_passed_it(store: Store) -> None:
+    now = datetime.now(UTC)
+    store.traces.insert(
+        [trace_row(i, now, meta={"expected": "Hello n1"} if i == 1 else {}) for i in range(4)]
+    )
+    for i, score in ((0, 0.0), (1, 0.2), (2, 0.1), (3, 0.9)):
+        store.reviews.add_feedback(f"{i:032x}", score, "rude\rcases: []" if i == 0 else None, "app")
+    q = review.from_traces(store, "unhappy", score=PASS, select="negative-feedback")
+    by_output = {i["output"]: i["position"] for i in store.reviews.items(q["id"])}
+    assert sorted(by_output) == ["out 0", "out 1", "out 2"]  # 0.9 is not negative
+    review.label(store, q, by_output["out 2"], "ann", value="pass")  # a person overrides
+    cases = review.cases_from_queue(store, q)
+    assert sorted(c["inputs"]["name"] for c in cases) == ["n0", "n1"]
+    one = next(c for c in cases if c["inputs"] == {"name": "n1"})
+    assert one["expected"] == "Hello n1" and "negative user feedback" in one["description"]
+    assert review.cases_from_queue(store, q, only="corrections") == []
+    only = review.cases_from_queue(store, q, positions={by_output["out 1"]})
+    assert [c["inputs"] for c in only] == [{"name": "n1"}]
+    with pytest.raises(UserError, match="unknown choice"):
+        review.cases_from_queue(store, q, only="everything")
+
+
+def test_a_runs_preference_verdicts_come_from_either_run(store: Store) -> None:
+    first, second = simple_run(store, 3), two_variant_run(store, 3)
+    q = review.preference_queue(store, "ab", first, a="greet", b=V2[:8], run_b=second, seed=3)
+    other = review.from_run(store, "plain", first, score=PASS)
+    assert other["kind"] == "label"
+    for position in (1, 2, 3):
+        review.label(store, q, position, "ann", value="a" if position < 3 else "tie")
+    pref = review.preference_of(store, q)
+    for run in (first, second):
+        (shown,) = review.run_preferences(store, run, "fr")
+        assert shown["queue"] == "ab" and shown["words"] == pref.words("fr")
+        assert (shown["a_wins"] + shown["b_wins"], shown["ties"]) == (2, 1)
+    assert review.run_preferences(store, two_variant_run(store, 2)) == []
 
 
 def test_export_jsonl_and_csv(store: Store) -> None:

@@ -72,9 +72,12 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/ui/learn/{lesson}"): READ,
     ("POST", "/ui/learn/{lesson}"): WRITE,
     ("GET", "/ui/review"): READ,
+    ("POST", "/ui/review"): WRITE,
     ("GET", "/ui/review/{queue}"): READ,
     ("GET", "/ui/review/{queue}/{position}"): READ,
     ("POST", "/ui/review/{queue}/{position}"): REVIEW,
+    # writes a suite file of the project: what a review key may not do
+    ("POST", "/ui/review/{queue}/cases"): WRITE,
 }
 # Answered by the pages' middleware before any route: not in app.routes, walked all the same.
 MIDDLEWARE: dict[tuple[str, str], str] = {

@@ -1,8 +1,10 @@
 """The review pages in a real browser (Playwright driving Debian's Chromium headless against
-a real uvicorn server on loopback, a SQLite store): a queue made from a run is reviewed with
-the keyboard only — ten items, a comment, a correction, moving back — and the labels stored,
-the agreement between two reviewers and a blind A/B verdict are what the pages say, in
-English and in French."""
+a real uvicorn server on loopback, a SQLite store): a queue made from a run's page is reviewed
+with the keyboard only — ten items, half in English and half in French, a comment, a
+correction, moving back — then its failures become suite cases in one click; a blind A/B
+queue made from the run page is chosen blind; and the labels stored, the agreement between
+two reviewers and the preference sentence (on the queue's page and on the run's page) are what
+the pages say, in English and in French."""
 
 from __future__ import annotations
 
@@ -59,6 +61,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         runs = {"one": simple_run(store, 12), "two": two_variant_run(store, 6)}
     finally:
         store.close()
+    (root / "suites" / "greet-review.yaml").write_text(
+        "prompts: [greet]\n# cases people found wrong\ncases:\n"
+        "  - inputs: {name: first}\n    expected: Hello first\n",
+        encoding="utf-8",
+    )
     with serve(root, dev=False) as url:
         yield {"url": url, "root": root, "keys": keys, "runs": runs}
 
@@ -87,13 +94,6 @@ def _page(browser: Browser, site: dict[str, Any], who: str) -> Page:
     return pg
 
 
-def _api(site: dict[str, Any], method: str, path: str, **kw: Any) -> Any:
-    headers = {"Authorization": f"Bearer {site['keys']['lead']}"}
-    r = httpx.request(method, site["url"] + path, headers=headers, timeout=30, **kw)
-    assert r.status_code < 300, r.text
-    return r.json()
-
-
 def _store(site: dict[str, Any]) -> Store:
     return Store(load_config(site["root"]).database_url)
 
@@ -107,13 +107,22 @@ def _press(pg: Page, key: str, *, wait: bool = True) -> None:
         pg.keyboard.press(key)
 
 
+def _run_page(browser: Browser, site: dict[str, Any], run: str) -> Page:
+    """The lead (a write key) on the run's page, its "Review this run" panel open."""
+    pg = _page(browser, site, "lead")
+    pg.goto(site["url"] + f"/ui/runs/{run}?lang=en")
+    pg.locator("#review-this-run summary").click()
+    return pg
+
+
 def test_ten_items_reviewed_with_the_keyboard_only(browser: Browser, site: dict[str, Any]) -> None:
-    _api(
-        site,
-        "POST",
-        "/v1/review/queues",
-        json={"name": "ten", "run": site["runs"]["one"], "size": 10, "seed": 4},
-    )
+    lead = _run_page(browser, site, site["runs"]["one"])
+    lead.fill("#rq-name", "ten")
+    lead.fill("#rq-size", "10")
+    with lead.expect_navigation():
+        lead.locator("#rq-create").click()
+    expect(lead.locator("#queue-name")).to_have_text("ten")
+    expect(lead.locator("#progress")).to_have_text("0/10")
     pg = _page(browser, site, "ann")
     pg.goto(site["url"] + "/ui/review")
     expect(pg.locator("tr[data-queue=ten] .progress-text")).to_have_text("0/10")
@@ -125,7 +134,11 @@ def test_ten_items_reviewed_with_the_keyboard_only(browser: Browser, site: dict[
     expect(pg.locator("#position")).to_contain_text("1")
     plan = ["1", "2", "1", "1", "2", "1", "2", "2", "1", "1"]
     for n, key in enumerate(plan, start=1):
-        expect(pg.locator("#position")).to_have_text(f"Item {n} of 10")
+        if n == 6:  # the second half in French (remembered in a cookie from here)
+            pg.goto(pg.url + "?lang=fr")
+            expect(pg.locator("#keys")).to_contain_text("Touches")
+        shown = f"Item {n} of 10" if n < 6 else f"Élément {n} sur 10"
+        expect(pg.locator("#position")).to_have_text(shown)
         if n == 3:  # a comment: c, type, Escape, then the label
             pg.keyboard.press("c")
             pg.keyboard.type("too short")
@@ -136,9 +149,11 @@ def test_ten_items_reviewed_with_the_keyboard_only(browser: Browser, site: dict[
             pg.keyboard.type("Hello there")
             pg.keyboard.press("Escape")
         _press(pg, key)
-    expect(pg.locator("#all-done")).to_be_visible()
+    expect(pg.locator("#all-done")).to_have_text(
+        "Chaque élément de cette file porte votre étiquette."
+    )
     # Back to item 2 with the keyboard and change its label.
-    pg.goto(site["url"] + "/ui/review/ten/1")
+    pg.goto(site["url"] + "/ui/review/ten/1?lang=en")
     _press(pg, "j")
     expect(pg.locator("#position")).to_have_text("Item 2 of 10")
     _press(pg, "k")
@@ -181,23 +196,48 @@ def test_ten_items_reviewed_with_the_keyboard_only(browser: Browser, site: dict[
     pg.goto(site["url"] + "/ui/review/ten?lang=fr")
     expect(pg.locator("#agreement")).to_have_text(figure.words("fr"))
     expect(pg.locator("h1")).to_contain_text("File de relecture")
+    assert pg.locator("#to-cases-button").count() == 0  # a review key labels, it adds no case
     pg.context.close()
+
+    # The failures and the correction become cases of a suite in one click (a write key).
+    suite = site["root"] / "suites" / "greet-review.yaml"
+    lead.goto(site["url"] + "/ui/review/ten?lang=en")
+    lead.select_option("#cases-suite", "suites/greet-review.yaml")
+    with lead.expect_navigation():
+        lead.locator("#to-cases-button").click()
+    store = _store(site)
+    try:
+        q = review.queue(store, "ten")
+        wrong = {
+            r["position"]
+            for r in store.reviews.labels(q["id"])
+            if r["value"] is False or r["correction"]
+        }
+    finally:
+        store.close()
+    assert wrong == {3, 4, 5, 7, 8}  # ann failed 5, 7, 8 (5 corrected); bob also 3 and 4
+    expect(lead.locator("#cases-added")).to_have_text(
+        "Cases added to suites/greet-review.yaml: 5 (already there: 0)."
+    )
+    from prompteur.suite import load_suite
+
+    cases = list(load_suite(suite).cases())
+    assert len(cases) == 6 and "# cases people found wrong" in suite.read_text("utf-8")
+    assert "Hello there" in [c.expected for c in cases]
+    assert lead.errors == []  # type: ignore[attr-defined]
+    lead.context.close()
 
 
 def test_blind_ab_queue_and_its_verdict(browser: Browser, site: dict[str, Any]) -> None:
-    _api(
-        site,
-        "POST",
-        "/v1/review/queues",
-        json={
-            "name": "ab",
-            "kind": "preference",
-            "run": site["runs"]["two"],
-            "a": V1[:8],
-            "b": V2[:8],
-            "seed": 2,
-        },
-    )
+    run = site["runs"]["two"]
+    lead = _run_page(browser, site, run)
+    assert lead.locator("#preference").count() == 0  # no A/B queue of this run yet
+    lead.fill("#ab-name", "ab")
+    lead.select_option("#ab-a", label=f"greet@{V1[:8]} · local")
+    lead.select_option("#ab-b", label=f"greet@{V2[:8]} · local")
+    with lead.expect_navigation():
+        lead.locator("#ab-create").click()
+    expect(lead.locator("#queue-name")).to_have_text("ab")
     pg = _page(browser, site, "ann")
     pg.goto(site["url"] + "/ui/review/ab/1")
     for n in range(1, 7):
@@ -220,3 +260,11 @@ def test_blind_ab_queue_and_its_verdict(browser: Browser, site: dict[str, Any]) 
     expect(pg.locator("#preference")).to_have_text(pref.words("fr"))
     assert pg.errors == []  # type: ignore[attr-defined]
     pg.context.close()
+    # The run's page says it too, beside the automatic comparison, in both languages.
+    for lang in ("en", "fr"):
+        lead.goto(site["url"] + f"/ui/runs/{run}?lang={lang}")
+        expect(lead.locator("p.words[data-queue=ab]")).to_have_text(pref.words(lang))
+    lead.goto(site["url"] + f"/ui/runs/{site['runs']['one']}?lang=en")
+    assert lead.locator("p.words[data-queue=ab]").count() == 0  # another run's page
+    assert lead.errors == []  # type: ignore[attr-defined]
+    lead.context.close()

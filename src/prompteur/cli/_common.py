@@ -286,7 +286,9 @@ def write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> None
         elif suffix == ".xml":
             text = report.to_junit(records, info.suite)
         elif suffix in {".html", ".htm"}:
-            text = report.to_html(records, run_meta)
+            from ..review import run_preferences
+
+            text = report.to_html(records, run_meta, preferences=run_preferences(store, run_id))
         else:
             raise UserError(
                 "unknown report format", file=out, hint="use .json, .jsonl, .csv, .xml or .html"
@@ -410,8 +412,9 @@ def show_probe_run(
 
 
 def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int = 3) -> None:
-    """A probe run's report, and for any run judged by a model, how far that judge agrees with
-    people (or that it was never checked)."""
+    """A probe run's report; for any run judged by a model, how far that judge agrees with
+    people (or that it was never checked); and the blind A/B verdicts people gave on its
+    variants."""
     from rich.markup import escape
 
     from ..probes.notes import judged_by
@@ -432,6 +435,10 @@ def print_run_notes(console: Console, store: Store, info: RunInfo, *, worst: int
     for note in judged_by(store, info.plan, _default_model()):
         colour = "red" if note["low"] else "green"
         console.print(f"[{colour}]judge:[/] {escape(note['text'])}")
+    from ..review import run_preferences
+
+    for pref in run_preferences(store, info.id):
+        console.print(f"[bold]blind A/B ({escape(pref['queue'])}):[/] {escape(pref['words'])}")
 
 
 def _default_model() -> str:

@@ -297,17 +297,16 @@ def to_cases(
     ] = "failures",
     as_json: JsonOpt = False,
 ) -> None:
-    """Append a queue's reviewed failures to a suite as cases, a reviewer's correction as the
-    expected value. Cases already in the suite are not added again."""
+    """Append a queue's reviewed failures (and, from traces, the items an end user gave
+    negative feedback that no reviewer passed) to a suite as cases, a reviewer's correction as
+    the expected value. Cases already in the suite are not added again."""
     from .. import review
     from ..errors import UserError
-    from ..suite_cases import append_cases
 
-    if only not in ("failures", "corrections"):
+    if only not in review.TO_CASES:
         raise UserError(f"unknown choice '{only}'", field="--only", hint="failures or corrections")
     store = common.store(common.config())
-    cases = review.cases_from_queue(store, review.queue(store, queue), only=only)
-    result = append_cases(suite, cases)
+    result = review.to_cases(store, review.queue(store, queue), suite, only=only)
     if as_json:
         common.print_json(result.to_dict())
         return

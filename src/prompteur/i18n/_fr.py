@@ -481,6 +481,40 @@ FRENCH: dict[str, str] = {
     "labelled": "étiquetés",
     "skipped": "passés",
     "Blind A/B preference": "Préférence A/B à l'aveugle",
+    "Cases added to {suite}: {added} (already there: {already}).": (
+        "Cas ajoutés à {suite} : {added} (déjà présents : {already})."
+    ),
+    "To cases": "Vers des cas",
+    "Review this run": "Relire cette exécution",
+    "A review queue of this run": "Une file de relecture de cette exécution",
+    "Queue name": "Nom de la file",
+    "checks disagree": "les contrôles divergent",
+    "the judge disagrees with the other checks": "le juge contredit les autres contrôles",
+    "a random sample": "un échantillon aléatoire",
+    "At most (a seeded sample)": "Au plus (un échantillon à graine fixe)",
+    "Make the review queue": "Créer la file de relecture",
+    "A blind A/B queue of two variants": "Une file A/B à l'aveugle de deux variantes",
+    "Make the blind A/B queue": "Créer la file A/B à l'aveugle",
+    "Add reviewed failures to a suite as cases": (
+        "Ajouter les échecs relus à une suite, comme cas"
+    ),
+    "failures and corrections": "échecs et corrections",
+    "corrections only": "corrections seulement",
+    "Only item no.": "Seulement l'élément n°",
+    "Add to the suite as cases": "Ajouter à la suite comme cas",
+    "A correction becomes the case's expected value; cases already in the suite are not added "
+    "again.": (
+        "Une correction devient la valeur attendue du cas ; les cas déjà dans la suite ne sont "
+        "pas ajoutés une seconde fois."
+    ),
+    "{name} is preferred in {pct} of cases {ci}, {p}{ties}": (
+        "{name} est préféré dans {pct} des cas {ci}, {p}{ties}"
+    ),
+    "Neither is preferred: {pct} of cases {ci}, {p}{ties}": (
+        "Ni l'un ni l'autre n'est préféré : {pct} des cas {ci}, {p}{ties}"
+    ),
+    "No preference expressed yet.": "Aucune préférence exprimée pour l'instant.",
+    "({ties} left out)": "({ties} à part)",
     "preferred": "préférée",
     "tie": "égalité",
     "Agreement between reviewers": "Accord entre relecteurs",

@@ -6,6 +6,7 @@ from ._queues import JUDGE_CHECKS, RUN_SELECTIONS, TRACE_SELECTIONS, from_run, f
 from ._queues import preference as preference_queue
 from ._scores import DEFAULT, PREFERENCE_SCORE, Score, score_named, scores
 from ._work import (
+    TO_CASES,
     agreement_of,
     cases_from_queue,
     disagreements,
@@ -17,8 +18,10 @@ from ._work import (
     progress,
     queue,
     revealed,
+    run_preferences,
     score_of,
     summary,
+    to_cases,
 )
 from .agreement import AgreementFigure, Preference, cohen_kappa, krippendorff_alpha, sign_test
 
@@ -27,6 +30,7 @@ __all__ = [
     "JUDGE_CHECKS",
     "PREFERENCE_SCORE",
     "RUN_SELECTIONS",
+    "TO_CASES",
     "TRACE_SELECTIONS",
     "AgreementFigure",
     "Preference",
@@ -47,9 +51,11 @@ __all__ = [
     "progress",
     "queue",
     "revealed",
+    "run_preferences",
     "score_named",
     "score_of",
     "scores",
     "sign_test",
     "summary",
+    "to_cases",
 ]

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 from collections import Counter, defaultdict
+from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
@@ -15,6 +17,7 @@ from .agreement import AgreementFigure, Preference, agreement
 
 if TYPE_CHECKING:
     from ..store import Store
+    from ..suite_cases import ToCases
 
 COMMENT_MAX = 4000
 CORRECTION_MAX = 20_000
@@ -214,37 +217,97 @@ def human_verdicts(store: Store, q: dict[str, Any]) -> list[tuple[int, str, bool
     return out
 
 
+TO_CASES = ("failures", "corrections")
+NEGATIVE_BELOW = 0.5  # an end user's feedback score under it is negative
+
+
+def _negative_feedback(item: dict[str, Any], below: float) -> bool:
+    feedback = (item.get("verdict") or {}).get("feedback") or {}
+    score = feedback.get("score")
+    return isinstance(score, int | float) and score < below
+
+
+def _all_items(store: Store, queue_id: int) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        page = store.reviews.items(queue_id, offset=offset, limit=500)
+        yield from page
+        if len(page) < 500:
+            return
+        offset += len(page)
+
+
 def cases_from_queue(
-    store: Store, q: dict[str, Any], *, only: str = "failures"
+    store: Store,
+    q: dict[str, Any],
+    *,
+    only: str = "failures",
+    positions: Collection[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Suite cases from a queue's reviewed items: `failures` (a reviewer failed it or wrote
-    a correction) or `corrections` (only items with a correction). A correction becomes the
-    case's `expected`; otherwise the case's own expected value is kept."""
+    """Suite cases from a queue's items: `failures` (a reviewer failed it or wrote a
+    correction, or an end user's feedback on it was negative and no reviewer passed it) or
+    `corrections` (only items with a correction); `positions` keeps these items only. A
+    correction becomes the case's `expected`; otherwise the case's own expected value is
+    kept."""
+    if only not in TO_CASES:
+        raise UserError(f"unknown choice '{only}'", field="only", hint="failures or corrections")
     if score_of(q).kind == PREFERENCE:
         raise UserError("a preference queue has no failures to turn into cases", field="queue")
     chosen: dict[int, dict[str, Any]] = {}
+
+    def case_of(row: dict[str, Any], why: str | None = None) -> dict[str, Any]:
+        case = chosen.get(row["position"])
+        if case is None:
+            case = {"id": f"review-{q['id']}-{row['position']}", "inputs": row["inputs"]}
+            if row["expected"] is not None:
+                case["expected"] = row["expected"]
+            case["tags"] = ["from-review"]
+            note = f"from review queue {q['name']} item {row['position']}"
+            if row["case_id"]:
+                note += f" (case {row['case_id']})"
+            case["description"] = note + f"; bad output: {(row['output'] or '')[:200]!r}"
+            chosen[row["position"]] = case
+        if why:
+            case["description"] += f"; {why[:200]}"
+        return case
+
+    passed: set[int] = set()
     for r in store.reviews.labels(q["id"]):
-        if r["skipped"]:
+        if r["skipped"] or (positions is not None and r["position"] not in positions):
             continue
+        passed |= {r["position"]} if r["value"] is True else set()
         failed = r["value"] is False
         if not (r["correction"] or (only == "failures" and failed)):
             continue
-        case = chosen.get(r["position"])
-        if case is None:
-            case = {"id": f"review-{q['id']}-{r['position']}", "inputs": r["inputs"]}
-            if r["expected"] is not None:
-                case["expected"] = r["expected"]
-            case["tags"] = ["from-review"]
-            note = f"from review queue {q['name']} item {r['position']}"
-            if r["case_id"]:
-                note += f" (case {r['case_id']})"
-            case["description"] = note + f"; bad output: {(r['output'] or '')[:200]!r}"
-            chosen[r["position"]] = case
+        case = case_of(r, f"{r['reviewer']}: {r['comment']}" if r["comment"] else None)
         if r["correction"]:
             case["expected"] = r["correction"]
-        if r["comment"]:
-            case["description"] += f"; {r['reviewer']}: {r['comment'][:200]}"
+    if only == "failures" and q["source"] == "traces":
+        below = float((q["spec"] or {}).get("below", NEGATIVE_BELOW))
+        for item in _all_items(store, q["id"]):
+            at = item["position"]
+            if positions is not None and at not in positions:
+                continue
+            if at not in chosen and at not in passed and _negative_feedback(item, below):
+                comment = item["verdict"]["feedback"].get("comment")
+                case_of(item, "negative user feedback" + (f": {comment}" if comment else ""))
     return [chosen[p] for p in sorted(chosen)]
+
+
+def to_cases(
+    store: Store,
+    q: dict[str, Any],
+    suite: Path,
+    *,
+    only: str = "failures",
+    positions: Collection[int] | None = None,
+) -> ToCases:
+    """A queue's reviewed failures (or corrections only) appended to a suite file as cases,
+    those already in it left out: what `prompteur review to-cases` and the queue page's
+    button do (the page names the suite among the project's, never by a path)."""
+    from ..suite_cases import append_cases
+
+    return append_cases(suite, cases_from_queue(store, q, only=only, positions=positions))
 
 
 def summary(store: Store, q: dict[str, Any], lang: str = "en") -> dict[str, Any]:
@@ -259,6 +322,19 @@ def summary(store: Store, q: dict[str, Any], lang: str = "en") -> dict[str, Any]
     figure = agreement_of(store, q)
     out["agreement"] = {**figure.to_dict(), "words": figure.words(lang)}
     if q["kind"] == "preference":
-        pref = preference_of(store, q)
-        out["preference"] = {**pref.to_dict(), "words": pref.words(lang)}
+        out["preference"] = _preference_shown(preference_of(store, q), lang)
     return out
+
+
+def _preference_shown(pref: Preference, lang: str) -> dict[str, Any]:
+    return {**pref.to_dict(), "words": pref.words(lang)}
+
+
+def run_preferences(store: Store, run_id: str, lang: str = "en") -> list[dict[str, Any]]:
+    """The blind A/B verdicts of the preference queues made from this run (either variant),
+    oldest first: each queue's name, its votes and its sentence in `lang` — what a run's
+    page, its HTML report and `prompteur show` print beside the automatic comparison."""
+    return [
+        {"queue": q["name"], **_preference_shown(preference_of(store, q), lang)}
+        for q in store.reviews.preference_queues(run_id)
+    ]

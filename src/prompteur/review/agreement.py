@@ -15,10 +15,18 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .. import i18n
 from ..stats import Interval, percentile, wilson
 
 Level = Literal["nominal", "interval"]
 RESAMPLES = 2000
+
+# The preference sentence, English keys of the i18n catalogue.
+PREFERRED = "{name} is preferred in {pct} of cases {ci}, {p}{ties}"
+NEITHER = "Neither is preferred: {pct} of cases {ci}, {p}{ties}"
+NO_PREFERENCE = "No preference expressed yet."
+TIES = "({ties} left out)"
+TIE = (("tie", "ties"), ("égalité", "égalités"))
 
 
 def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
@@ -281,28 +289,28 @@ class Preference:
 
     def words(self, lang: str = "en") -> str:
         """ "B is preferred in 64% of cases [55–72], p = 0.003" (French: "B est préféré dans
-        64 % des cas [55–72], p = 0,003"); ties are counted apart."""
-        fr = lang == "fr"
+        64 % des cas [55–72], p = 0,003", typeset by prompteur.i18n); ties are counted
+        apart. The one sentence the terminal, the review pages, the run page and the HTML
+        report show."""
         if self.decided == 0:
-            return "Aucune préférence exprimée." if fr else "No preference expressed yet."
+            return i18n.translate(NO_PREFERENCE, lang)
         side = self.preferred or "b"
-        name = self.b if side == "b" else self.a
         r = self.rate(side)
-        pct = f"{r.estimate * 100:.0f}"
-        ci = f"[{r.low * 100:.0f}–{r.high * 100:.0f}]"
         p = self.p
-        pv = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
-        ties = ""
+        values = {
+            "name": self.b if side == "b" else self.a,
+            "pct": i18n.pct(r.estimate, lang, digits=0),
+            "ci": f"[{r.low * 100:.0f}–{r.high * 100:.0f}]",
+            "p": "p < " + i18n.number(0.001, lang)
+            if p < 0.001
+            else "p = " + i18n.number(p, lang, ".3f" if p < 0.01 else ".2f"),
+            "ties": "",
+        }
         if self.ties:
-            ties = f" ({self.ties} égalités à part)" if fr else f" ({self.ties} ties left out)"
-        if self.preferred is None:
-            if fr:
-                pv = pv.replace(".", ",")
-                return f"Ni l'un ni l'autre n'est préféré : 50 % des cas {ci}, {pv}{ties}"
-            return f"Neither is preferred: 50% of cases {ci}, {pv}{ties}"
-        if fr:
-            return f"{name} est préféré dans {pct} % des cas {ci}, {pv.replace('.', ',')}{ties}"
-        return f"{name} is preferred in {pct}% of cases {ci}, {pv}{ties}"
+            tied = i18n.plural(self.ties, *TIE[lang == "fr"], lang=lang)
+            values["ties"] = " " + i18n.fill(i18n.template(TIES, lang), lang, {"ties": tied})
+        text = PREFERRED if self.preferred else NEITHER
+        return i18n.typography(i18n.fill(i18n.template(text, lang), lang, values), lang)
 
     def to_dict(self) -> dict[str, Any]:
         def rate(side: str) -> dict[str, float] | None:

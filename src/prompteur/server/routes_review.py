@@ -123,6 +123,14 @@ def list_queues(principal: Principal = READ) -> list[dict[str, Any]]:
 @router.post("/queues", summary="Make a review queue", status_code=201)
 def create_queue(body: QueueIn, principal: Principal = WRITE) -> dict[str, Any]:
     from .. import review
+
+    return review.summary(principal.store, make_queue(principal, body))
+
+
+def make_queue(principal: Principal, body: QueueIn) -> dict[str, Any]:
+    """The queue a request describes, made under the caller's name: the REST route's and the
+    run page's form's."""
+    from .. import review
     from ..errors import UserError
 
     store, who = principal.store, reviewer(principal)
@@ -170,7 +178,7 @@ def create_queue(body: QueueIn, principal: Principal = WRITE) -> dict[str, Any]:
             reviewers=body.reviewers,
             created_by=who,
         )
-    return review.summary(store, q)
+    return q
 
 
 @router.get("/queues/{queue}", summary="A queue: progress, agreement, preference verdict")

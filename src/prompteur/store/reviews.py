@@ -119,6 +119,16 @@ class ReviewRepository:
             out.append(row)
         return out
 
+    def preference_queues(self, run_id: str) -> list[dict[str, Any]]:
+        """The preference queues one of whose variants came from this run (variant a's run
+        is the queue's `ref`, variant b's is in its spec), oldest first."""
+        query = select(_Q).where(_Q.c.kind == "preference").order_by(_Q.c.id)
+        with self._engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+        return [
+            r for r in rows if run_id in (r["ref"], ((r["spec"] or {}).get("runs") or {}).get("b"))
+        ]
+
     def _done(self, conn: Any, queue_id: int | None) -> dict[int, int]:
         """Items with at least the queue's number of reviewers (skips do not count), per queue."""
         per_item = (

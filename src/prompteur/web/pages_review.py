@@ -1,7 +1,8 @@
 """The review pages: the queues with their progress, a queue's figures (agreement between
 reviewers, the blind A/B verdict, the items reviewers disagree on), and the keyboard-first
 page where one item is labelled (1–9 choose, j/k or n/p move, c comments, e corrects, s
-skips). Every page works without the script; labelling needs the `review` scope."""
+skips), and the button that turns reviewed failures into suite cases. Every page works
+without the script; labelling needs the `review` scope, adding cases to a suite `write`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from ..errors import UserError
 from ..server.deps import require
 from .auth import read_form
-from .common import READ, error_page
+from .common import READ, WRITE, error_page
 from .i18n import lang_of
 from .render import page
 from .urls import PREFIX
@@ -50,6 +51,69 @@ def review_list(request: Request, principal: Principal = READ) -> HTMLResponse:
     )
 
 
+def _selector(known: list[tuple[str, str, str]], index: str) -> str:
+    """How `review.preference_queue` selects the run's variant at `index` (a form value):
+    prompt@version when that names it alone, else its model."""
+    from .runs_query import parse_variant
+
+    v = parse_variant(index, known)
+    if v is None:
+        raise UserError("choose two variants of the run", field="a")
+    prompt, version, model = v
+    if sum(1 for k in known if k[:2] == (prompt, version)) == 1:
+        return f"{prompt}@{version}"
+    if sum(1 for k in known if k[2] == model) == 1:
+        return model
+    raise UserError(
+        "this variant differs from the others by neither its version nor its model alone",
+        field="a",
+        hint="make the A/B queue with prompteur review pair --run RUN-B",
+    )
+
+
+@router.post("/review")
+async def review_create(request: Request, principal: Principal = WRITE) -> Response:
+    """A queue made from a run (the run page's forms): a review of its results, or a blind
+    A/B queue of two of its variants; the same function as `POST /v1/review/queues`."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await read_form(request)
+
+    def make() -> str:
+        from pydantic import ValidationError
+
+        from ..server.routes_review import QueueIn, make_queue
+
+        if not (form.get("run") or "").strip():
+            raise UserError("choose the run to review", field="run")
+        run = principal.store.get_run(form["run"].strip())
+        fields: dict[str, Any] = {"name": form.get("name") or "", "run": run.id}
+        fields["kind"] = "preference" if form.get("kind") == "preference" else "label"
+        if fields["kind"] == "preference":
+            known = principal.store.pages.variants(run.id)
+            fields["a"] = _selector(known, form.get("a") or "")
+            fields["b"] = _selector(known, form.get("b") or "")
+        else:
+            fields["select"] = form.get("select") or "all"
+            fields["blind"] = form.get("blind") == "on"
+        for name in ("size", "reviewers", "seed"):
+            if (form.get(name) or "").strip():
+                fields[name] = form[name].strip()
+        try:
+            body = QueueIn(**fields)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise UserError(f"{where}: {first['msg']}", field=where) from None
+        return _url(make_queue(principal, body))
+
+    try:
+        target = await run_in_threadpool(make)
+    except UserError as exc:
+        return error_page(request, principal, exc, status=400, section="review")
+    return RedirectResponse(target, 303)
+
+
 @router.get("/review/{queue}", response_class=HTMLResponse)
 def review_queue(request: Request, queue: str, principal: Principal = READ) -> HTMLResponse:
     from .. import review
@@ -63,6 +127,8 @@ def review_queue(request: Request, queue: str, principal: Principal = READ) -> H
     summary = review.summary(principal.store, q, lang)
     me = reviewer(principal)
     start = principal.store.reviews.next_position(q["id"], me) or 1
+    can_add = q["kind"] != "preference" and "write" in principal.scopes
+    suites, first = _suites(principal, q) if can_add else ([], None)
     return page(
         request,
         "review_queue.html.j2",
@@ -76,6 +142,9 @@ def review_queue(request: Request, queue: str, principal: Principal = READ) -> H
         url=_url,
         me=me,
         lang_=lang,
+        suites=suites,
+        first_suite=first,
+        to_cases=_url(q) + "/cases",
     )
 
 
@@ -116,6 +185,70 @@ def review_item(
         pretty=_pretty,
         saved=request.query_params.get("saved") == "1",
     )
+
+
+def _suites(principal: Principal, q: dict[str, Any]) -> tuple[list[str], str | None]:
+    """The project's suites a queue's items may be added to, and the one to offer first: the
+    suite of the run the queue was made from, when it is one of them."""
+    from ..suite_cases import project_suites
+
+    names = list(project_suites(principal.config))
+    suite = None
+    if q["source"] == "run" and q["ref"]:
+        try:
+            suite = principal.store.get_run(q["ref"]).suite
+        except UserError:
+            suite = None
+    first = next((n for n in names if suite and suite.replace("\\", "/").endswith(n)), None)
+    return names, first
+
+
+# Declared before the label route: "cases" would otherwise be read as an item's position.
+@router.post("/review/{queue}/cases")
+async def review_to_cases(request: Request, queue: str, principal: Principal = WRITE) -> Response:
+    """Reviewed failures and corrections (or one item) become cases of a suite of the project,
+    chosen by name among them: the same function as `prompteur review to-cases`. It writes a
+    project file, so it needs `write`; a `review` key labels only."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await read_form(request)
+
+    def add() -> str:
+        from urllib.parse import urlencode
+
+        from .. import review
+        from ..suite_cases import project_suites
+
+        q = _queue(principal, queue)
+        chosen = form.get("suite") or ""
+        suites = project_suites(principal.config)
+        if chosen not in suites:
+            raise UserError(
+                f"no suite '{chosen[:200]}' in the project's suites folder",
+                field="suite",
+                hint="choose one of the list",
+            )
+        item = (form.get("position") or "").strip()
+        positions = None
+        if item:
+            if not item.isdigit() or not 1 <= int(item) <= 1_000_000:
+                raise UserError(f"'{item[:20]}' is not an item's position", field="position")
+            positions = {int(item)}
+        result = review.to_cases(
+            principal.store,
+            q,
+            suites[chosen],
+            only=form.get("only") or "failures",
+            positions=positions,
+        )
+        done = {"added": len(result.added), "already": result.duplicates, "suite": chosen}
+        return _url(q) + "?" + urlencode(done) + "#to-cases"
+
+    try:
+        target = await run_in_threadpool(add)
+    except UserError as exc:
+        return error_page(request, principal, exc, status=400, section="review")
+    return RedirectResponse(target, 303)
 
 
 @router.post("/review/{queue}/{position}")

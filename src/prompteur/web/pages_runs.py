@@ -1,5 +1,6 @@
-"""Run pages: the list of runs; a run's summary with intervals, its matrix of cases × variants
-with filters and pagination; the paired comparison of two variants or two runs, in words."""
+"""Run pages: the list of runs; a run's summary with intervals, the blind A/B verdicts people
+gave on its variants, its matrix of cases × variants with filters and pagination; the paired
+comparison of two variants or two runs, in words."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import HTMLResponse
 from .. import report
 from ..errors import UserError
 from .common import READ, error_page
+from .i18n import lang_of
 from .render import page
 from .runs_query import (
     SHOWS,
@@ -66,6 +68,8 @@ def run_page(
     comparisons = report.paired(
         pass_fail_only([r for r in records if (r.prompt, r.version, r.model) in wanted])
     )
+    from ..review import run_preferences
+
     return page(
         request,
         "run.html.j2",
@@ -75,6 +79,7 @@ def run_page(
         kind=info.kind.value,
         summaries=summaries,
         comparisons=comparisons,
+        preferences=run_preferences(store, info.id, lang_of(request)),
         scores_graded=graded(records),
         known=known,
         chosen=chosen,
