@@ -9,7 +9,7 @@ script (a pass/fail queue, a blind A/B queue: the labels are the demo's, not peo
 it with `prompteur view`'s app on loopback, and photographs each page with Playwright driving
 Debian's Chromium headless.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/img] [--lang en]
+    .venv/bin/python scripts/screenshots.py [--out docs/img] [--lang en] [--only review,review-ab]
 
 Takes a minute or two on 2 cores (most of it the optimizer's model calls).
 """
@@ -29,6 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "web"))  # test_web.serve, the loopback server
 CHROMIUM = os.environ.get("PROMPTEUR_CHROMIUM", "/usr/bin/chromium")
 REVIEWS = [
     ("Arrived quickly and works exactly as described.", "positive"),
@@ -116,9 +117,8 @@ def build(root: Path) -> dict[str, str]:
         record(store, traces)
         reviewed(store)
         ids = {
-            "eval": next(r.id for r in store.runs(50) if r.plan.get("kind") is None),
-            "optimize": next(r.id for r in store.runs(50) if r.plan.get("kind") == "optimize"),
-            "probe": next(r.id for r in store.runs(50) if r.plan.get("kind") == "probe"),
+            kind: next(r.id for r in store.runs(50) if r.kind == kind)
+            for kind in ("eval", "optimize", "probe")
         }
     finally:
         store.close()
@@ -132,7 +132,7 @@ def reviewed(store: Any) -> None:
     on most cases."""
     from prompteur import review
 
-    first = [r for r in store.runs(50) if r.plan.get("kind") is None][-1].id
+    first = [r for r in store.runs(50) if r.kind == "eval"][-1].id
     q = review.from_run(store, "first-pass", first, score=review.DEFAULT, created_by="demo")
     for item in store.reviews.items(q["id"]):
         verdict = bool((item["verdict"] or {}).get("passed"))
@@ -149,12 +149,22 @@ def reviewed(store: Any) -> None:
         review.label(store, ab, n, "ann", value=shown)
 
 
-def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
+def shoot(
+    url: str, ids: dict[str, str], out: Path, lang: str, only: set[str] | None = None
+) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
     q = f"lang={lang}"
-    written = []
+    written: list[Path] = []
+
+    def take(page: Any, name: str, *, full_page: bool) -> None:
+        if only and name not in only:
+            return
+        target = out / f"web-{name}.png"
+        page.screenshot(path=str(target), full_page=full_page)
+        written.append(target)
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -169,9 +179,7 @@ def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
         editor.fill(edited)
         page.locator("button[value=run]").click()
         page.locator("#result").wait_for(timeout=120_000)
-        target = out / "web-playground.png"
-        page.screenshot(path=str(target), full_page=True)
-        written.append(target)
+        take(page, "playground", full_page=True)
         from prompteur.prompt import parse_prompt
 
         version = parse_prompt(edited, name="sentiment-bare").short_version
@@ -187,10 +195,10 @@ def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
             "review-ab": f"/ui/review/few-shot-or-bare?{q}",
         }
         for name, path in shots.items():
+            if only and name not in only:
+                continue
             page.goto(url + path)
-            target = out / f"web-{name}.png"
-            page.screenshot(path=str(target), full_page=False)
-            written.append(target)
+            take(page, name, full_page=False)
         browser.close()
     return written
 
@@ -199,6 +207,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--lang", choices=("en", "fr"), default="en")
+    parser.add_argument(
+        "--only", default="", help="Only these pages, comma-separated (e.g. review,review-ab)."
+    )
     args = parser.parse_args()
     from test_web import serve  # the tests' loopback uvicorn fixture, as a context manager
 
@@ -206,7 +217,8 @@ def main() -> int:
         root = Path(tmp) / "demo"
         ids = build(root)
         with serve(root, dev=True) as url:
-            for path in shoot(url, ids, args.out, args.lang):
+            only = {x.strip() for x in args.only.split(",") if x.strip()}
+            for path in shoot(url, ids, args.out, args.lang, only):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 
