@@ -318,12 +318,19 @@ def to_junit(records: Iterable[ResultRecord], suite_name: str) -> str:
     return tostring(root)
 
 
-def to_json(records: Sequence[ResultRecord], run: dict[str, Any]) -> str:
+def to_json(
+    records: Sequence[ResultRecord],
+    run: dict[str, Any],
+    *,
+    preferences: Sequence[dict[str, Any]] = (),
+) -> str:
+    """The run, its summaries, comparisons and results; `preferences` as in `to_html`."""
     summaries = summarise(records)
     return json.dumps(
         {
             "run": run,
             "summary": [s.to_dict() for s in summaries],
+            "preferences": list(preferences),
             "comparisons": [
                 {
                     **c.__dict__,

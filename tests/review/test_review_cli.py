@@ -130,10 +130,15 @@ def test_the_preference_sentence_in_show_and_in_the_html_report(project: Path) -
     assert cli("show", run, "-o", "report.html").exit_code == 0
     page = Path("report.html").read_text(encoding="utf-8")
     assert "Blind A/B preference" in page and f">{sentence}</p>" in page
+    assert cli("show", run, "-o", "report.json").exit_code == 0
+    (stored,) = json.loads(Path("report.json").read_text(encoding="utf-8"))["preferences"]
+    assert stored["queue"] == "ab" and stored["sentence"] == sentence and stored["ties"] == 1
     # Another run's page and report say nothing of this queue.
     assert "blind A/B" not in cli("show", other).output
     assert cli("show", other, "-o", "other.html").exit_code == 0
     assert "Blind A/B preference" not in Path("other.html").read_text(encoding="utf-8")
+    assert cli("show", other, "-o", "other.json").exit_code == 0
+    assert json.loads(Path("other.json").read_text(encoding="utf-8"))["preferences"] == []
 
 
 def test_judge_calibrate_from_a_queue(project: Path, run: str) -> None:

@@ -275,10 +275,13 @@ def write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> None
         "created": info.created_at.isoformat(),
         "plan": info.plan,
     }
+    from ..review import run_preferences
+
+    preferences = run_preferences(store, run_id)  # blind A/B verdicts people gave on it
     for out in outputs:
         suffix = out.suffix.lower()
         if suffix == ".json":
-            text = report.to_json(records, run_meta)
+            text = report.to_json(records, run_meta, preferences=preferences)
         elif suffix == ".jsonl":
             text = "".join(report.to_jsonl(records))
         elif suffix == ".csv":
@@ -286,9 +289,7 @@ def write_reports(store: Store, run_id: str, outputs: list[Path] | None) -> None
         elif suffix == ".xml":
             text = report.to_junit(records, info.suite)
         elif suffix in {".html", ".htm"}:
-            from ..review import run_preferences
-
-            text = report.to_html(records, run_meta, preferences=run_preferences(store, run_id))
+            text = report.to_html(records, run_meta, preferences=preferences)
         else:
             raise UserError(
                 "unknown report format", file=out, hint="use .json, .jsonl, .csv, .xml or .html"
