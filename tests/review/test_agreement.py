@@ -96,6 +96,14 @@ def test_agreement_picks_kappa_for_two_and_alpha_for_more_with_intervals() -> No
     again = agreement({i: {"ann": a, "bob": b} for i, (a, b) in enumerate(pairs)})
     assert (again.low, again.high) == (two.low, two.high)  # seeded: the same interval
     assert "Cohen's kappa" in two.words() and "relecteurs" in two.words("fr")
+    ci = f"[{two.low:.2f}–{two.high:.2f}]"
+    assert two.words() == f"Cohen's kappa = {two.value:.2f} {ci} over 80 items, 2 reviewers"
+    assert two.words("fr") == (
+        f"Cohen's kappa = {two.value:.2f} {ci} sur 80 éléments, 2 relecteurs".replace(".", ",")
+    )
+    lone = agreement({1: {"ann": "p", "bob": "p"}})
+    assert lone.words() == "Cohen's kappa: undefined (1 item)"
+    assert lone.words("fr") == "Cohen's kappa\u00a0: indéfini (1 élément)"
 
 
 def _exact_two_sided(k: int, n: int) -> Fraction:

@@ -515,6 +515,8 @@ FRENCH: dict[str, str] = {
     ),
     "No preference expressed yet.": "Aucune préférence exprimée pour l'instant.",
     "({ties} left out)": "({ties} à part)",
+    "{name} = {value} over {items}, {reviewers}": "{name} = {value} sur {items}, {reviewers}",
+    "{name}: undefined ({items})": "{name} : indéfini ({items})",
     "preferred": "préférée",
     "tie": "égalité",
     "Agreement between reviewers": "Accord entre relecteurs",

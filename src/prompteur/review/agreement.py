@@ -27,6 +27,10 @@ NEITHER = "Neither is preferred: {pct} of cases {ci}, {p}{ties}"
 NO_PREFERENCE = "No preference expressed yet."
 TIES = "({ties} left out)"
 TIE = (("tie", "ties"), ("égalité", "égalités"))
+AGREEMENT = "{name} = {value} over {items}, {reviewers}"
+AGREEMENT_UNDEFINED = "{name}: undefined ({items})"
+ITEM = (("item", "items"), ("élément", "éléments"))
+REVIEWER = (("reviewer", "reviewers"), ("relecteur", "relecteurs"))
 
 
 def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
@@ -211,16 +215,22 @@ class AgreementFigure:
         }
 
     def words(self, lang: str = "en") -> str:
-        name = "Cohen's kappa" if self.method == "cohen_kappa" else "Krippendorff's alpha"
+        """ "Cohen's kappa = 0.57 [-0.20–1.00] over 6 items, 2 reviewers", in `lang` through
+        the i18n catalogue (French: decimal commas, "6 éléments, 2 relecteurs")."""
+        fr = lang == "fr"
+        values = {
+            "name": "Cohen's kappa" if self.method == "cohen_kappa" else "Krippendorff's alpha",
+            "items": i18n.plural(self.items, *ITEM[fr], lang=lang),
+            "reviewers": i18n.plural(self.reviewers, *REVIEWER[fr], lang=lang),
+        }
         if self.value != self.value:
-            if lang == "fr":
-                return f"{name} : indéfini ({self.items} éléments)"
-            return f"{name}: undefined ({self.items} items)"
-        ci = "" if self.low != self.low else f" [{self.low:.2f}–{self.high:.2f}]"
-        if lang == "fr":
-            value = f"{self.value:.2f}{ci}".replace(".", ",")
-            return f"{name} = {value} sur {self.items} éléments, {self.reviewers} relecteurs"
-        return f"{name} = {self.value:.2f}{ci} over {self.items} items, {self.reviewers} reviewers"
+            text = AGREEMENT_UNDEFINED
+        else:
+            text = AGREEMENT
+            ci = "" if self.low != self.low else f" [{self.low:.2f}–{self.high:.2f}]"
+            value = f"{self.value:.2f}{ci}"
+            values["value"] = value.replace(".", ",") if fr else value
+        return i18n.typography(i18n.fill(i18n.template(text, lang), lang, values), lang)
 
 
 def agreement(
