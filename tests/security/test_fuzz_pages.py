@@ -273,3 +273,49 @@ def test_fuzz_review_pages(target: tuple[Project, Server]) -> None:
         _check(_post(server, f"/ui/review/{_seg(queue)}/{_seg(position)}", form), project)
 
     check()
+
+
+def test_fuzz_review_forms_that_make_queues_and_cases(target: tuple[Project, Server]) -> None:
+    """The run page's queue forms and the queue page's "To cases" form: any suite name (paths
+    among them) on a queue without failures, so that nothing may be written anywhere."""
+    from helpers_review import two_variant_run
+
+    from prompteur import review
+    from prompteur.config import load_config
+    from prompteur.store import Store
+
+    project, server = target
+    store = Store(load_config(project.root).database_url)
+    try:
+        run = two_variant_run(store, 3)
+        if store.reviews.queue("fuzzed-cases") is None:
+            review.from_run(store, "fuzzed-cases", run, score=review.DEFAULT)
+    finally:
+        store.close()
+    suites = [*path_names(project, for_writes=True), "suites/sentiment.yaml"]
+    folder = project.root / "suites"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    @FUZZ
+    @given(
+        queue=st.one_of(ANY, st.just("fuzzed-cases")),
+        suite=st.one_of(ANY, st.sampled_from(suites)),
+        only=ANY,
+        position=ANY,
+        run_id=st.one_of(ANY, st.just(run)),
+        name=ANY,
+        kind=st.one_of(ANY, st.just("preference")),
+        select=ANY,
+        size=ANY,
+        a=ANY,
+        b=ANY,
+    )
+    def check(queue: str, suite: str, only: str, position: str, **made: str) -> None:
+        form = {"suite": suite, "only": only, "position": position}
+        _check(_post(server, f"/ui/review/{_seg(queue)}/cases", form), project)
+        _check(_post(server, "/ui/review/fuzzed-cases/cases", form), project)
+        made["run"] = made.pop("run_id")
+        _check(_post(server, "/ui/review", made), project)
+
+    check()
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
