@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from helpers_review import V1, V2, simple_run, two_variant_run
+from helpers_review import V1, V2, make_run, record, simple_run, two_variant_run
 from helpers_sdk import Loopback
 from helpers_server import save_prompts, served
 from starlette.testclient import TestClient
 
+from prompteur import review
 from prompteur.app import create_app
 from prompteur.sdk import Client
 from prompteur.server.keys import create_key
@@ -157,3 +159,38 @@ def test_sdk_feedback_over_http_and_on_the_local_project(project: Path) -> None:
     finally:
         local.close()
     assert len(p.store.reviews.feedback(trace_id="def456")) == 1
+
+
+def test_the_run_pages_ab_form_selects_variants_by_version_or_by_model(app: TestClient) -> None:
+    """Two variants that differ by their model only are told apart by the model; a variant
+    that differs from the others by neither alone is refused with a hint, nothing made."""
+    store = served(app.app).store
+    by_model = make_run(store, [record(i, model=m) for i in range(3) for m in ("local", "m2")])
+    grid = make_run(
+        store,
+        [
+            record(i, version=v, model=m)
+            for i in range(3)
+            for v in (V1, V2)
+            for m in ("local", "m2")
+        ],
+    )
+    write = {**_key(app, "write", "lead"), "Origin": "http://testserver"}
+
+    def post(run: str, name: str, a: str, b: str) -> Any:
+        form = {"run": run, "name": name, "kind": "preference", "a": a, "b": b}
+        return app.post("/ui/review", data=form, headers=write, follow_redirects=False)
+
+    known = store.pages.variants(by_model)
+    made = post(by_model, "models", "0", "1")
+    assert made.status_code == 303 and made.headers["location"].endswith("/review/models")
+    variants = review.queue(store, "models")["spec"]["variants"]
+    assert [variants["a"], variants["b"]] == [f"greet@{V1[:8]} · {m}" for _, _, m in known]
+    refused = post(grid, "grid", "0", "1")
+    assert refused.status_code == 400 and "neither its version nor its model" in refused.text
+    assert store.reviews.queue("grid") is None
+    assert post(by_model, "", "0", "1").status_code == 400  # a name is needed
+    assert post(by_model, "same", "0", "0").status_code == 400  # two different variants
+    reader = {**_key(app, "review", "ann"), "Origin": "http://testserver"}
+    form = {"run": by_model, "name": "x", "kind": "preference", "a": "0", "b": "1"}
+    assert app.post("/ui/review", data=form, headers=reader).status_code == 403
