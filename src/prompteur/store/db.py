@@ -188,9 +188,12 @@ def _up_to_date(engine: Engine) -> bool:
     return [r[0] for r in current] == [head]
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe when several processes race to do it."""
+def migrate(engine: Engine, *, snapshot: bool = True) -> None:
+    """Bring the schema to the newest revision; safe when several processes race to do it.
+    An empty SQLite database gets the shipped snapshot of the migrations (store/snapshot.py)."""
     if _up_to_date(engine):
+        return
+    if snapshot and engine.dialect.name == "sqlite" and _from_snapshot(engine):
         return
     from alembic import command
     from alembic.config import Config as AlembicConfig
@@ -208,6 +211,27 @@ def migrate(engine: Engine) -> None:
         if MigrationContext.configure(conn).get_current_revision() != head:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+
+def _from_snapshot(engine: Engine) -> bool:
+    """Create the newest schema in an empty SQLite database in one transaction; False when the
+    database is not empty or the snapshot is not of the newest revision."""
+    from .snapshot import load
+
+    head = _head_from_files()
+    statements = load(head) if head else None
+    if not statements:
+        return False
+    with engine.begin() as conn:
+        _lock(conn)
+        existing = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        ).scalar()
+        if existing:
+            return False  # another process made it meanwhile, or an old store: Alembic's
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    return True
 
 
 def _lock(conn: Connection) -> None:
