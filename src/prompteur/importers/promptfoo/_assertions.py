@@ -357,6 +357,8 @@ TABLE: dict[str, Assertion] = {
     "contains-sql": Assertion("is-sql", lambda a, c: {**_plain("is-sql")(a, c), "find": True}),
     "is-valid-openai-tools-call": Assertion("is-valid-openai-tools-call", _tools_call(False)),
     "is-valid-openai-function-call": Assertion("is-valid-openai-tools-call", _tools_call(True)),
+    # promptfoo's provider-neutral form (Gemini, Vertex…): our clients give OpenAI's shape
+    "is-valid-function-call": Assertion("is-valid-openai-tools-call", _tools_call(False)),
     "levenshtein": Assertion("levenshtein", _levenshtein),
     "rouge-n": Assertion("rouge-l", _rouge),
     "latency": Assertion("latency", _limit("max_ms")),
