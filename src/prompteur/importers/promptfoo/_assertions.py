@@ -264,9 +264,7 @@ def _script(language: str) -> Callable[[dict[str, Any], Ctx], dict[str, Any]]:
             if target.suffix == ".py":
                 out["type"] = "python-script"
                 out["function"] = fn or "get_assert"
-            elif target.suffix in JS_SUFFIXES:
-                if target.suffix not in {".js", ".cjs", ".mjs"}:
-                    raise Unsupported("TypeScript assertions are not converted (JavaScript is)")
+            elif target.suffix in JS_SUFFIXES:  # TypeScript runs with its types dropped
                 out["type"] = "javascript"
                 if fn:
                     out["function"] = fn
@@ -434,7 +432,7 @@ def transform_spec(value: Any, ctx: Ctx) -> Any:
         target = (ctx.base / path).resolve()
         if not target.is_file():
             raise Unsupported(f"transform file not found: {target}")
-        if target.suffix not in {".py", ".js", ".cjs", ".mjs"}:
+        if target.suffix != ".py" and target.suffix not in JS_SUFFIXES:
             raise Unsupported(f"a transform in a {target.suffix} file")
         spec: dict[str, Any] = {"file": ctx.stage(target)}
         if fn:

@@ -6,10 +6,9 @@ memory, with no modules, files or network. A config that is an object literal (t
 case: `module.exports = {...}`, `export default {...}`, a typed `const config: UnifiedConfig`)
 converts like its YAML twin; one that needs a module (`require('fs')`, an `import` of a
 package) is refused with the engine's reason. TypeScript is read by dropping its type-only
-syntax (`import type`, declaration annotations, `satisfies`, `as const`); anything more is a
-syntax error, said as such. A function inside the config (a callback, a prompt function)
-cannot be written to YAML: it is kept as a `{"$function": source}` marker, which the converter
-lists as not converted.
+syntax (`prompteur.code.strip_types`); anything more is a syntax error, said as such. A
+function inside the config (a callback, a prompt function) cannot be written to YAML: it is
+kept as a `{"$function": source}` marker, which the converter lists as not converted.
 """
 
 from __future__ import annotations
@@ -19,12 +18,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ...code import TS_SUFFIXES, strip_types
 from ...errors import UserError
 
 JS_CONFIG_SUFFIXES = {".js", ".cjs", ".mjs", ".ts", ".mts", ".cts"}
 FUNCTION_MARK = "$function"
-_TS = {".ts", ".mts", ".cts"}
-_IMPORT_TYPE = re.compile(r"^\s*import\s+type\s[^;\n]*;?[ \t]*$", re.M)
 _IMPORT_DEFAULT = re.compile(
     r"^\s*import\s+(\w+)\s*(?:,\s*\{[^}]*\})?\s+from\s+(['\"][^'\"]+['\"])\s*;?", re.M
 )
@@ -33,10 +31,6 @@ _IMPORT_NAMED = re.compile(r"^\s*import\s+\{([^}]*)\}\s+from\s+(['\"][^'\"]+['\"
 _IMPORT_BARE = re.compile(r"^\s*import\s+(['\"][^'\"]+['\"])\s*;?", re.M)
 _EXPORT_DEFAULT = re.compile(r"^(\s*)export\s+default\s+", re.M)
 _EXPORT_NAMED = re.compile(r"^(\s*)export\s+(?=(?:async\s+)?function|const|let|var|class)", re.M)
-# `const config: UnifiedConfig = …` → `const config = …` (a type, possibly generic or a union)
-_DECLARED_TYPE = re.compile(r"\b(const|let|var)\s+(\w+)\s*:\s*[\w.$<>\[\]|&, ]+?\s*=(?!=)")
-_SATISFIES = re.compile(r"\s+satisfies\s+[\w.$]+(?:<[^>;]*>)?")
-_AS_CONST = re.compile(r"\s+as\s+const\b")
 
 
 def _named_import(m: re.Match[str]) -> str:
@@ -50,17 +44,13 @@ def _named_import(m: re.Match[str]) -> str:
 
 def module_script(source: str, typescript: bool) -> str:
     """The module as a function body that returns its export (functions marked)."""
-    code = _IMPORT_TYPE.sub("", source)
+    code = strip_types(source) if typescript else source
     code = _IMPORT_STAR.sub(lambda m: f"var {m.group(1)} = require({m.group(2)});", code)
     code = _IMPORT_DEFAULT.sub(lambda m: f"var {m.group(1)} = require({m.group(2)});", code)
     code = _IMPORT_NAMED.sub(_named_import, code)
     code = _IMPORT_BARE.sub(lambda m: f"require({m.group(1)});", code)
     code = _EXPORT_DEFAULT.sub(r"\1module.exports = ", code)
     code = _EXPORT_NAMED.sub(r"\1", code)
-    if typescript:
-        code = _DECLARED_TYPE.sub(r"\1 \2 =", code)
-        code = _SATISFIES.sub("", code)
-        code = _AS_CONST.sub("", code)
     mark = json.dumps(FUNCTION_MARK)
     return (
         "var module = {exports: {}}; var exports = module.exports;\n"
@@ -91,7 +81,7 @@ def load_js_config(path: Path, text: str) -> Any:
     try:
         return call_sync(
             "javascript",
-            code=module_script(text, path.suffix in _TS),
+            code=module_script(text, path.suffix in TS_SUFFIXES),
             params=[],
             args=[],
             cwd=path.parent,
