@@ -657,6 +657,28 @@ def test_configs_written_in_javascript_or_typescript(project: Path) -> None:
     assert res.exit_code == 2 and "SyntaxError" in res.output, res.output
 
 
+def test_test_options_as_promptfoo_reads_them(project: Path) -> None:
+    """disableVarExpansion keeps a list whole; runSerially changes no result; an option
+    promptfoo never reads is left out as promptfoo leaves it (said); one it reads is listed."""
+    conv, suite_path = convert(
+        project,
+        "prompts: ['x={{ x }}']\ntests:\n"
+        "  - vars: {x: [a, b]}\n"
+        "    options: {disableVarExpansion: true, runSerially: true, providers: {text: m}}\n"
+        "  - vars: {y: [c, d]}\n    options: {repeat: 3}\n",
+    )
+    cases = list(load_suite(suite_path).cases())
+    assert [(c.inputs.get("x"), c.inputs.get("y")) for c in cases] == [
+        (["a", "b"], None),
+        (None, "c"),
+        (None, "d"),
+    ]
+    prompt = load_prompt(conv.prompts[0])
+    assert prompt.render(cases[0].inputs)[-1].content == "x=a,b"
+    assert [s.what for s in conv.skipped] == ["options.repeat"]
+    assert any("options.providers: promptfoo does not read" in n for n in conv.notes)
+
+
 @pytest.mark.skipif(not javascript_available(), reason="pip install 'prompteur[js]'")
 def test_transform_vars_computes_the_cases_inputs(project: Path) -> None:
     """options.transformVars as promptfoo applies it: its answer merged over the test's vars

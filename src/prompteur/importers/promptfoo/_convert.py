@@ -298,6 +298,8 @@ class Converter:
                 "the checks, or the project's default_model, to a capable model"
             )
         self.result.notes.extend(dict.fromkeys(self.notes + self.ctx.notes))
+        # a test's gap is met once per case its vars expand into: said once
+        self.result.skipped = list(dict.fromkeys(self.result.skipped))
         return self.result
 
     def _targets_only(self) -> bool:
@@ -820,11 +822,14 @@ class Converter:
         return out
 
     # -- cases ------------------------------------------------------------------------------
-    def _combinations(self, t: Test) -> list[dict[str, Any]]:
-        """promptfoo's generateVarCombinations: lists of strings and file globs expand."""
+    def _combinations(self, variables: dict[str, Any], t: Test) -> list[dict[str, Any]]:
+        """promptfoo's generateVarCombinations: lists of strings and file globs expand (unless
+        the test says `disableVarExpansion`)."""
+        if t.options.get("disableVarExpansion"):
+            return [dict(variables)]
         combos: list[dict[str, Any]] = [{}]
         base = self.base
-        for key, value in t.vars.items():
+        for key, value in variables.items():
             if isinstance(value, str) and value.startswith("file://"):
                 paths = _files.expand(base, value)
                 values: list[Any] = [f"file://{p}" for p in paths] or [value]
@@ -860,8 +865,8 @@ class Converter:
         cases: list[dict[str, Any]] = []
         warned = False
         for t in tests:
-            for combo in self._combinations(t):
-                combo = self._transform_vars(combo, t)
+            # promptfoo transforms a test's vars before it expands them (prepareTestVariables)
+            for combo in self._combinations(self._transform_vars(t.vars, t), t):
                 loaded = self._load_vars(combo, t)
                 if loaded is None:
                     continue
@@ -996,10 +1001,21 @@ class Converter:
                 "suffix": "a prompt suffix per test: put it in the prompt",
                 "storeOutputAs": "an output kept as a var for later tests (tests in prompteur "
                 "are independent)",
-                "runSerially": "prompteur runs cases independently",
-            }.get(k, "test option not converted")
-            if v not in (None, "", False):
-                self.skip(f"{t.where} options.{k}", f"options.{k}", why)
+                "repeat": "a repeat count per test: a prompteur suite repeats every case alike",
+                "factuality": "factuality grading options (its verdict-to-score mapping)",
+                "redteamGraderExamples": "examples for red-team graders",
+                "disableConversationVar": "the _conversation var (earlier turns of a "
+                "multi-turn eval) is not converted",
+            }.get(k)
+            if k == "runSerially" or v in (None, "", False):
+                continue  # the order cases run in changes no result
+            if why is None:  # promptfoo keeps the key but never reads it
+                self.notes.append(
+                    f"{t.where} options.{k}: promptfoo does not read this test option, so it "
+                    "was left out (as promptfoo leaves it)"
+                )
+                continue
+            self.skip(f"{t.where} options.{k}", f"options.{k}", why)
         for where, a in t.asserts:
             if isinstance(a, dict):
                 a = dict(a)
