@@ -819,3 +819,26 @@ def test_a_custom_filters_process_time_is_not_template_time(
 
     monkeypatch.setattr(prompteur.code, "call_sync", slow)
     assert rendered(project, suite_path) == [[("user", "Say HI!")]]
+
+
+def test_word_count_and_types_promptfoo_does_not_know(project: Path) -> None:
+    import asyncio
+
+    from prompteur.checks import CheckContext, build
+
+    conv, suite_path = convert(
+        project,
+        "prompts: ['{{ q }}']\ntests:\n  - vars: {q: hi}\n    assert:\n"
+        "      - {type: word-count, value: 3}\n"
+        "      - {type: not-word-count, value: {min: 1, max: 2}}\n"
+        "      - {type: json-schema-valid, value: {}}\n",
+    )
+    case = next(iter(load_suite(suite_path).cases()))
+    for output, want in [("one two three", [True, True]), ("one two", [False, False])]:
+        got = [
+            asyncio.run(build(c)(CheckContext(output=output, inputs=case.inputs))).passed
+            for c in case.checks
+        ]
+        assert got == want, (output, got)
+    [left] = conv.skipped
+    assert "not an assertion type of promptfoo" in left.why
