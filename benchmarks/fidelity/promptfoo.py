@@ -8,8 +8,9 @@ converts the config into a throwaway project and counts: converted fully (nothin
 partly (something listed), refused (an error naming the file), tracebacks (an exception that
 escaped, or an error that admits a gap in the importer). Then, unless --no-run, it runs the
 first case of every converted suite on the embedded model: the first prompt rendered with the
-case's inputs, one call, the case's checks. It prints the figures and the most frequent gaps
-(by configs affected).
+case's inputs, one call, the case's checks — judged and embedded by the embedded model too
+(a grader or embedding provider the config names is replaced, as promptfoo's `--grader`
+does). It prints the figures and the most frequent gaps (by configs affected).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ async def first_case(suite_path: Path) -> tuple[bool, str]:
     broken: list[str] = []
     needs: list[str] = []
     for spec in [*suite.spec.checks, *case.checks]:
-        check = build(spec)
+        check = build(on_embedded(spec))
         res = await check(
             CheckContext(
                 output=response.text,
@@ -94,6 +95,19 @@ async def first_case(suite_path: Path) -> tuple[bool, str]:
     if needs:
         return False, "needs " + ", ".join(dict.fromkeys(needs))
     return True, ""
+
+
+def on_embedded(spec: dict) -> dict:
+    """A check spec with the embedded model as its judge and embedder (as promptfoo's
+    `--grader` overrides every grader): "runs on the embedded model" means no key at all."""
+    if not isinstance(spec, dict):
+        return spec
+    out = dict(spec)
+    if "judge" in out:
+        out["judge"] = "local"
+    if "embedder" in out:
+        out["embedder"] = "local"
+    return out
 
 
 NEEDS = re.compile(

@@ -73,6 +73,40 @@ def test_javascript_file_and_error_and_no_require(tmp_path: Path) -> None:
     assert not bad.passed and "require(fs) is not available" in bad.reason
 
 
+TS_ASSERTION = """\
+import type { AssertionContext, GradingResult } from 'promptfoo';
+import { type Unused } from 'promptfoo';
+interface Limits { min: number; }
+type Score = number | null;
+const limits: Record<string, number> = { min: 2, max: 5 };
+export default async function (output: string, context: AssertionContext): Promise<GradingResult> {
+  const words: string[] = output.split(' ');
+  const long = (w: string, i?: number): boolean => w.length > (i ?? 0);
+  const n = words.filter((w) => long(w, 1)).length;
+  const at = { min: limits.min, max: limits.max } as const;
+  const ok = n >= at.min && n <= at.max;
+  return { pass: ok, score: n, reason: `${n} words` } satisfies GradingResult;
+}
+"""
+
+
+@needs_js
+def test_typescript_assertion_runs_with_its_types_dropped(tmp_path: Path) -> None:
+    from prompteur.code import strip_types
+
+    f = tmp_path / "check.ts"
+    f.write_text(TS_ASSERTION)
+    assert run({"type": "javascript", "file": str(f)}, "three long words").passed
+    assert not run({"type": "javascript", "file": str(f)}, "one").passed
+    # Object literals keep their keys; only type syntax goes.
+    assert "{ min: limits.min, max: limits.max }" in strip_types(TS_ASSERTION)
+    assert "(output, context)" in strip_types(TS_ASSERTION)
+    # TypeScript beyond types (an enum) is left as it is: a syntax error, never a change.
+    (tmp_path / "enum.ts").write_text("enum A { B }\nexport default (o: string) => true;\n")
+    bad = run({"type": "javascript", "file": str(tmp_path / "enum.ts")}, "x")
+    assert not bad.passed and "SyntaxError" in bad.reason
+
+
 @needs_js
 def test_javascript_time_and_memory_are_bounded() -> None:
     slow = run({"type": "javascript", "value": "while (true) {}", "timeout": 1}, "x")

@@ -591,7 +591,7 @@ def test_refusals_and_gaps_never_traceback(project: Path) -> None:
     assert res.exit_code == 2 and "promptfoo config not found" in res.output
     (project / "promptfooconfig.js").write_text("module.exports = {prompts: []};\n")
     res = runner.invoke(_cli(), ["import", "promptfoo", "promptfooconfig.js"])
-    assert res.exit_code == 2 and "JavaScript" in res.output
+    assert res.exit_code == 2 and "no prompt could be converted" in res.output
     (project / "loop.yaml").write_text("a: {$ref: '#/b'}\nb: {$ref: '#/a'}\nprompts: [x]\n")
     res = runner.invoke(_cli(), ["import", "promptfoo", "loop.yaml"])
     assert res.exit_code == 2 and "Traceback" not in res.output
@@ -601,6 +601,110 @@ def test_refusals_and_gaps_never_traceback(project: Path) -> None:
     conv = convert_promptfoo(project / "odd.yaml", out=project, name="odd")
     reasons = [s.why for s in conv.skipped]
     assert reasons and all("None" not in r and "positional" not in r for r in reasons)
+
+
+TS_CONFIG = """\
+import type { UnifiedConfig } from 'promptfoo';
+
+const shared = { temperature: 0 } as const;
+const config: UnifiedConfig = {
+  prompts: ['Translate to {{language}}: {{body}}'],
+  providers: [
+    {
+      id: 'openai:gpt-4o-mini',
+      config: { ...shared, functionToolCallbacks: { add: (a) => String(a) } },
+    },
+  ],
+  tests: ['French', 'Pirate'].map((language) => ({
+    vars: { language, body: 'Hello' },
+    assert: [{ type: 'icontains', value: 'hello'.toUpperCase() }],
+  })),
+} satisfies UnifiedConfig;
+
+export default config;
+"""
+
+
+@pytest.mark.skipif(not javascript_available(), reason="pip install 'prompteur[js]'")
+def test_configs_written_in_javascript_or_typescript(project: Path) -> None:
+    """The object the module exports, computed as promptfoo computes it; a function in it is
+    listed (places named by their path: the YAML has no lines); a module it needs refuses."""
+    (project / "promptfooconfig.ts").write_text(TS_CONFIG)
+    conv = convert_promptfoo(project / "promptfooconfig.ts", out=project, name="ts")
+    conv.write()
+    suite = load_suite(conv.suite)
+    cases = list(suite.cases())
+    assert [c.inputs["language"] for c in cases] == ["French", "Pirate"]
+    assert [c.checks[0]["value"] for c in cases] == ["HELLO", "HELLO"]
+    prompt = load_prompt(conv.prompts[0])
+    assert prompt.render({"language": "French", "body": "Hi"})[-1].content == (
+        "Translate to French: Hi"
+    )
+    assert "temperature: 0" in conv.prompts[0].read_text()
+    [left] = conv.skipped
+    assert left.where == "promptfooconfig.ts providers[0].config.functionToolCallbacks"
+    assert "function" in left.why
+    runner = CliRunner()
+    (project / "needs.js").write_text(
+        "const fs = require('fs');\nmodule.exports = {prompts: [fs.readFileSync('p.txt')]};\n"
+    )
+    res = runner.invoke(_cli(), ["import", "promptfoo", "needs.js", "--name", "needs"])
+    assert res.exit_code == 2, res.output
+    assert "needs.js" in res.output and "require(fs) is not available" in res.output
+    assert "Traceback" not in res.output and not (project / "suites" / "needs.yaml").exists()
+    (project / "bad.mjs").write_text("export default { prompts: [ };\n")
+    res = runner.invoke(_cli(), ["import", "promptfoo", "bad.mjs", "--name", "bad"])
+    assert res.exit_code == 2 and "SyntaxError" in res.output, res.output
+
+
+def test_test_options_as_promptfoo_reads_them(project: Path) -> None:
+    """disableVarExpansion keeps a list whole; runSerially changes no result; an option
+    promptfoo never reads is left out as promptfoo leaves it (said); one it reads is listed."""
+    conv, suite_path = convert(
+        project,
+        "prompts: ['x={{ x }}']\ntests:\n"
+        "  - vars: {x: [a, b]}\n"
+        "    options: {disableVarExpansion: true, runSerially: true, providers: {text: m}}\n"
+        "  - vars: {y: [c, d]}\n    options: {repeat: 3}\n",
+    )
+    cases = list(load_suite(suite_path).cases())
+    assert [(c.inputs.get("x"), c.inputs.get("y")) for c in cases] == [
+        (["a", "b"], None),
+        (None, "c"),
+        (None, "d"),
+    ]
+    prompt = load_prompt(conv.prompts[0])
+    assert prompt.render(cases[0].inputs)[-1].content == "x=a,b"
+    assert [s.what for s in conv.skipped] == ["options.repeat"]
+    assert any("options.providers: promptfoo does not read" in n for n in conv.notes)
+
+
+@pytest.mark.skipif(not javascript_available(), reason="pip install 'prompteur[js]'")
+def test_transform_vars_computes_the_cases_inputs(project: Path) -> None:
+    """options.transformVars as promptfoo applies it: its answer merged over the test's vars
+    (one line: an expression; several: a function body), the test's own over defaultTest's;
+    a Python file or code that fails is listed and the vars are kept as written."""
+    conv, suite_path = convert(
+        project,
+        "prompts: ['{{ greeting }} / {{ shout }}']\n"
+        "defaultTest:\n  options:\n    transformVars: '({greeting: vars.name + \"!\"})'\n"
+        "tests:\n"
+        "  - vars: {name: Ada}\n"
+        "  - vars: {name: Bob}\n"
+        "    options:\n      transformVars: |\n"
+        "        return {...vars, shout: vars.name.toUpperCase(), greeting: 'Hi ' + vars.name}\n"
+        "  - vars: {name: Cy}\n    options: {transformVars: file://tv.py}\n"
+        "  - vars: {name: Di}\n    options: {transformVars: 'vars.nope.x'}\n",
+        tv_py="def get_transform(vars, context):\n    return vars\n",
+    )
+    cases = list(load_suite(suite_path).cases())
+    assert [c.inputs.get("greeting") for c in cases] == ["Ada!", "Hi Bob", None, None]
+    assert cases[1].inputs["shout"] == "BOB" and cases[0].inputs["name"] == "Ada"
+    left = {s.where.rsplit(" ", 1)[0]: s.why for s in conv.skipped}
+    assert list(left) == ["promptfooconfig.yaml:11 tests[2]", "promptfooconfig.yaml:13 tests[3]"]
+    assert "Python" in left["promptfooconfig.yaml:11 tests[2]"]
+    assert "TypeError" in left["promptfooconfig.yaml:13 tests[3]"]
+    assert any("transformVars ran once" in n for n in conv.notes)
 
 
 @pytest.mark.skipif(not javascript_available(), reason="pip install 'prompteur[js]'")
@@ -715,3 +819,26 @@ def test_a_custom_filters_process_time_is_not_template_time(
 
     monkeypatch.setattr(prompteur.code, "call_sync", slow)
     assert rendered(project, suite_path) == [[("user", "Say HI!")]]
+
+
+def test_word_count_and_types_promptfoo_does_not_know(project: Path) -> None:
+    import asyncio
+
+    from prompteur.checks import CheckContext, build
+
+    conv, suite_path = convert(
+        project,
+        "prompts: ['{{ q }}']\ntests:\n  - vars: {q: hi}\n    assert:\n"
+        "      - {type: word-count, value: 3}\n"
+        "      - {type: not-word-count, value: {min: 1, max: 2}}\n"
+        "      - {type: json-schema-valid, value: {}}\n",
+    )
+    case = next(iter(load_suite(suite_path).cases()))
+    for output, want in [("one two three", [True, True]), ("one two", [False, False])]:
+        got = [
+            asyncio.run(build(c)(CheckContext(output=output, inputs=case.inputs))).passed
+            for c in case.checks
+        ]
+        assert got == want, (output, got)
+    [left] = conv.skipped
+    assert "not an assertion type of promptfoo" in left.why

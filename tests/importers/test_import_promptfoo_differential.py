@@ -29,7 +29,10 @@ from prompteur.suite import SuiteFile
 pytestmark = pytest.mark.timeout(1800)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "field" / "promptfoo"
-CONFIGS = sorted(p for p in FIXTURES.rglob("promptfooconfig*.yaml"))
+# YAML configs, and configs written in JavaScript or TypeScript (read in the embedded engine)
+CONFIGS = sorted(
+    p for p in FIXTURES.rglob("promptfooconfig*") if p.suffix in (".yaml", ".yml", ".js", ".ts")
+)
 
 
 def messages_of(text: str) -> list[tuple[str, str]]:

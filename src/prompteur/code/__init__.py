@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
+from ._typescript import TS_SUFFIXES, strip_types
+
 Language = Literal["python", "javascript"]
 DEFAULT_TIMEOUT = 30.0
 MAX_ANSWER_BYTES = 1_100_000
@@ -51,8 +53,9 @@ async def call(
     """Call a function in a child process and return its JSON-able result.
 
     Python: `file` + `function`, or `code` (a script that defines `function`).
-    JavaScript: `file` (+ `function`, else the module's export), or `code` (a function body
-    taking `params`, by default `output, context`)."""
+    JavaScript: `file` (+ `function`, else the module's export; a TypeScript file has its
+    type-only syntax dropped), or `code` (a function body taking `params`, by default
+    `output, context`)."""
     if language == "javascript" and not javascript_available():
         raise CodeError(f"JavaScript needs the embedded engine: {JS_EXTRA}")
     request = {
@@ -109,4 +112,13 @@ def call_sync(language: Language, **kwargs: Any) -> Any:
         return pool.submit(asyncio.run, call(language, **kwargs)).result()
 
 
-__all__ = ["DEFAULT_TIMEOUT", "JS_EXTRA", "CodeError", "call", "call_sync", "javascript_available"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "JS_EXTRA",
+    "TS_SUFFIXES",
+    "CodeError",
+    "call",
+    "call_sync",
+    "javascript_available",
+    "strip_types",
+]

@@ -16,6 +16,8 @@ import re
 import sys
 from typing import Any
 
+from prompteur.code._typescript import TS_SUFFIXES, strip_types
+
 MAX_ANSWER = 1_000_000  # characters of JSON sent back
 PY_MEMORY = 2 * 1024**3
 JS_MEMORY = 256 * 1024**2
@@ -89,6 +91,8 @@ def _javascript(req: dict[str, Any]) -> Any:
     if req.get("file") is not None:
         with open(req["file"], encoding="utf-8") as fh:
             source = fh.read()
+        if os.path.splitext(req["file"])[1] in TS_SUFFIXES:
+            source = strip_types(source)
         ctx.eval(_module_source(source), timeout_sec=timeout)
         fn = req.get("function")
         pick = (

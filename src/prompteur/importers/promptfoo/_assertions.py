@@ -264,9 +264,7 @@ def _script(language: str) -> Callable[[dict[str, Any], Ctx], dict[str, Any]]:
             if target.suffix == ".py":
                 out["type"] = "python-script"
                 out["function"] = fn or "get_assert"
-            elif target.suffix in JS_SUFFIXES:
-                if target.suffix not in {".js", ".cjs", ".mjs"}:
-                    raise Unsupported("TypeScript assertions are not converted (JavaScript is)")
+            elif target.suffix in JS_SUFFIXES:  # TypeScript runs with its types dropped
                 out["type"] = "javascript"
                 if fn:
                     out["function"] = fn
@@ -338,6 +336,23 @@ def _moderation(a: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
     return out
 
 
+def _word_count(a: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    """promptfoo's word-count: a number (exactly that many words) or {min, max}; words are
+    runs of non-space characters, as ours."""
+    value = _value(a, ctx)
+    if isinstance(value, dict) and ({"min", "max"} & set(value)) and set(value) <= {"min", "max"}:
+        out = {k: int(value[k]) for k in ("min", "max") if value.get(k) is not None}
+        if "min" in out and "max" in out and out["min"] > out["max"]:
+            raise Unsupported("min is over max")
+        return out
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.strip().isdigit()
+    ):
+        n = int(float(value))
+        return {"min": n, "max": n}
+    raise Unsupported("needs a number of words, or {min, max}")
+
+
 @dataclass(frozen=True)
 class Assertion:
     ours: str
@@ -357,7 +372,10 @@ TABLE: dict[str, Assertion] = {
     "contains-sql": Assertion("is-sql", lambda a, c: {**_plain("is-sql")(a, c), "find": True}),
     "is-valid-openai-tools-call": Assertion("is-valid-openai-tools-call", _tools_call(False)),
     "is-valid-openai-function-call": Assertion("is-valid-openai-tools-call", _tools_call(True)),
+    # promptfoo's provider-neutral form (Gemini, Vertex…): our clients give OpenAI's shape
+    "is-valid-function-call": Assertion("is-valid-openai-tools-call", _tools_call(False)),
     "levenshtein": Assertion("levenshtein", _levenshtein),
+    "word-count": Assertion("word-count", _word_count),
     "rouge-n": Assertion("rouge-l", _rouge),
     "latency": Assertion("latency", _limit("max_ms")),
     "cost": Assertion("cost", _limit("max_usd")),
@@ -390,6 +408,84 @@ WHY_NOT: dict[str, str] = {
 }
 
 
+# Every assertion type promptfoo 0.123 knows (its BaseAssertionTypesSchema): any other type
+# fails its test with an error there.
+PROMPTFOO_TYPES = set(
+    [
+        "agent-rubric",
+        "answer-relevance",
+        "bleu",
+        "classifier",
+        "contains",
+        "contains-all",
+        "contains-any",
+        "contains-html",
+        "contains-json",
+        "contains-sql",
+        "contains-xml",
+        "context-faithfulness",
+        "context-recall",
+        "context-relevance",
+        "conversation-relevance",
+        "cost",
+        "equals",
+        "factuality",
+        "finish-reason",
+        "g-eval",
+        "gleu",
+        "guardrails",
+        "icontains",
+        "icontains-all",
+        "icontains-any",
+        "is-html",
+        "is-json",
+        "is-refusal",
+        "is-sql",
+        "is-valid-function-call",
+        "is-valid-openai-function-call",
+        "is-valid-openai-tools-call",
+        "is-xml",
+        "javascript",
+        "latency",
+        "levenshtein",
+        "llm-rubric",
+        "pi",
+        "meteor",
+        "model-graded-closedqa",
+        "model-graded-factuality",
+        "moderation",
+        "perplexity",
+        "perplexity-score",
+        "python",
+        "regex",
+        "rouge-n",
+        "ruby",
+        "similar",
+        "similar:cosine",
+        "similar:dot",
+        "similar:euclidean",
+        "starts-with",
+        "tool-call-f1",
+        "skill-used",
+        "trajectory:goal-success",
+        "trajectory:tool-args-match",
+        "trajectory:step-count",
+        "trajectory:tool-sequence",
+        "trajectory:tool-used",
+        "trace-error-spans",
+        "trace-span-count",
+        "trace-span-duration",
+        "search-rubric",
+        "webhook",
+        "word-count",
+        "select-best",
+        "human",
+        "max-score",
+        "assert-set",
+    ]
+)
+
+
 def convert(a: Any, ctx: Ctx) -> dict[str, Any]:
     """One promptfoo assertion (value already rendered) → one check spec, or Unsupported."""
     from ...checks import registered
@@ -405,6 +501,11 @@ def convert(a: Any, ctx: Ctx) -> dict[str, Any]:
     base = kind[4:] if negate else kind
     spec = TABLE.get(base)
     if spec is None:
+        if base not in PROMPTFOO_TYPES | set(WHY_NOT) and not base.startswith("promptfoo:"):
+            raise Unsupported(
+                f"'{base}' is not an assertion type of promptfoo (0.123) either: promptfoo "
+                "fails the test with an error"
+            )
         raise Unsupported(WHY_NOT.get(base, f"no prompteur check does what '{base}' does"))
     if spec.ours not in set(registered()):
         raise Unsupported(f"prompteur has no '{spec.ours}' check")
@@ -432,7 +533,7 @@ def transform_spec(value: Any, ctx: Ctx) -> Any:
         target = (ctx.base / path).resolve()
         if not target.is_file():
             raise Unsupported(f"transform file not found: {target}")
-        if target.suffix not in {".py", ".js", ".cjs", ".mjs"}:
+        if target.suffix != ".py" and target.suffix not in JS_SUFFIXES:
             raise Unsupported(f"a transform in a {target.suffix} file")
         spec: dict[str, Any] = {"file": ctx.stage(target)}
         if fn:

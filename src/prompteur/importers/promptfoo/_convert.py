@@ -21,8 +21,8 @@ import yaml
 
 from ...errors import UserError
 from ...nunjucks import check_syntax, js_str, render_string
-from ...yamlfile import dotted, load_yaml
-from . import _assertions, _files, _prompts, _providers
+from ...yamlfile import LineMap, dotted, load_yaml
+from . import _assertions, _files, _jsconfig, _prompts, _providers
 from ._result import Conversion, Unsupported
 
 _VAR_REF = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -166,14 +166,12 @@ class Converter:
         self.out = out
         self.result = Conversion()
         text = self._read(config)
-        if config.suffix in {".js", ".ts", ".mjs", ".cjs", ".mts"}:
-            raise UserError(
-                "a promptfoo config written in JavaScript or TypeScript is a program: it is not "
-                "converted",
-                file=config,
-                hint="export it as YAML (promptfoo's config is the object the file exports)",
-            )
-        data, self.lines = load_yaml(text, config)
+        self.program = config.suffix in _jsconfig.JS_CONFIG_SUFFIXES
+        if self.program:
+            data = _jsconfig.load_js_config(config, text)
+            self.lines = LineMap({}, 0)  # no YAML lines: places are named by their path
+        else:
+            data, self.lines = load_yaml(text, config)
         if not isinstance(data, dict):
             raise UserError("a promptfoo config must be a YAML mapping", file=config, line=1)
         try:
@@ -234,6 +232,8 @@ class Converter:
         return folder / rel, f"{self.name}_files/{rel.as_posix()}"
 
     def where(self, *loc: str | int) -> str:
+        if self.program:
+            return f"{self.config.name} {dotted(loc)}".rstrip()
         return f"{self.config.name}:{self.lines.line(loc)} {dotted(loc)}".rstrip()
 
     def skip(self, where: str, what: str, why: str) -> None:
@@ -298,6 +298,8 @@ class Converter:
                 "the checks, or the project's default_model, to a capable model"
             )
         self.result.notes.extend(dict.fromkeys(self.notes + self.ctx.notes))
+        # a test's gap is met once per case its vars expand into: said once
+        self.result.skipped = list(dict.fromkeys(self.result.skipped))
         return self.result
 
     def _targets_only(self) -> bool:
@@ -820,11 +822,14 @@ class Converter:
         return out
 
     # -- cases ------------------------------------------------------------------------------
-    def _combinations(self, t: Test) -> list[dict[str, Any]]:
-        """promptfoo's generateVarCombinations: lists of strings and file globs expand."""
+    def _combinations(self, variables: dict[str, Any], t: Test) -> list[dict[str, Any]]:
+        """promptfoo's generateVarCombinations: lists of strings and file globs expand (unless
+        the test says `disableVarExpansion`)."""
+        if t.options.get("disableVarExpansion"):
+            return [dict(variables)]
         combos: list[dict[str, Any]] = [{}]
         base = self.base
-        for key, value in t.vars.items():
+        for key, value in variables.items():
             if isinstance(value, str) and value.startswith("file://"):
                 paths = _files.expand(base, value)
                 values: list[Any] = [f"file://{p}" for p in paths] or [value]
@@ -860,7 +865,8 @@ class Converter:
         cases: list[dict[str, Any]] = []
         warned = False
         for t in tests:
-            for combo in self._combinations(t):
+            # promptfoo transforms a test's vars before it expands them (prepareTestVariables)
+            for combo in self._combinations(self._transform_vars(t.vars, t), t):
                 loaded = self._load_vars(combo, t)
                 if loaded is None:
                     continue
@@ -879,6 +885,63 @@ class Converter:
                     variables = rendered
                 cases.append({"test": t, "vars": variables})
         return cases
+
+    def _transform_vars(self, combo: dict[str, Any], t: Test) -> dict[str, Any]:
+        """promptfoo's `options.transformVars` (applyInputTransform): JavaScript given the
+        test's vars, whose answer is merged over them before the prompt renders. It runs here,
+        once, in the embedded engine (no modules, files or network); the vars it computed are
+        the case's inputs. A Python transform is listed: it would run with your rights."""
+        code = t.options.get("transformVars")
+        if code in (None, ""):
+            return combo
+        where = f"{t.where} options.transformVars"
+        try:
+            answer = self._run_transform_vars(code, combo, t)
+        except Unsupported as exc:
+            self.skip(where, "options.transformVars", str(exc))
+            return combo
+        self.notes.append(
+            "options.transformVars ran once, when the config was imported, in the embedded "
+            "JavaScript engine: the vars it computed are the cases' inputs"
+        )
+        return {**combo, **answer}
+
+    def _run_transform_vars(self, code: Any, combo: dict[str, Any], t: Test) -> dict[str, Any]:
+        from ...code import CodeError, call_sync, javascript_available
+
+        if not isinstance(code, str):
+            raise Unsupported("vars computed by code: must be JavaScript or file://path")
+        if not javascript_available():
+            raise Unsupported("vars computed by JavaScript: pip install 'prompteur[js]'")
+        context = {"prompt": {}, "uuid": "00000000-0000-4000-8000-000000000000"}
+        kwargs: dict[str, Any]
+        if code.startswith("file://"):
+            path, fn = _files.split_function(code)
+            target = (self.base / path).resolve()
+            if target.suffix not in {".js", ".cjs", ".mjs"}:
+                raise Unsupported(
+                    "vars computed by a Python (or TypeScript) file before each test are not "
+                    "computed at import: it would run with your rights"
+                )
+            if not target.is_file():
+                raise Unsupported(f"file not found: {target}")
+            kwargs = {"file": target, "function": fn}
+        else:
+            body = code if "\n" in code else f"return {code}"  # promptfoo's inline form
+            kwargs = {"code": body, "params": ["vars", "context", "process"]}
+        try:
+            answer = call_sync(
+                "javascript",
+                args=[combo, context, {"env": {}}],
+                cwd=self.base,
+                timeout=10.0,
+                **kwargs,
+            )
+        except CodeError as exc:
+            raise Unsupported(f"vars computed by JavaScript that could not run: {exc}") from None
+        if not isinstance(answer, dict):
+            raise Unsupported("transformVars did not return an object of vars")
+        return answer
 
     def _rendered_vars(self, variables: dict[str, Any]) -> dict[str, Any]:
         """promptfoo renders each string var as a template before a text prompt."""
@@ -930,18 +993,29 @@ class Converter:
                 "rubricPrompt",
                 "disableDefaultAsserts",
                 "disableVarExpansion",
+                "transformVars",  # computed in cases(), or listed there
             ):
                 continue
             why = {
                 "prefix": "a prompt prefix per test: put it in the prompt",
                 "suffix": "a prompt suffix per test: put it in the prompt",
-                "transformVars": "vars computed by code before each test",
                 "storeOutputAs": "an output kept as a var for later tests (tests in prompteur "
                 "are independent)",
-                "runSerially": "prompteur runs cases independently",
-            }.get(k, "test option not converted")
-            if v not in (None, "", False):
-                self.skip(f"{t.where} options.{k}", f"options.{k}", why)
+                "repeat": "a repeat count per test: a prompteur suite repeats every case alike",
+                "factuality": "factuality grading options (its verdict-to-score mapping)",
+                "redteamGraderExamples": "examples for red-team graders",
+                "disableConversationVar": "the _conversation var (earlier turns of a "
+                "multi-turn eval) is not converted",
+            }.get(k)
+            if k == "runSerially" or v in (None, "", False):
+                continue  # the order cases run in changes no result
+            if why is None:  # promptfoo keeps the key but never reads it
+                self.notes.append(
+                    f"{t.where} options.{k}: promptfoo does not read this test option, so it "
+                    "was left out (as promptfoo leaves it)"
+                )
+                continue
+            self.skip(f"{t.where} options.{k}", f"options.{k}", why)
         for where, a in t.asserts:
             if isinstance(a, dict):
                 a = dict(a)

@@ -26,6 +26,7 @@ from ._files import (
     split_function,
     strip_file,
 )
+from ._jsconfig import is_function
 from ._result import Unsupported
 
 TEXT_SUFFIXES = {".txt", ".md", ".j2", ".jinja", ".jinja2", ".prompt", ".tmpl", ""}
@@ -140,6 +141,8 @@ def _looks_like_file(item: str, base: Path) -> bool:
 def one(item: Any, base: Path, where: str) -> list[Prompt]:
     """One entry of `prompts:` (a string, or {raw | id, label})."""
     label: str | None = None
+    if is_function(item):
+        raise Unsupported("a prompt function (code that builds the prompt) is not converted")
     if isinstance(item, dict):
         label = item.get("label") or None
         raw = item.get("raw")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._files import split_function, strip_file
+from ._jsconfig import holds_function
 from ._result import Unsupported
 
 # promptfoo prefix → our provider (what follows the prefix is the model).
@@ -443,7 +444,15 @@ def params_of(
     notes: list[str] = []
     extra: dict[str, Any] = {}
     for k, v in conf.items():
-        if k in PARAMS and provider != "script":
+        if holds_function(v):
+            left.append(
+                (
+                    k,
+                    "a JavaScript function of the config (promptfoo calls it while it "
+                    "runs): prompteur's files hold data, not functions",
+                )
+            )
+        elif k in PARAMS and provider != "script":
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
