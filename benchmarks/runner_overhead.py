@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/runner_overhead.py overhead   # 1 + 2: 5,000 cases, then cached
     .venv/bin/python benchmarks/runner_overhead.py memory     # 3: 100,000 cases from JSONL
     .venv/bin/python benchmarks/runner_overhead.py faults     # 5: 20% faults
+    .venv/bin/python benchmarks/runner_overhead.py clients    # aiohttp against http1.py
     .venv/bin/python benchmarks/runner_overhead.py all
 
 - overhead: the stub answers after a fixed 50 ms; N cases (default 5,000) at concurrency 100,
@@ -420,6 +421,60 @@ def overhead(args: argparse.Namespace) -> bool:
     return ok
 
 
+CLIENTS = {
+    "light": "prompteur's HTTP/1.1 client (models/http1.py)",
+    "aiohttp": "aiohttp, one ClientSession",
+}
+
+
+def clients(args: argparse.Namespace) -> bool:
+    """The HTTP client question: aiohttp against models/http1.py, alone on the overhead
+    benchmark's requests (N cases, concurrency 100, stub at 50 ms), in one run, alternating
+    `--rounds` times (A B, then B A, …) so that a change of load hits both sides alike."""
+    if importlib.util.find_spec("aiohttp") is None:
+        log("aiohttp is not installed (pip install aiohttp): nothing to compare")
+        return False
+    n, conc, delay = args.cases, 100, 0.05
+    limit = n / conc * delay
+    got: dict[str, list[Measure]] = {k: [] for k in CLIENTS}
+    with stub("--delay", str(delay)) as url:
+        stub_reset(url)
+        for r in range(args.rounds):
+            for kind in list(CLIENTS) if r % 2 == 0 else list(CLIENTS)[::-1]:
+                label = f"{CLIENTS[kind]}, round {r + 1}"
+                got[kind].append(from_stub(floor(label, kind, url, n, conc), url))
+    print(
+        f"\n## clients: {n} requests, concurrency 100, stub latency {delay * 1000:.0f} ms, "
+        f"limit {limit:.2f} s, {args.rounds} rounds alternating\n"
+    )
+    print("| client, round | wall s | peak RSS MB | limit ÷ wall | stub span s | requests |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in range(args.rounds):
+        for kind in CLIENTS:
+            m = got[kind][r]
+            span = m.extra.get("span_s")
+            print(
+                f"| {m.label} | {m.wall:.2f} | {m.rss_mb:.0f} | {limit / m.wall:.0%} | "
+                f"{f'{span:.2f}' if isinstance(span, float) else '–'} | "
+                f"{m.extra.get('requests')} |"
+            )
+
+    def mean(kind: str, what: str) -> float:
+        values = [m.wall if what == "wall" else m.extra.get("span_s", m.wall) for m in got[kind]]
+        return sum(float(v) for v in values) / len(values)  # type: ignore[arg-type]
+
+    ok = all(m.rc == 0 and m.extra.get("requests") == n for ms in got.values() for m in ms)
+    print()
+    for what in ("wall", "span"):
+        ratio = mean("aiohttp", what) / mean("light", what)
+        print(
+            f"- aiohttp ÷ http1.py, mean {what}: {ratio:.2f}× "
+            f"({'within' if ratio <= 1.10 else 'outside'} the 10% margin)"
+        )
+    print(f"- {'PASS' if ok else 'FAIL'}: every request of every run answered")
+    return ok
+
+
 def memory(args: argparse.Namespace) -> bool:
     n = args.memory_cases
     with tempfile.TemporaryDirectory() as tmp, stub("--delay", "0.05") as url:
@@ -493,19 +548,25 @@ def faults(args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=["overhead", "memory", "faults", "all"])
+    ap.add_argument("what", choices=["overhead", "clients", "memory", "faults", "all"])
     ap.add_argument("--cases", type=int, default=5000, help="overhead: cases (default 5000)")
     ap.add_argument("--memory-cases", type=int, default=100_000)
     ap.add_argument("--fault-cases", type=int, default=2000)
     ap.add_argument("--no-peers", action="store_true", help="overhead: skip promptfoo")
     ap.add_argument("--no-floors", action="store_true", help="overhead: skip the client floors")
+    ap.add_argument("--rounds", type=int, default=2, help="clients: alternating rounds")
     args = ap.parse_args(argv)
     if not PROMPTEUR.exists():
         log(f"no prompteur script beside {sys.executable}")
         return 2
     ok = True
-    for what, fn in (("overhead", overhead), ("memory", memory), ("faults", faults)):
-        if args.what in (what, "all"):
+    for what, fn in (
+        ("overhead", overhead),
+        ("clients", clients),
+        ("memory", memory),
+        ("faults", faults),
+    ):
+        if args.what == what or (args.what == "all" and what != "clients"):
             ok &= fn(args)
     return 0 if ok else 1
 

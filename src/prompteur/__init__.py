@@ -16,11 +16,16 @@ if TYPE_CHECKING:
         ask,
         evaluate,
         evaluate_async,
+        optimization,
+        optimizations,
         optimize,
         optimize_async,
         probe,
         probe_async,
+        probe_report,
         render,
+        try_prompt,
+        try_prompt_async,
     )
     from .sdk import AsyncClient, Client
 
@@ -43,11 +48,16 @@ __all__ = [
     "ask",
     "evaluate",
     "evaluate_async",
+    "optimization",
+    "optimizations",
     "optimize",
     "optimize_async",
     "probe",
     "probe_async",
+    "probe_report",
     "render",
+    "try_prompt",
+    "try_prompt_async",
 ]
 
 # Loaded on first use (PEP 562): importing the package for the CLI must not pull in the SDK or

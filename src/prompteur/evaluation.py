@@ -7,15 +7,17 @@ its kind: `eval` itself, and the gate, regression runs and the playground.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
 from .library import Library
 from .runner import ResultRecord, RunStats, WorkItem, plan
 from .runs import RunKind, choose_models, open_runner, resume, start
-from .suite import Suite, load_suite
+from .suite import Case, Suite, load_suite
 
 if TYPE_CHECKING:
     from .config import Config
@@ -56,6 +58,49 @@ class EvalPlan:
             "checks": self.suite.spec.checks,
             "threshold": self.suite.spec.threshold,
         }
+
+
+@dataclass
+class FirstCases(EvalPlan):
+    """An eval plan over the suite's first `limit` cases only (None: all of them)."""
+
+    limit: int | None = None
+
+    def _cases(self) -> Iterator[Case]:
+        return itertools.islice(self.suite.cases(), self.limit)
+
+    def first_case(self) -> Case | None:
+        return next(iter(self._cases()), None)
+
+    def items(self) -> Iterator[WorkItem]:
+        return plan(self.prompts, self.models, self._cases, self.repeat)
+
+    def total(self) -> int:
+        n = sum(1 for _ in self._cases())
+        return n * self.repeat * sum(len(v) for v in self.models.values())
+
+
+# Typed inputs: as many as a prompt declares, each bounded like a form field.
+MAX_TYPED_INPUTS = 50
+MAX_TYPED_CHARS = 20_000
+
+
+def typed_suite(prompt: Prompt, inputs: Mapping[str, str]) -> Suite:
+    """A one-case suite, in memory, from inputs typed by hand: no checks (nothing says what a
+    right answer is), so the run shows the output and stores it, unjudged."""
+    from .suite import CaseSpec, SuiteFile
+    from .yamlfile import LineMap
+
+    if len(inputs) > MAX_TYPED_INPUTS:
+        raise UserError(f"at most {MAX_TYPED_INPUTS} inputs", field="inputs")
+    for key, value in inputs.items():
+        if len(value) > MAX_TYPED_CHARS:
+            raise UserError(
+                f"input '{key}' is {len(value):,} characters long: at most {MAX_TYPED_CHARS:,}",
+                field=f"input.{key}",
+            )
+    spec = SuiteFile(prompts=[prompt.name], cases=[CaseSpec(inputs=dict(inputs))])
+    return Suite(Path("typed-inputs"), spec, LineMap({}, 1))
 
 
 def make_plan(

@@ -12,17 +12,26 @@ from ._calls import (
     render,
 )
 from ._project import Project
+from ._stored import Optimization, StoredProbe, optimization, optimizations, probe_report
+from ._try import try_prompt, try_prompt_async
 
 __all__ = [
     "AskOutcome",
+    "Optimization",
     "Project",
+    "StoredProbe",
     "ask",
     "choose_model",
     "evaluate",
     "evaluate_async",
+    "optimization",
+    "optimizations",
     "optimize",
     "optimize_async",
     "probe",
     "probe_async",
+    "probe_report",
     "render",
+    "try_prompt",
+    "try_prompt_async",
 ]

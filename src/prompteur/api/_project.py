@@ -16,20 +16,40 @@ if TYPE_CHECKING:
     from ..library import Library
     from ..models.pool import ModelPool
     from ..prompt import Prompt
-    from ..records import ResultRecord
+    from ..records import ResultRecord, RunKind
     from ..store import Store
     from ..store.db import RunInfo
+
+
+# How an error names a run of each kind ("run X is not a probe run").
+_KIND_WORDS = {
+    "eval": "an eval run",
+    "probe": "a probe run",
+    "optimize": "an optimization",
+    "chain": "a chain test",
+    "promote": "a gate run",
+    "regress": "a regression run",
+    "playground": "a playground run",
+}
 
 
 class Project:
     """A prompteur project: config, library, store (opened on first use) and models."""
 
-    def __init__(self, config: Config, *, store: Store | None = None) -> None:
-        """A project from a config already loaded (a shell's); `open()` loads one."""
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Store | None = None,
+        library: Library | None = None,
+        models: ModelPool | None = None,
+    ) -> None:
+        """A project from a config already loaded (a shell's); `open()` loads one. A server
+        passes the store, library and models it keeps open for the project."""
         self.config = config
-        self._library: Library | None = None
+        self._library: Library | None = library
         self._store: Store | None = store
-        self._models: ModelPool | None = None
+        self._models: ModelPool | None = models
 
     @classmethod
     def open(cls, folder: str | Path | None = None) -> Project:
@@ -103,9 +123,21 @@ class Project:
             return self.library.in_project(f"suites/{ref}.yaml", self.root, what="suite")
         return self.library.in_project(ref, self.root, what="suite")
 
-    def run(self, ref: str) -> RunInfo:
-        """A stored run: its id, a prefix of it, or 'latest'."""
-        return self.store.get_run(ref)
+    def run(self, ref: str, kind: RunKind | str | None = None) -> RunInfo:
+        """A stored run: its id, a prefix of it, or 'latest'. With `kind`, a run of another
+        kind is refused (a UserError that says what it is not)."""
+        info = self.store.get_run(ref)
+        if kind is not None:
+            from ..records import RunKind
+
+            wanted = RunKind(kind)
+            if info.kind != wanted:
+                raise UserError(f"run {info.id} is not {_KIND_WORDS[wanted]}", field="run")
+        return info
+
+    def runs(self, limit: int = 20, *, kind: RunKind | str | None = None) -> list[RunInfo]:
+        """The newest stored runs first (at most `limit`); only those of `kind` when given."""
+        return self.store.runs(limit, kind=kind)
 
     def results(self, run: str) -> list[ResultRecord]:
         """Every result a run stored so far."""

@@ -84,28 +84,37 @@ def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
     }
 
 
+def winner_diff(store: Store, plan: dict[str, Any]) -> list[str]:
+    """The lines of the unified diff from an optimization's starting prompt to its winner
+    (none before the outcome, when the start stayed the best, or a version is not stored)."""
+    from ..library import unified_diff
+    from ..prompt import parse_prompt
+
+    result = plan.get("result")
+    if not result or result["best_version"] == result["start_version"]:
+        return []
+    a = store.find_version(plan["prompt"], result["start_version"])
+    b = store.find_version(plan["prompt"], result["best_version"])
+    if a is None or b is None:
+        return []
+    return unified_diff(
+        parse_prompt(a.content, name=a.name),
+        parse_prompt(b.content, name=b.name),
+        f"start {a.version[:12]}",
+        f"optimized {b.version[:12]}",
+    ).splitlines()
+
+
 def to_html(store: Store, run_id: str) -> str:
     from importlib.resources import files
 
-    from ..library import unified_diff
-    from ..prompt import parse_prompt
     from ..xmltext import html_environment
     from .engine import improved_of
 
     info = store.get_run(run_id)
     plan = info.plan
     result = plan.get("result")
-    diff: list[str] = []
-    if result and result["best_version"] != result["start_version"]:
-        a = store.find_version(plan["prompt"], result["start_version"])
-        b = store.find_version(plan["prompt"], result["best_version"])
-        if a and b:
-            diff = unified_diff(
-                parse_prompt(a.content, name=a.name),
-                parse_prompt(b.content, name=b.name),
-                f"start {a.version[:12]}",
-                f"optimized {b.version[:12]}",
-            ).splitlines()
+    diff = winner_diff(store, plan)
     env = html_environment()
     template = env.from_string(
         files("prompteur").joinpath("templates/optimize.html.j2").read_text(encoding="utf-8")

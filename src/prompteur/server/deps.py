@@ -25,6 +25,7 @@ from .. import limits
 from .keys import ALL_SCOPES
 
 if TYPE_CHECKING:
+    from ..api import Project
     from ..config import Config
     from ..library import Library
     from ..store import Store
@@ -53,6 +54,14 @@ class Principal:
     key_id: str | None  # None for an anonymous caller in --dev mode
     # The project's models (a ModelPool), shared by its requests.
     models: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def api(self) -> Project:
+        """The key's project for the Python API (`prompteur.api`), over the store, library and
+        models the server keeps open for it: the routes and pages call the API through it."""
+        from ..api import Project
+
+        return Project(self.config, store=self.store, library=self.library, models=self.models)
 
     @property
     def actor(self) -> str:

@@ -177,10 +177,12 @@ def _get_version(principal: Principal, name: str, ref: str, model: str | None) -
     responses={**NOT_FOUND, 422: {"model": ErrorOut}},
 )
 def render(name: PromptName, body: RenderIn, principal: Principal = READ) -> RenderOut:
+    from ..api import render as render_prompt
+
     info = resolve_or_404(principal.store, name, body.ref)
     try:
         prompt = parsed(info).for_model(body.model)
-        messages = prompt.render(body.inputs)
+        messages = render_prompt(principal.api, prompt, body.inputs)
     except UserError as exc:
         raise user_error(exc, 422) from None
     return RenderOut(

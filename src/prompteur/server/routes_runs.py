@@ -62,7 +62,7 @@ def list_runs(offset: Offset = 0, limit: Limit = 50, principal: Principal = READ
 
 def _get_run(principal: Principal, run_id: str) -> RunInfo:
     try:
-        return principal.store.get_run(run_id)
+        return principal.api.run(run_id)
     except UserError as exc:
         raise ApiError(404, exc.message, hint=exc.hint) from None
 

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
     from ..errors import UserError
     from ..server.deps import Principal
-    from ..store import Store
-    from ..store.db import RunInfo
 
 READ = Depends(require("read"))
 WRITE = Depends(require("write"))
@@ -50,14 +48,3 @@ def error_page(
         where=where or None,
         hint=hint,
     )
-
-
-def run_of_kind(store: Store, run_id: str, kind: str, what: str) -> RunInfo:
-    """The run `run_id` when its plan is of `kind` (a probe run, an optimization…); else a
-    UserError that says it is not `what`."""
-    from ..errors import UserError
-
-    info = store.get_run(run_id)
-    if info.kind != kind:
-        raise UserError(f"run {info.id} is not {what}", field="run")
-    return info

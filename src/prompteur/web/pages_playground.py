@@ -101,7 +101,8 @@ def playground(request: Request, prompt: str = "", principal: Principal = READ) 
 @router.post("/playground", response_class=HTMLResponse)
 async def playground_post(request: Request, principal: Principal = WRITE) -> HTMLResponse:
     from .. import report
-    from .playground import edited, run_cases, run_typed, save
+    from ..api import try_prompt
+    from .playground import edited, save
 
     form = await read_form(request)
     name, text = form.get("name", ""), form.get("text", "")
@@ -133,15 +134,12 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
                 inputs=inputs,
                 fields=fields,
             )
+        project = principal.api
         if action == "typed":
-            run_id = await run_in_threadpool(
-                run_typed, principal.config, principal.store, prompt, inputs
-            )
+            done = await run_in_threadpool(try_prompt, project, prompt, inputs=inputs)
         else:
             limit = None if cases == "all" else int(cases) if cases.isdigit() else 3
-            run_id = await run_in_threadpool(
-                run_cases, principal.config, principal.store, prompt, limit
-            )
+            done = await run_in_threadpool(try_prompt, project, prompt, cases=limit)
     except UserError as exc:
         return _form(
             request,
@@ -166,8 +164,8 @@ async def playground_post(request: Request, principal: Principal = WRITE) -> HTM
             inputs=inputs,
             fields=fields,
         )
-    info = principal.store.get_run(run_id)
-    records = list(principal.store.results(run_id))
+    info = project.run(done.run_id)
+    records = project.results(info.id)
     return _form(
         request,
         principal,

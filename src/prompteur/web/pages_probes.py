@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
-from .common import READ, error_page, run_of_kind
-from .pages_optimize import runs_of_kind
+from .common import READ, error_page
+from .pages_optimize import SCAN
 from .render import page
 from .urls import PREFIX
 
@@ -24,7 +24,7 @@ _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 @router.get("/probes", response_class=HTMLResponse)
 def probe_runs(request: Request, principal: Principal = READ) -> HTMLResponse:
-    rows = runs_of_kind(principal.store, "probe")
+    rows = principal.api.runs(SCAN, kind="probe")
     return page(request, "probes_list.html.j2", principal, section="probes", runs=rows)
 
 
@@ -62,19 +62,19 @@ def bias_gaps(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/probes/{run_id}", response_class=HTMLResponse)
 def probe_run(request: Request, run_id: str, principal: Principal = READ) -> HTMLResponse:
-    from ..probes.storage import load_report
+    from ..api import probe_report
 
     try:
-        info = run_of_kind(principal.store, run_id, "probe", "a probe run")
+        stored = probe_report(principal.api, run_id)
     except UserError as exc:
         return error_page(request, principal, exc, status=404, section="probes")
-    report = load_report(principal.store, info.id)
+    report = stored.report
     return page(
         request,
         "probes.html.j2",
         principal,
         section="probes",
-        info=info,
+        info=stored.run,
         report=report,
         worst=worst_findings(report) if report else [],
         gaps=bias_gaps(report) if report else [],

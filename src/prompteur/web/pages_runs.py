@@ -33,7 +33,7 @@ PER_PAGE = (25, 50, 100, 200)
 
 @router.get("/runs", response_class=HTMLResponse)
 def runs(request: Request, principal: Principal = READ) -> HTMLResponse:
-    rows = principal.store.runs(200)
+    rows = principal.api.runs(200)
     return page(request, "runs.html.j2", principal, section="runs", runs=rows)
 
 
@@ -48,9 +48,9 @@ def run_page(
     v: list[str] = Query(default_factory=list),
     principal: Principal = READ,
 ) -> HTMLResponse:
-    store = principal.store
+    store, project = principal.store, principal.api
     try:
-        info = store.get_run(run_id)
+        info = project.run(run_id)
         if show not in SHOWS:
             raise UserError(f"unknown filter '{show}'", field="show", hint=", ".join(SHOWS))
     except UserError as exc:
@@ -90,7 +90,7 @@ def run_page(
         per=per,
         per_page_choices=PER_PAGE,
         shows=SHOWS,
-        other_runs=[r for r in store.runs(50) if r.id != info.id],
+        other_runs=[r for r in project.runs(50) if r.id != info.id],
     )
 
 
@@ -107,9 +107,10 @@ def compare(
     the same paired test as `prompteur compare`."""
     store = principal.store
     try:
-        info = store.get_run(run_id)
+        project = principal.api
+        info = project.run(run_id)
         if other:
-            second = store.get_run(other)
+            second = project.run(other)
             # Label each run's variants by run, so the same prompt in both stays apart.
             records = [
                 replace(r, prompt=f"{r.prompt} [{info.id[-6:]}]")
