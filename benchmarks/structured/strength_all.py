@@ -3,7 +3,7 @@ briefs of docs/draft.md and docs/structured.md. Each suite's standard mutants, k
 on the embedded model (prompt mutants run for real, under a budget per suite).
 
     python benchmarks/structured/strength_all.py [--budget 400] [--outputs-only]
-        [--cases N --seed S] [--only 'seo/*' ...] [--project DIR] [--out F.jsonl]
+        [--cases N --seed S] [--only 'seo/*' ...] [--projects DIR] [--out F.jsonl]
 
 Prints one line per suite: mutants killed / counted (equivalent and budget-skipped ones are
 not counted), and the survivors; the goal is ≥ 90% on every suite.
@@ -46,16 +46,29 @@ def briefs() -> dict[str, str]:
     return found
 
 
-def make_project(project: Path) -> None:
-    """`init`, every domain pack (under suites/PACK/), and `draft` on the docs' briefs."""
-    sh([*PROMPTEUR, "init", str(project)], project.parent)
-    packs = json.loads(sh([*PROMPTEUR, "packs", "--json"], project))
-    for pack in packs:
-        sh([*PROMPTEUR, "init", ".", "--pack", pack["name"]], project)
-    (project / "briefs").mkdir()
+def make_projects(root: Path) -> None:
+    """root/base: `init` and `draft` on the docs' briefs; root/PACK: `init` then that domain
+    pack (its suites under suites/PACK/), as a user installs it — one project per pack keeps
+    the library each suite resolves its prompt in small."""
+    base = root / "base"
+    sh([*PROMPTEUR, "init", str(base)], root)
+    (base / "briefs").mkdir()
     for name, body in briefs().items():
-        (project / "briefs" / name).write_text(body, encoding="utf-8")
-        sh([*PROMPTEUR, "draft", "--brief", f"briefs/{name}", "--force"], project)
+        (base / "briefs" / name).write_text(body, encoding="utf-8")
+        sh([*PROMPTEUR, "draft", "--brief", f"briefs/{name}", "--force"], base)
+    for pack in json.loads(sh([*PROMPTEUR, "packs", "--json"], base)):
+        home = root / pack["name"]
+        sh([*PROMPTEUR, "init", str(home)], root)
+        sh([*PROMPTEUR, "init", ".", "--pack", pack["name"]], home)
+
+
+def written_suites(root: Path) -> dict[str, Path]:
+    """Each suite's path under suites/ → the project it runs in."""
+    found = {}
+    for home in sorted(p for p in root.iterdir() if (p / "suites").is_dir()):
+        for suite in sorted((home / "suites").glob("**/*.yaml")):
+            found.setdefault(suite.relative_to(home / "suites").as_posix(), home)
+    return dict(sorted(found.items()))
 
 
 def main() -> None:
@@ -65,15 +78,16 @@ def main() -> None:
     ap.add_argument("--cases", type=int, help="the model runs on a seeded sample of N cases")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", nargs="*", default=[], help="suites matching these globs")
-    ap.add_argument("--project", type=Path, help="keep the project here (reused if it exists)")
+    ap.add_argument("--projects", type=Path, help="keep the projects here (reused if there)")
     ap.add_argument("--out", type=Path, help="JSON lines, one report per suite, as they come")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        project = args.project or Path(tmp) / "p"
-        if not (project / "suites").exists():
-            make_project(project)
-        suites = sorted((project / "suites").glob("**/*.yaml"))
-        names = [s.relative_to(project / "suites").as_posix() for s in suites]
+        root = args.projects or Path(tmp)
+        if not (root / "base").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            make_projects(root)
+        homes = written_suites(root)
+        names = list(homes)
         if args.only:
             names = [n for g in args.only for n in names if fnmatch.fnmatch(n, g)]
             names = list(dict.fromkeys(names))  # in the order asked
@@ -90,7 +104,7 @@ def main() -> None:
                     *(["--cases", str(args.cases), "--seed", str(args.seed)] if args.cases else []),
                     *(["--outputs-only"] if args.outputs_only else []),
                 ],
-                project,
+                homes[name],
             )
             report = json.loads(out)
             if args.out:
