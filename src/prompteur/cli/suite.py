@@ -40,6 +40,17 @@ def strength_command(
         str | None,
         typer.Option(help="Mutate the outputs of this stored run instead of running the suite."),
     ] = None,
+    cases: Annotated[
+        int | None,
+        typer.Option(
+            "--cases",
+            help="Run the model on a seeded sample of this many cases (the baseline and each "
+            "prompt mutant): a bounded estimate of a large suite, a lower bound for the prompt "
+            "mutants.",
+            min=1,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the --cases sample.")] = 0,
     fail_under: Annotated[
         float | None,
         typer.Option(
@@ -74,6 +85,8 @@ def strength_command(
                 budget=budget,
                 outputs_only=outputs_only or run is not None,
                 recorded=recorded,
+                cases=cases,
+                seed=seed,
                 on_progress=lambda text: err.print(text, markup=False),
             )
         )
@@ -101,6 +114,8 @@ def _print_report(report: object) -> None:
     console = common.console()
     counted = len(report.counted)
     score = f"{report.score:.0%}" if report.score is not None else "—"
+    if (interval := report.interval()) is not None:
+        score += f", 95% interval {interval[0]:.0%}–{interval[1]:.0%}"
     console.print(
         f"{report.suite}: {report.killed}/{counted} mutants killed ({score}) · "
         f"{sum(m.status == 'equivalent' for m in report.mutants)} equivalent · "
@@ -135,6 +150,9 @@ def _print_report(report: object) -> None:
             "there goes unseen",
             markup=False,
         )
+    for note in report.notes:
+        if note.startswith(("sample:", "baseline:")):
+            console.print(note, markup=False)
     for m in report.mutants:
         if m.status == "skipped" and m.note.startswith("budget"):
             console.print(

@@ -3,8 +3,9 @@
 A field is *blind* when no check could notice a wrong value in it: `is-json`, `json-schema`
 and a length over the whole output pass whatever `categorie` says. A field is seen by a check
 that reads it at its `path:`, by `equals` comparing objects that name it (a case's expected
-value, or `fields:`), and — for a text field — by checks of text without a path, which read
-every string value.
+value, or `fields:`), by a `json-schema` that bounds its value (`const`, `enum`, `pattern`,
+a range…: a case's schema saying `owner` is "Aisha"), and — for a text field — by checks of
+text without a path, which read every string value.
 """
 
 from __future__ import annotations
@@ -16,6 +17,33 @@ from ..suite import Suite
 
 # Checks that judge the output's form, not what a field says.
 _FORM = {"is-json", "json-schema", "length", "word-count", "latency", "cost"}
+# JSON Schema keywords that bound a value, not only its type.
+_VALUE_KEYWORDS = {
+    "const",
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "format",
+    "minItems",
+    "maxItems",
+    "contains",
+    "items",
+    "not",
+}
+
+
+def _bounded_fields(schema: Any) -> set[str]:
+    """The top-level properties whose value a JSON Schema bounds (beyond their type)."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return set()
+    return {str(k) for k, v in props.items() if isinstance(v, dict) and _VALUE_KEYWORDS & set(v)}
 
 
 def _path_root(path: str) -> str:
@@ -35,6 +63,8 @@ def seen_fields(spec: dict[str, Any] | str, expected: list[Any]) -> set[str] | N
     if spec.get("path"):
         root = _path_root(str(spec["path"]))
         return {root} if root else None
+    if kind == "json-schema" and not str(spec.get("type")).startswith("not-"):
+        return _bounded_fields(spec.get("value"))
     if kind in _FORM:
         return set()
     if kind == "equals":

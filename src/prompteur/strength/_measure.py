@@ -8,6 +8,14 @@
 3. Prompt mutants: each mutated prompt runs on the cases (same runner, same cache) while the
    budget of model calls lasts.
 
+`cases=N` (with `seed`) runs the model on a seeded sample of N cases instead of all of them,
+so a large suite's strength costs a bounded number of calls: N for the baseline, N per prompt
+mutant. The output mutants still cover every case (a case outside the sample is mutated from
+its expected value). A prompt mutant killed on the sample is killed on the whole suite (a
+check that fails on one case fails the suite); one that survives the sample might still be
+killed by a case outside it, so the sampled score is a lower bound for the prompt mutants,
+with a Wilson interval over the mutants counted.
+
 A mutant is *killed* when a check that passed on the original fails on it (or the case's
 verdict turns from pass to fail); it *survives* otherwise. A prompt mutant that changes no
 output at all is *equivalent*: no suite could tell it apart, and it is left out of the share.
@@ -16,6 +24,7 @@ output at all is *equivalent*: no suite could tell it apart, and it is left out 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,6 +85,16 @@ class StrengthReport:
         n = len(self.counted)
         return self.killed / n if n else None
 
+    def interval(self) -> tuple[float, float] | None:
+        """The 95% Wilson interval of the score (the mutants as a sample of possible faults)."""
+        from ..stats import wilson
+
+        n = len(self.counted)
+        if not n:
+            return None
+        i = wilson(self.killed, n)
+        return i.low, i.high
+
     def per_check(self) -> dict[str, int]:
         """How many mutants each check kills."""
         out = dict.fromkeys(self.checks, 0)
@@ -100,6 +119,7 @@ class StrengthReport:
         return {
             "suite": self.suite,
             "score": self.score,
+            "interval": self.interval(),
             "killed": self.killed,
             "counted": len(self.counted),
             "equivalent": sum(m.status == "equivalent" for m in self.mutants),
@@ -195,15 +215,18 @@ async def measure(
     outputs_only: bool = False,
     recorded: list[ResultRecord] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    cases: int | None = None,
+    seed: int = 0,
 ) -> StrengthReport:
     """The suite's strength (see the module's doc). `recorded`: outputs of a stored run to
-    mutate instead of running the baseline."""
+    mutate instead of running the baseline; `cases`: run the model on a sample of this many
+    cases, drawn with `seed`."""
     from ..evaluation import make_plan
     from ..models.pool import ModelPool
     from ..runs import open_runner
 
     plan = make_plan(config, store, suite_path, models=models, repeat=1)
-    cases = list(plan.suite.cases())
+    all_cases = list(plan.suite.cases())
     report = StrengthReport(
         str(plan.suite.path), [check_label(i, s) for i, s in enumerate(plan.suite.spec.checks)]
     )
@@ -211,10 +234,15 @@ async def measure(
         if fields := blind_fields(plan.suite, prompt.output_schema):
             report.blind[prompt.name] = fields
     say = on_progress or (lambda _: None)
+    sample = _sample(all_cases, cases, seed)
+    if len(sample) < len(all_cases) and not outputs_only:
+        report.notes.append(
+            f"sample: the model runs on {len(sample)} of {len(all_cases)} cases (seed {seed})"
+        )
     pool = ModelPool(config)
     try:
         if outputs_only:
-            await _measure(report, plan, cases, None, recorded, budget, say, pool)
+            await _measure(report, plan, all_cases, sample, None, recorded, budget, say, pool)
             return report
         async with open_runner(
             config,
@@ -224,16 +252,26 @@ async def measure(
             cache=store.cache,
             pool=pool,
         ) as runner:
-            await _measure(report, plan, cases, runner, recorded, budget, say, pool)
+            await _measure(report, plan, all_cases, sample, runner, recorded, budget, say, pool)
     finally:
         await pool.aclose()
     return report
+
+
+def _sample(cases: list[Case], n: int | None, seed: int) -> list[Case]:
+    """`n` of the cases drawn with `seed`, kept in the suite's order; all of them when `n` is
+    None or not smaller."""
+    if n is None or n >= len(cases):
+        return cases
+    chosen = set(random.Random(seed).sample(range(len(cases)), n))
+    return [c for i, c in enumerate(cases) if i in chosen]
 
 
 async def _measure(
     report: StrengthReport,
     plan: EvalPlan,
     cases: list[Case],
+    sample: list[Case],
     runner: Any,
     recorded: list[ResultRecord] | None,
     budget: int,
@@ -244,17 +282,17 @@ async def _measure(
     base: dict[tuple[str, str], ResultRecord] = {}  # (prompt version, case id) → a result
     # The cases the model runs on: the budget caps every call, the baseline's included; the
     # cases past it keep their expected value as the reference to mutate.
-    ran = cases
+    ran = sample
     if recorded is not None:
         for r in recorded:
             base.setdefault((r.version, r.case_id), r)
     elif runner is not None:
         per_case = sum(len(plan.models.get(p.version) or plan.model_ids) for p in plan.prompts)
         per_case = per_case or 1
-        ran = cases[: budget // per_case]
-        if len(ran) < len(cases):
+        ran = sample[: budget // per_case]
+        if len(ran) < len(sample):
             report.notes.append(
-                f"baseline: {len(ran)} of {len(cases)} cases within --budget {budget}"
+                f"baseline: {len(ran)} of {len(sample)} cases within --budget {budget}"
             )
         say(f"baseline: {len(plan.prompts)} prompt(s) × {len(ran)} case(s)")
         if ran:
@@ -276,7 +314,10 @@ async def _measure(
                 report.notes.append(f"case {case.id}: no passing output to mutate")
                 continue
             ok, before = await _verdicts(cc, case, ref, threshold, ref_record)
-            for m in output_mutants(ref, labels=labels, field_values=field_values):
+            accepted = _known_answers([case])
+            for m in output_mutants(
+                ref, labels=labels, field_values=field_values, accepted=accepted
+            ):
                 if m.text == ref:
                     continue
                 mut_ok, after = await _verdicts(cc, case, m.text, threshold, ref_record)

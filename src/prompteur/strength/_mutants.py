@@ -112,9 +112,12 @@ def output_mutants(
     *,
     labels: Iterable[str] = (),
     field_values: dict[str, list[Any]] | None = None,
+    accepted: Iterable[str] = (),
 ) -> list[OutputMutant]:
     """The standard mutants of one output. `labels`: the answers the suite knows (its cases'
-    expected values); `field_values`: for JSON outputs, the values each field takes elsewhere."""
+    expected values); `field_values`: for JSON outputs, the values each field takes elsewhere;
+    `accepted`: the answers this case itself accepts (its expected alternatives) — a label the
+    case accepts is no wrong value for it, so `wrong-value` takes the next one."""
     from ..checks import MISSING
     from ..checks import parse_output as parse
 
@@ -133,7 +136,10 @@ def output_mutants(
             )
     elif not is_json:
         stripped = output.strip()
-        others = [label for label in labels if label.strip() and label.strip() != stripped]
+        right = {a.strip().casefold() for a in accepted} | {stripped.casefold()}
+        others = [
+            label for label in labels if label.strip() and label.strip().casefold() not in right
+        ]
         if stripped in {label.strip() for label in labels} and others:
             out.append(OutputMutant("wrong-value", f"{stripped} → {others[0]}", others[0]))
     flipped = wrong_register(output)
