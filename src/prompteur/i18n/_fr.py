@@ -160,6 +160,8 @@ FRENCH: dict[str, str] = {
     "Compare two variants of this run": "Comparer deux variantes de cette exécution",
     "Or this run with another run": "Ou cette exécution avec une autre",
     "Variant A (baseline)": "Variante A (référence)",
+    "First of the pair (A)": "Première de la paire (A)",
+    "Second of the pair (B)": "Seconde de la paire (B)",
     "Variant B": "Variante B",
     "Other run": "Autre exécution",
     "Comparisons": "Comparaisons",
