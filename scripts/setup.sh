@@ -5,7 +5,11 @@
 # does nothing when pyproject.toml and the extras have not changed since the last success.
 #
 # The first run compiles llama-cpp-python (llama.cpp) for several minutes; pip caches the
-# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF so that the cached wheel runs on any x86-64.
+# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF, so that the cached wheel runs on any x86-64,
+# and -DLLAVA_BUILD=OFF: prompteur never loads llama.cpp's multimodal library (libmtmd, which
+# llama_cpp imports only for image chat handlers), and skipping it drops 51 of the 178
+# compile units of llama-cpp-python 0.3.36. No prebuilt llama-cpp-python wheel for Linux
+# exists on PyPI: the first install compiles.
 # Needs python3 >= 3.11 (or PYTHON=/path/to/python) and a C/C++ compiler; as root on Debian,
 # missing python3-venv or g++ are installed with apt-get.
 set -euo pipefail
@@ -81,7 +85,7 @@ if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null \
     apt_install g++ || say "warning: no C++ compiler; building llama-cpp-python will fail"
 fi
 
-export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
 if [[ ",$EXTRAS," == *",semantic,"* ]]; then
