@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from ..errors import UserError
 from .common import READ, error_page, run_of_kind
+from .i18n import lang_of
 from .render import page
 from .urls import PREFIX
 
@@ -82,6 +83,6 @@ def optimization(request: Request, run_id: str, principal: Principal = READ) -> 
         result=plan.get("result"),
         improved=improved_of(plan.get("result")),
         history=history,
-        chart=chart(history, plan.get("settings", {}).get("budget", 0)),
+        chart=chart(history, plan.get("settings", {}).get("budget", 0), lang_of(request)),
         diff=_diff(principal.store, plan),
     )
