@@ -121,6 +121,7 @@ def test_run_words_and_score_intervals_read_french() -> None:
         "optimisation",
     ]
     assert run_word("done") == "done" and run_word("unknown-kind", "fr") == "unknown-kind"
+    assert [run_word(w, "fr") for w in ("high", "bias")] == ["élevée", "biais"]
     i = Interval(0.458, 0.375, 0.5)
     assert score_interval(i) == "0.458 [0.375, 0.500]"
     assert score_interval(i, "fr") == f"0,458 [0,375{NNBSP}; 0,500]"

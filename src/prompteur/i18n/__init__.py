@@ -164,8 +164,9 @@ def interval(i: Interval | dict[str, float | None] | None, lang: str = "en") -> 
     return f"{pct(est, lang)} [{pct(low, lang)}{sep}{pct(high, lang)}]"
 
 
-# A run's status and kind as the store records them (one word each, shown in tables); French
-# apart from the catalogue, where "failed" is already the plural column heading "échoués".
+# A run's status and kind, a probe's severity and category, as the store records them (one
+# word each, shown in tables); French apart from the catalogue, where "failed" is already the
+# plural column heading "échoués".
 RUN_WORDS: dict[str, str] = {
     "done": "terminée",
     "failed": "échouée",
@@ -178,6 +179,17 @@ RUN_WORDS: dict[str, str] = {
     "promote": "promotion",
     "regress": "régression",
     "playground": "bac à sable",
+    # a probe's severity and category
+    "critical": "critique",
+    "high": "élevée",
+    "medium": "moyenne",
+    "low": "faible",
+    "bias": "biais",
+    "robustness": "robustesse",
+    "leakage": "fuite",
+    "ambiguity": "ambiguïté",
+    "ethics": "éthique",
+    "over-refusal": "refus excessif",
 }
 
 
@@ -187,7 +199,8 @@ def money(x: float, lang: str = "en", fmt: str = ".4f") -> str:
 
 
 def run_word(word: str, lang: str = "en") -> str:
-    """A run's status or kind ("done", "optimize") in `lang`; an unknown word as it is."""
+    """A run's status or kind ("done", "optimize"), a probe's severity or category ("high",
+    "bias") in `lang`; an unknown word as it is."""
     return RUN_WORDS.get(word, word) if lang == "fr" else word
 
 
