@@ -7,9 +7,11 @@ plus a week of production traces written through the traces API's own function (
 production here; the traces say so in their metadata), serves it with `prompteur view`'s app
 on loopback, and photographs each page with Playwright driving Debian's Chromium headless.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/img] [--lang en]
+    .venv/bin/python scripts/screenshots.py [--lang en|fr] [--out FOLDER]
 
-Takes a minute or two on 2 cores (most of it the optimizer's model calls).
+The French pass (`--lang fr`) writes into docs/img/fr/ and photographs every screen, the lists
+and the lessons and review pages too, for a French reader to check. Takes a minute or two on
+2 cores (most of it the optimizer's model calls).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests" / "web"), str(ROOT / "tests")]
 CHROMIUM = os.environ.get("PROMPTEUR_CHROMIUM", "/usr/bin/chromium")
 REVIEWS = [
     ("Arrived quickly and works exactly as described.", "positive"),
@@ -70,6 +72,9 @@ def build(root: Path) -> dict[str, str]:
     )
     (root / "suites" / "data" / "reviews.jsonl").unlink(missing_ok=True)
     _prompteur(root, "eval", "suites/sentiment.yaml")
+    _prompteur(
+        root, "review", "create", "relecture", "--run", "latest", "--size", "4", "--seed", "1"
+    )
     _prompteur(root, "promote", "sentiment", "--to", "staging", "--threshold", "0.5")
     _prompteur(root, "optimize", "sentiment-bare", "-s", "suites/sentiment.yaml", "--budget", "40")
     _prompteur(
@@ -111,11 +116,7 @@ def build(root: Path) -> dict[str, str]:
                     )
                 )
         record(store, traces)
-        ids = {
-            "eval": next(r.id for r in store.runs(50) if r.plan.get("kind") is None),
-            "optimize": next(r.id for r in store.runs(50) if r.plan.get("kind") == "optimize"),
-            "probe": next(r.id for r in store.runs(50) if r.plan.get("kind") == "probe"),
-        }
+        ids = {kind: store.runs(50, kind=kind)[-1].id for kind in ("eval", "optimize", "probe")}
     finally:
         store.close()
     return ids
@@ -156,6 +157,20 @@ def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
             "probes": f"/ui/probes/{ids['probe']}?{q}",
             "monitor": f"/ui/monitor?{q}",
         }
+        if lang != "en":  # every screen, for a reader of that language to check
+            from prompteur.learn import lessons
+
+            shots |= {
+                "runs": f"/ui/runs?{q}",
+                "optimize-list": f"/ui/optimize?{q}",
+                "probes-list": f"/ui/probes?{q}",
+                "learn": f"/ui/learn?{q}",
+                "lesson": f"/ui/learn/{lessons()[0].id}?{q}",
+                "review": f"/ui/review?{q}",
+                "review-queue": f"/ui/review/relecture?{q}",
+                "review-item": f"/ui/review/relecture/1?{q}",
+                "not-found": f"/ui/library/no-such-prompt?{q}",
+            }
         for name, path in shots.items():
             page.goto(url + path)
             target = out / f"web-{name}.png"
@@ -167,9 +182,11 @@ def shoot(url: str, ids: dict[str, str], out: Path, lang: str) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
+    parser.add_argument("--out", type=Path, help="default: docs/img, docs/img/fr in French")
     parser.add_argument("--lang", choices=("en", "fr"), default="en")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = ROOT / "docs" / "img" / ("" if args.lang == "en" else args.lang)
     from test_web import serve  # the tests' loopback uvicorn fixture, as a context manager
 
     with tempfile.TemporaryDirectory() as tmp:
