@@ -9,9 +9,11 @@ script (a pass/fail queue, a blind A/B queue: the labels are the demo's, not peo
 it with `prompteur view`'s app on loopback, and photographs each page with Playwright driving
 Debian's Chromium headless.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/img] [--lang en] [--only review,review-ab]
+    .venv/bin/python scripts/screenshots.py [--lang en|fr] [--out FOLDER] [--only review,review-ab]
 
-Takes a minute or two on 2 cores (most of it the optimizer's model calls).
+The French pass (`--lang fr`) writes into docs/img/fr/ and photographs every screen, the lists
+and the lessons and review pages too, for a French reader to check. Takes a minute or two on
+2 cores (most of it the optimizer's model calls).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def build(root: Path) -> dict[str, str]:
     )
     (root / "suites" / "data" / "reviews.jsonl").unlink(missing_ok=True)
     _prompteur(root, "eval", "suites/sentiment.yaml")
+    _prompteur(
+        root, "review", "create", "relecture", "--run", "latest", "--size", "4", "--seed", "1"
+    )
     _prompteur(root, "promote", "sentiment", "--to", "staging", "--threshold", "0.5")
     _prompteur(root, "optimize", "sentiment-bare", "-s", "suites/sentiment.yaml", "--budget", "40")
     _prompteur(
@@ -194,6 +199,20 @@ def shoot(
             "review": f"/ui/review/first-pass/3?{q}",
             "review-ab": f"/ui/review/few-shot-or-bare?{q}",
         }
+        if lang != "en":  # every screen, for a reader of that language to check
+            from prompteur.learn import lessons
+
+            shots |= {
+                "runs": f"/ui/runs?{q}",
+                "optimize-list": f"/ui/optimize?{q}",
+                "probes-list": f"/ui/probes?{q}",
+                "learn": f"/ui/learn?{q}",
+                "lesson": f"/ui/learn/{lessons()[0].id}?{q}",
+                "review": f"/ui/review?{q}",
+                "review-queue": f"/ui/review/relecture?{q}",
+                "review-item": f"/ui/review/relecture/1?{q}",
+                "not-found": f"/ui/library/no-such-prompt?{q}",
+            }
         for name, path in shots.items():
             if only and name not in only:
                 continue
@@ -205,12 +224,14 @@ def shoot(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
+    parser.add_argument("--out", type=Path, help="default: docs/img, docs/img/fr in French")
     parser.add_argument("--lang", choices=("en", "fr"), default="en")
     parser.add_argument(
         "--only", default="", help="Only these pages, comma-separated (e.g. review,review-ab)."
     )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = ROOT / "docs" / "img" / ("" if args.lang == "en" else args.lang)
     from test_web import serve  # the tests' loopback uvicorn fixture, as a context manager
 
     with tempfile.TemporaryDirectory() as tmp:

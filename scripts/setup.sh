@@ -5,7 +5,11 @@
 # does nothing when pyproject.toml and the extras have not changed since the last success.
 #
 # The first run compiles llama-cpp-python (llama.cpp) for several minutes; pip caches the
-# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF so that the cached wheel runs on any x86-64.
+# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF, so that the cached wheel runs on any x86-64.
+# (-DLLAVA_BUILD=OFF would skip llama.cpp's multimodal library, which prompteur never loads:
+# 51 of the 178 compile units of llama-cpp-python 0.3.36; not the default until a full build
+# with it has been timed and tested.) No prebuilt llama-cpp-python wheel for Linux exists on
+# PyPI: the first install compiles.
 # Needs python3 >= 3.11 (or PYTHON=/path/to/python) and a C/C++ compiler; as root on Debian,
 # missing python3-venv or g++ are installed with apt-get.
 set -euo pipefail

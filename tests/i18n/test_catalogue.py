@@ -13,7 +13,7 @@ from helpers_french import CODE, SAME, english_words, typography_faults
 from typer.testing import CliRunner
 
 from prompteur.cli import app
-from prompteur.i18n import FRENCH, NBSP, NNBSP, NOUNS, message, typography
+from prompteur.i18n import FRENCH, NBSP, NNBSP, NOUNS, RUN_WORDS, message, typography
 from prompteur.scaffold import init_project
 
 
@@ -25,6 +25,7 @@ def french_strings() -> list[tuple[str, str]]:
 
     out = [(f"catalogue: {en!r}", fr) for en, fr in FRENCH.items()]
     out += [(f"noun {en}", f"{one} {many}") for en, (one, many) in NOUNS.items()]
+    out += [(f"run word {en}", fr) for en, fr in RUN_WORDS.items()]
     for r in rules():
         text = r.text("fr")
         out += [(f"lint {r.id}.{part}", getattr(text, part)) for part in ("title", "why", "fix")]

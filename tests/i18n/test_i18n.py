@@ -109,3 +109,27 @@ def test_output_to_a_pipe_gets_the_full_width(monkeypatch: pytest.MonkeyPatch) -
     assert "…" not in out.getvalue()
     monkeypatch.setenv("COLUMNS", "60")
     assert common.console().width == 60
+
+
+def test_run_words_and_score_intervals_read_french() -> None:
+    from prompteur.i18n import NNBSP, run_word, score_interval
+    from prompteur.stats import Interval
+
+    assert [run_word(w, "fr") for w in ("done", "failed", "optimize")] == [
+        "terminée",
+        "échouée",
+        "optimisation",
+    ]
+    assert run_word("done") == "done" and run_word("unknown-kind", "fr") == "unknown-kind"
+    assert [run_word(w, "fr") for w in ("high", "bias")] == ["élevée", "biais"]
+    i = Interval(0.458, 0.375, 0.5)
+    assert score_interval(i) == "0.458 [0.375, 0.500]"
+    assert score_interval(i, "fr") == f"0,458 [0,375{NNBSP}; 0,500]"
+    assert score_interval(None, "fr") == "—"
+
+
+def test_money_puts_the_dollar_where_each_language_does() -> None:
+    from prompteur.i18n import NBSP, money
+
+    assert money(0.0012) == "$0.0012"
+    assert money(0.0012, "fr") == f"0,0012{NBSP}$"

@@ -315,6 +315,9 @@ def test_french_pages_and_the_language_switch(site: dict[str, Any]) -> None:
     assert '<html lang="fr">' in r.text
     assert "Comparaison appariée" in r.text and "sur 30 cas" in r.text
     assert r.cookies.get("prompteur_lang") == "fr"
+    r = get(site, "/ui/runs?lang=fr")  # a run's status and kind are words too
+    assert "<td>terminée</td>" in r.text and "<td>évaluation</td>" in r.text
+    assert "<td>done</td>" not in r.text and "<td>eval</td>" not in r.text
     r = get(site, "/ui/library", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
     assert "Bibliothèque" in r.text
     r = get(site, "/ui/library", headers={"Accept-Language": "en-GB,fr;q=0.5"})

@@ -51,11 +51,12 @@ class Optimization:
     def history(self) -> list[dict[str, Any]]:
         return self.run.plan.get("history", [])
 
-    def chart(self) -> dict[str, Any]:
-        """Each candidate's development score against the calls spent (the report's chart)."""
+    def chart(self, lang: str = "en") -> dict[str, Any]:
+        """Each candidate's development score against the calls spent (the report's chart),
+        its scale written the way `lang` writes numbers."""
         from ..optimizer.report import chart
 
-        return chart(self.history, self.run.plan.get("settings", {}).get("budget", 0))
+        return chart(self.history, self.run.plan.get("settings", {}).get("budget", 0), lang)
 
     def diff(self, project: Project) -> list[str]:
         """The lines of the unified diff from the starting prompt to the winner (none when the

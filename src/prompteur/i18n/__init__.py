@@ -29,6 +29,7 @@ __all__ = [
     "NBSP",
     "NNBSP",
     "NOUNS",
+    "RUN_WORDS",
     "Lang",
     "colon",
     "contract",
@@ -36,9 +37,12 @@ __all__ = [
     "fill",
     "interval",
     "message",
+    "money",
     "number",
     "pct",
     "plural",
+    "run_word",
+    "score_interval",
     "template",
     "translate",
     "translator",
@@ -158,6 +162,54 @@ def interval(i: Interval | dict[str, float | None] | None, lang: str = "en") -> 
         return "—"
     sep = NNBSP + "; " if lang == "fr" else ", "
     return f"{pct(est, lang)} [{pct(low, lang)}{sep}{pct(high, lang)}]"
+
+
+# A run's status and kind, a probe's severity and category, as the store records them (one
+# word each, shown in tables); French apart from the catalogue, where "failed" is already the
+# plural column heading "échoués".
+RUN_WORDS: dict[str, str] = {
+    "done": "terminée",
+    "failed": "échouée",
+    "interrupted": "interrompue",
+    "running": "en cours",
+    "eval": "évaluation",
+    "probe": "sonde",
+    "optimize": "optimisation",
+    "chain": "chaîne",
+    "promote": "promotion",
+    "regress": "régression",
+    "playground": "bac à sable",
+    # a probe's severity and category
+    "critical": "critique",
+    "high": "élevée",
+    "medium": "moyenne",
+    "low": "faible",
+    "bias": "biais",
+    "robustness": "robustesse",
+    "leakage": "fuite",
+    "ambiguity": "ambiguïté",
+    "ethics": "éthique",
+    "over-refusal": "refus excessif",
+}
+
+
+def money(x: float, lang: str = "en", fmt: str = ".4f") -> str:
+    """US dollars: `$0.0012`, and `0,0012 $` in French."""
+    return f"{number(x, lang, fmt)}{NBSP}$" if lang == "fr" else f"${number(x, lang, fmt)}"
+
+
+def run_word(word: str, lang: str = "en") -> str:
+    """A run's status or kind ("done", "optimize"), a probe's severity or category ("high",
+    "bias") in `lang`; an unknown word as it is."""
+    return RUN_WORDS.get(word, word) if lang == "fr" else word
+
+
+def score_interval(i: Interval | None, lang: str = "en") -> str:
+    """A mean score and its interval: `0.458 [0.375, 0.500]`, `0,458 [0,375 ; 0,500]`."""
+    if i is None:
+        return "—"
+    sep = NNBSP + "; " if lang == "fr" else ", "
+    return f"{number(i.estimate, lang)} [{number(i.low, lang)}{sep}{number(i.high, lang)}]"
 
 
 def template(text: str, lang: str) -> str:

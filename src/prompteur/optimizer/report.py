@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
 from ..files import write_atomic
-from ..i18n import plural
+from ..i18n import count, number
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -37,7 +37,7 @@ def calls_line(c: dict[str, Any]) -> str:
     )
 
 
-def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
+def chart(history: list[dict[str, Any]], budget: int, lang: str = "en") -> dict[str, Any]:
     w, h, left, top, right, bottom = 760, 300, 48, 12, 12, 36
     pw, ph = w - left - right, h - top - bottom
     xmax = max([budget, *(e.get("spent", 0) for e in history)]) or 1
@@ -60,7 +60,8 @@ def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
                     "full": full,
                     "size": 2 if full else 0,
                     "title": f"{e['version'][:12]} · {e.get('change', '')} · "
-                    f"{e['score']:.3f} on {plural(e['cases'], 'case')}",
+                    f"{number(e['score'], lang)} {'sur' if lang == 'fr' else 'on'} "
+                    f"{count(e['cases'], 'case', lang)}",
                 }
             )
         elif e.get("event") == "best" and "score" in e:
@@ -79,7 +80,7 @@ def chart(history: list[dict[str, Any]], budget: int) -> dict[str, Any]:
         "ph": ph,
         "points": points,
         "best": " ".join(best_line),
-        "yticks": [{"y": y(v / 4), "label": f"{v / 4:.2f}"} for v in range(5)],
+        "yticks": [{"y": y(v / 4), "label": number(v / 4, lang, ".2f")} for v in range(5)],
         "xticks": [{"x": x(xmax * i / 4), "label": str(round(xmax * i / 4))} for i in range(5)],
     }
 

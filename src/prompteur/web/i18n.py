@@ -10,9 +10,30 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..i18n import FRENCH, interval, number, pct, plural, translator, typography
+from ..i18n import (
+    FRENCH,
+    interval,
+    money,
+    number,
+    pct,
+    plural,
+    run_word,
+    score_interval,
+    translator,
+    typography,
+)
 
-__all__ = ["FRENCH", "interval", "number", "pct", "translator", "typography"]
+__all__ = [
+    "FRENCH",
+    "interval",
+    "money",
+    "number",
+    "pct",
+    "run_word",
+    "score_interval",
+    "translator",
+    "typography",
+]
 
 if TYPE_CHECKING:
     from starlette.requests import Request

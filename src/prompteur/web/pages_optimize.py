@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from ..errors import UserError
 from .common import READ, error_page
+from .i18n import lang_of
 from .render import page
 from .urls import PREFIX
 
@@ -53,6 +54,6 @@ def optimization(request: Request, run_id: str, principal: Principal = READ) -> 
         result=done.result,
         improved=done.improved,
         history=done.history,
-        chart=done.chart(),
+        chart=done.chart(lang_of(request)),
         diff=done.diff(project),
     )

@@ -10,7 +10,19 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from ..i18n import colon
-from .i18n import LANG_COOKIE, LANGS, comparison_words, interval, lang_of, number, pct, translator
+from .i18n import (
+    LANG_COOKIE,
+    LANGS,
+    comparison_words,
+    interval,
+    lang_of,
+    money,
+    number,
+    pct,
+    run_word,
+    score_interval,
+    translator,
+)
 from .urls import PREFIX
 
 if TYPE_CHECKING:
@@ -90,6 +102,9 @@ def page(
             pct=lambda x, digits=1: pct(x, lang, digits),
             interval=lambda i: interval(i, lang),
             number=lambda x, fmt=".3f": number(x, lang, fmt),
+            score_interval=lambda i: score_interval(i, lang),
+            run_word=lambda w: run_word(w, lang),
+            money=lambda x: money(x, lang),
             words=lambda c: comparison_words(c, lang),
             query=lambda **changes: query(request, **changes),
             principal=principal,
