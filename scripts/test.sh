@@ -3,7 +3,7 @@
 #
 # Prepares .venv (scripts/setup.sh), starts PostgreSQL on loopback (scripts/postgres.sh)
 # unless PROMPTEUR_TEST_POSTGRES_URL is already set, then runs `ruff check .`, `lint-imports`
-# (the import contract in pyproject.toml) and `pytest -q`.
+# (the import contract in pyproject.toml) and `pytest -q -n 2`.
 # Exit code: pytest's, or 1 when pytest passed but ruff or lint-imports did not.
 # Without PostgreSQL the PostgreSQL tests skip; under CI (CI=true) they fail instead.
 set -uo pipefail
@@ -59,7 +59,9 @@ if [[ $imports_rc -ne 0 ]]; then
 fi
 rm -f /tmp/lint-imports.$$
 
-.venv/bin/pytest -q "$@"
+# Two workers (PROMPTEUR_TEST_WORKERS): CI has two cores, and much of the suite waits on
+# subprocesses, servers and browsers rather than computing.
+.venv/bin/pytest -q -n "${PROMPTEUR_TEST_WORKERS:-2}" "$@"
 pytest_rc=$?
 
 if [[ $pytest_rc -ne 0 ]]; then

@@ -16,6 +16,13 @@ from prompteur.scaffold import init_project
 if TYPE_CHECKING:
     from prompteur.store import Store
 
+# pytest-xdist's workers set COLUMNS=80 and LINES=24 in their environment; a run in one
+# process has neither. Without them, output printed to a pipe takes a log's full width
+# (cli/_common.py), which is what the tests of printed tables read.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 POSTGRES_ENV = "PROMPTEUR_TEST_POSTGRES_URL"
 
 
