@@ -842,3 +842,116 @@ def test_word_count_and_types_promptfoo_does_not_know(project: Path) -> None:
         assert got == want, (output, got)
     [left] = conv.skipped
     assert "not an assertion type of promptfoo" in left.why
+
+
+def test_gemini_options_reach_its_openai_compatible_api(project: Path) -> None:
+    """thinkingConfig, toolConfig and a schema nested in generationConfig are sent where
+    Gemini's OpenAI-compatible API reads them, not listed as gaps."""
+    conv, suite_path = convert(
+        project,
+        "prompts: ['{{ q }}']\n"
+        "providers:\n"
+        "  - id: google:gemini-2.5-flash\n    label: think\n"
+        "    config:\n      generationConfig: {temperature: 0.5, "
+        "thinkingConfig: {thinkingBudget: 1024}}\n"
+        "  - id: google:gemini-1.5-pro\n    label: json\n"
+        "    config:\n      generationConfig:\n        response_mime_type: application/json\n"
+        "        response_schema: {type: object, properties: {a: {type: string}}, "
+        "required: [a]}\n"
+        "  - id: google:gemini-1.5-pro\n    label: tools\n"
+        "    config:\n      tools: {function_declarations: [{name: f, parameters: "
+        "{type: object}}]}\n"
+        "      tool_config: {function_calling_config: {mode: any, "
+        "allowed_function_names: [f]}}\n"
+        "  - id: google:gemini-1.5-pro\n    label: bare\n"
+        "    config: {generationConfig: {responseMimeType: application/json}}\n"
+        "tests: [{vars: {q: hi}}]\n",
+    )
+    assert conv.skipped == []
+    suite = load_suite(suite_path)
+    prompts = {
+        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
+        for ref in suite.spec.prompts
+    }
+    assert prompts["think"].params.temperature == 0.5
+    assert prompts["think"].params.extra == {
+        "extra_body": {"google": {"thinking_config": {"thinking_budget": 1024}}}
+    }
+    assert prompts["think"].output_schema is None
+    assert prompts["json"].output_schema == {
+        "type": "object",
+        "properties": {"a": {"type": "string"}},
+        "required": ["a"],
+    }
+    assert prompts["bare"].output_schema == {"type": "object"}
+    assert prompts["tools"].params.extra == {
+        "tools": [
+            {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+        ],
+        "tool_choice": {"type": "function", "function": {"name": "f"}},
+    }
+    assert prompts["tools"].output_schema is None
+
+
+def test_gemini_options_without_an_equivalent_are_listed() -> None:
+    from prompteur.importers.promptfoo._providers import gemini_thinking, gemini_tool_choice
+
+    assert gemini_tool_choice({"functionCallingConfig": {"mode": "AUTO"}}) == "auto"
+    assert gemini_tool_choice({"functionCallingConfig": {"mode": "NONE"}}) == "none"
+    assert gemini_tool_choice({"functionCallingConfig": {"mode": "ANY"}}) == "required"
+    # Two allowed functions, or a mode Gemini does not have: no OpenAI tool_choice says it.
+    assert (
+        gemini_tool_choice(
+            {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["f", "g"]}}
+        )
+        is None
+    )
+    assert gemini_tool_choice({"functionCallingConfig": {"mode": "VALIDATED"}}) is None
+    assert gemini_thinking({"thinkingBudget": 0, "includeThoughts": True}) == {
+        "google": {"thinking_config": {"thinking_budget": 0, "include_thoughts": True}}
+    }
+    assert gemini_thinking({"somethingElse": 1}) is None
+
+
+def test_responses_instructions_and_formats_per_provider(project: Path) -> None:
+    """The Responses API's `instructions` is the system message before the prompt; providers
+    asked for text, some JSON or a schema each get their prompt (never one schema for all)."""
+    conv, suite_path = convert(
+        project,
+        "prompts: ['Extract: {{event}}']\n"
+        "providers:\n"
+        "  - id: openai:responses:gpt-4.1\n    label: text\n"
+        "    config: {instructions: 'Be {{brief}}.'}\n"
+        "  - id: openai:responses:gpt-4.1\n    label: obj\n"
+        "    config: {instructions: 'Be {{brief}}.', response_format: {type: json_object}}\n"
+        "  - id: openai:responses:gpt-4.1\n    label: schema\n"
+        "    config:\n      instructions: 'Be {{brief}}.'\n"
+        "      response_format: {type: json_schema, name: e, schema: {type: object, "
+        "properties: {name: {type: string}}}}\n"
+        "  - id: openai:chat:gpt-4.1\n    label: chat\n"
+        "    config: {instructions: ignored by chat completions}\n"
+        "tests: [{vars: {event: Paris marathon}}]\n",
+    )
+    suite = load_suite(suite_path)
+    prompts = {
+        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
+        for ref in suite.spec.prompts
+    }
+    assert set(prompts) == {"text", "obj", "schema", "chat"}
+    for label in ("text", "obj", "schema"):
+        messages = prompts[label].render({"event": "Paris marathon"})
+        # promptfoo sends instructions as they are: no variable is filled in them.
+        assert [(m.role, m.content) for m in messages] == [
+            ("system", "Be {{brief}}."),
+            ("user", "Extract: Paris marathon"),
+        ]
+    assert prompts["text"].output_schema is None
+    assert prompts["obj"].output_schema == {"type": "object"}
+    assert prompts["schema"].output_schema == {
+        "type": "object",
+        "properties": {"name": {"type": "string"}},
+    }
+    # Chat completions have no `instructions`: promptfoo's chat provider does not send it.
+    assert [s.what for s in conv.skipped] == ["config.instructions"]
+    chat = prompts["chat"].render({"event": "Paris marathon"})
+    assert [m.role for m in chat] == ["user"]

@@ -431,18 +431,25 @@ class Converter:
             endpoint = _providers.http_endpoint(conf)
             return _providers.Mapped("", endpoint=endpoint)
         mapped = _providers.model_id(pf_id, conf, self.base)
+        instructions = conf.get("instructions")
+        if pf_id.startswith("openai:responses:") and isinstance(instructions, str):
+            # The Responses API's system text, sent apart from the input: in chat
+            # completions it is a system message before the prompt's messages.
+            conf = {k: v for k, v in conf.items() if k != "instructions"}
         for key in ("tools", "functions", "toolConfig"):
             if isinstance(conf.get(key), str):  # promptfoo loads `tools: file://tools.yaml`
                 conf = {**conf, key: _files.load_external(conf[key], self.base)}
         provider = mapped.model.partition(":")[0]
         params, left, notes = _providers.params_of(conf, provider)
-        for key in ("response_format", "responseFormat", "responseSchema"):
-            if key in conf and _providers.schema_of(key, conf[key]):
-                mapped.schema = _providers.schema_of(key, conf[key])
-                notes.append(
-                    f"config.{key}: the JSON Schema is the prompt's output_schema; prompteur "
-                    "does not ask the provider for structured output"
-                )
+        found = _providers.schema_in(conf)
+        if found:
+            key, mapped.schema = found
+            notes.append(
+                f"config.{key}: the JSON Schema is the prompt's output_schema, which the "
+                "model is held to where its provider allows (enforce: true)"
+            )
+        if pf_id.startswith("openai:responses:") and isinstance(instructions, str):
+            params["instructions"] = instructions
         mapped.params = params
         mapped.notes.extend(notes)
         mapped.left.extend((k, f"config.{k}", why) for k, why in left)
@@ -462,7 +469,8 @@ class Converter:
     def providers(self) -> tuple[list[str], dict[str, Any]]:
         models: list[str] = []
         first: dict[str, Any] | None = None
-        self.per_model: list[tuple[str, str, dict[str, Any]]] = []  # (label, model, params)
+        # (label, model, params, output schema)
+        self.per_model: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = []
         self.schema: dict[str, Any] | None = None
         endpoints = 0
         for loc, item in self._provider_items():
@@ -503,12 +511,14 @@ class Converter:
                 tools = (m.params.get("extra") or {}).get("tools", conf.get("tools"))
                 self.ctx.tools = tools if isinstance(tools, list) else None
             models.append(m.model)
-            self.schema = self.schema or m.schema
             label = item.get("label") if isinstance(item, dict) else None
-            self.per_model.append((str(label or m.model), m.model, m.params))
+            self.per_model.append((str(label or m.model), m.model, m.params, m.schema))
             if first is None:
                 first = m.params
-        if len({json.dumps(p, sort_keys=True) for _, _, p in self.per_model}) <= 1:
+                self.schema = m.schema
+        # Providers asked for different outputs (text, some JSON, a schema) are as different
+        # as providers with different parameters.
+        if len({json.dumps([p, s], sort_keys=True) for _, _, p, s in self.per_model}) <= 1:
             self.per_model = []
         else:
             self.notes.append(
@@ -1084,12 +1094,12 @@ class Converter:
                     )
         if self.per_model:
             prompt_refs = []
-            for label, model, model_params in self.per_model:
+            for label, model, model_params, schema in self.per_model:
                 prompt_refs += self.write_prompts(
-                    prompts, [model], model_params, kinds, suffix=slug(label)
+                    prompts, [model], model_params, kinds, schema, suffix=slug(label)
                 )
         else:
-            prompt_refs = self.write_prompts(prompts, models, params, kinds)
+            prompt_refs = self.write_prompts(prompts, models, params, kinds, self.schema)
         suite: dict[str, Any] = {}
         if self.data.get("description"):
             suite["description"] = str(self.data["description"])
@@ -1113,6 +1123,7 @@ class Converter:
         models: list[str],
         params: dict[str, Any],
         kinds: dict[str, dict[str, Any]],
+        schema: dict[str, Any] | None,
         suffix: str = "",
     ) -> list[str]:
         from ...prompt import parse_prompt
@@ -1131,8 +1142,21 @@ class Converter:
             while name in names or name in taken:
                 name = f"{name}-{i}"
             names.append(name)
-            if p.chat is not None:
-                body = "\n".join(f"{role}:\n{_protect(text)}\n" for role, text in p.chat)
+            chat = p.chat
+            instructions = params.get("instructions")
+            if isinstance(instructions, str):
+                if chat is None and p.raw.lstrip().startswith(("[", "{")):
+                    self.skip(
+                        p.where,
+                        "config.instructions",
+                        "instructions beside a prompt that renders to chat JSON: write them "
+                        "as the chat's first (system) message",
+                    )
+                else:
+                    literal = "{% raw %}" + _prompts.ENDRAW.sub("", instructions) + "{% endraw %}"
+                    chat = [("system", literal), *(chat or [("user", p.text_body)])]
+            if chat is not None:
+                body = "\n".join(f"{role}:\n{_protect(text)}\n" for role, text in chat)
                 template: dict[str, Any] = {"format": "nunjucks", "parser": "promptfoo-chat"}
             else:
                 body = p.text_body
@@ -1143,7 +1167,7 @@ class Converter:
                 f"{desc} (imported from promptfoo)" if desc else "Imported from promptfoo."
             )
             if models:
-                sampling = {k: v for k, v in params.items() if k != "extra"}
+                sampling = {k: v for k, v in params.items() if k not in ("extra", "instructions")}
                 model: dict[str, Any] = {"id": models[0]}
                 if sampling:
                     model["parameters"] = sampling
@@ -1159,8 +1183,8 @@ class Converter:
                     for k, v in self.filters.items()
                 }
             front["template"] = template
-            if self.schema:
-                front["output_schema"] = self.schema
+            if schema:
+                front["output_schema"] = schema
             inputs = {v: {**kinds[v], "required": False} for v in sorted(kinds)}
             if inputs:
                 front["inputs"] = inputs

@@ -32,7 +32,7 @@ from ._result import Unsupported
 TEXT_SUFFIXES = {".txt", ".md", ".j2", ".jinja", ".jinja2", ".prompt", ".tmpl", ""}
 _PARTIAL = re.compile(r"({%[^%]*$|{{[^}]*$|{#[^#]*$)", re.M)
 _RAW = re.compile(r"{%\s*raw\s*%}")
-_ENDRAW = re.compile(r"{%\s*endraw\s*%}")
+ENDRAW = re.compile(r"{%\s*endraw\s*%}")
 
 
 @dataclass
@@ -46,7 +46,7 @@ class Prompt:
     def text_body(self) -> str:
         """The whole template (rendered, then read as a chat or as one user message)."""
         raw = self.raw
-        if _PARTIAL.search(raw) and not (_RAW.search(raw) and _ENDRAW.search(raw)):
+        if _PARTIAL.search(raw) and not (_RAW.search(raw) and ENDRAW.search(raw)):
             raw = "{% raw %}" + raw + "{% endraw %}"  # promptfoo's autoWrapRawIfPartialNunjucks
         return translate(raw)
 

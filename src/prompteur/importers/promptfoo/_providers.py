@@ -175,6 +175,9 @@ BODY: dict[str, set[str]] = {
 }
 # Bedrock's Converse API takes a model's own fields under additionalModelRequestFields.
 BEDROCK_MODEL_FIELDS = {"thinking", "anthropic_version", "reasoning_config"}
+# Where a provider is asked for structured output (OpenAI, Gemini in both spellings).
+SCHEMA_KEYS = ("response_format", "responseFormat", "responseSchema", "response_schema")
+MIME_KEYS = ("responseMimeType", "response_mime_type")
 # Where providers nest their sampling parameters (Gemini, Amazon Nova and Titan).
 NESTED = ("generationConfig", "inferenceConfig", "textGenerationConfig")
 URL_KEYS = ("apiBaseUrl", "apiHost", "baseUrl", "baseURL", "base_url")
@@ -393,6 +396,8 @@ def gemini_tools(tools: Any) -> list[dict[str, Any]] | None:
     """Gemini's native `tools` ([{functionDeclarations: [...]}]) in the OpenAI format its
     OpenAI-compatible API reads; None when a tool is not a function (Google Search, code
     execution…), which that API does not take."""
+    if isinstance(tools, dict):  # promptfoo also takes a single tool object
+        tools = [tools]
     if not isinstance(tools, list):
         return None
     out: list[dict[str, Any]] = []
@@ -411,6 +416,40 @@ def gemini_tools(tools: Any) -> list[dict[str, Any]] | None:
     return out
 
 
+def gemini_tool_choice(config: Any) -> Any:
+    """Gemini's `toolConfig.functionCallingConfig` as the OpenAI `tool_choice` its
+    OpenAI-compatible API reads (AUTO → auto, ANY → required or the one allowed function,
+    NONE → none); None when it says something else."""
+    if not isinstance(config, dict):
+        return None
+    calling = config.get("functionCallingConfig", config.get("function_calling_config"))
+    if not isinstance(calling, dict) or len(config) != 1:
+        return None
+    mode = str(calling.get("mode", "AUTO")).upper()
+    allowed = calling.get("allowedFunctionNames", calling.get("allowed_function_names"))
+    if mode == "ANY" and isinstance(allowed, list) and len(allowed) == 1:
+        return {"type": "function", "function": {"name": str(allowed[0])}}
+    if allowed and mode != "NONE":
+        return None  # several allowed functions: no OpenAI equivalent
+    return {"AUTO": "auto", "ANY": "required", "NONE": "none"}.get(mode)
+
+
+def gemini_thinking(config: Any) -> dict[str, Any] | None:
+    """Gemini's `thinkingConfig` where its OpenAI-compatible API reads it
+    (`extra_body.google.thinking_config`, snake_case keys)."""
+    if not isinstance(config, dict) or not config:
+        return None
+    names = {
+        "thinkingBudget": "thinking_budget",
+        "includeThoughts": "include_thoughts",
+        "thinkingLevel": "thinking_level",
+    }
+    inner = {names.get(k, k): v for k, v in config.items()}
+    if set(inner) - set(names.values()):
+        return None
+    return {"google": {"thinking_config": inner}}
+
+
 def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
     """Carry `k` as a provider option sent as it is; False when the provider's wire format
     has no place for it."""
@@ -421,6 +460,18 @@ def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
         v = gemini_tools(v)
         if v is None:
             return False
+    if provider == "gemini" and k in ("toolConfig", "tool_config"):
+        choice = gemini_tool_choice(v)
+        if choice is None:
+            return False
+        extra["tool_choice"] = choice
+        return True
+    if provider == "gemini" and k in ("thinkingConfig", "thinking_config"):
+        thinking = gemini_thinking(v)
+        if thinking is None:
+            return False
+        extra.setdefault("extra_body", {}).update(thinking)
+        return True
     if provider == "bedrock" and k in BEDROCK_MODEL_FIELDS:
         extra.setdefault("additionalModelRequestFields", {})[k] = v
         return True
@@ -458,10 +509,10 @@ def params_of(
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
         elif k in URL_KEYS or k in HARMLESS:
             continue
-        elif k in ("response_format", "responseFormat", "responseSchema") and (
-            schema_of(k, v) or v in ("text", {"type": "text"})
-        ):
+        elif k in SCHEMA_KEYS and (schema_of(k, v) or v in ("text", {"type": "text"})):
             continue  # plain text is the default; a schema is kept as output_schema
+        elif k in MIME_KEYS and isinstance(v, str) and v in ("text/plain", "application/json"):
+            continue  # JSON without a schema is kept as output_schema {type: object}
         elif k in NESTED and isinstance(v, dict) and provider != "script":
             inner, rest, more = params_of(v, provider)
             inner_extra = inner.pop("extra", None)
@@ -482,10 +533,26 @@ def params_of(
     return params, left, notes
 
 
+def schema_in(conf: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The output schema a provider config asks for, at its top level or in Gemini's
+    `generationConfig`: (where, schema), or None. A JSON mime type without a schema asks
+    for some JSON object."""
+    places = [("", conf)] + [(f"{k}.", conf[k]) for k in NESTED if isinstance(conf.get(k), dict)]
+    for prefix, where in places:
+        for key in SCHEMA_KEYS:
+            if key in where and (schema := schema_of(key, where[key])):
+                return prefix + key, schema
+    for prefix, where in places:
+        for key in MIME_KEYS:
+            if where.get(key) == "application/json":
+                return prefix + key, {"type": "object"}
+    return None
+
+
 def schema_of(key: str, value: Any) -> dict[str, Any] | None:
     """The JSON Schema a provider is asked to follow (`response_format` json_schema, Gemini's
     `responseSchema`), or None."""
-    if key == "responseSchema" and isinstance(value, dict):
+    if key in ("responseSchema", "response_schema") and isinstance(value, dict):
         return value
     if isinstance(value, dict):
         inner = value.get("json_schema") or value.get("jsonSchema")
