@@ -155,6 +155,27 @@ class LoopbackServer:
         self._thread.join(timeout=5)
 
 
+def chat_reply(content: str, *, model: str = "m", tokens: tuple[int, int] = (5, 5)) -> Reply:
+    """An OpenAI chat-completions answer whose message is `content`; `tokens` is the usage
+    (prompt, completion)."""
+    return Reply(
+        200,
+        {
+            "id": "c",
+            "object": "chat.completion",
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": tokens[0], "completion_tokens": tokens[1]},
+        },
+    )
+
+
 def keyword_judge(word: str) -> Callable[[Recorded], Reply]:
     """A judge on an OpenAI-compatible route that passes an output containing `word`: exact,
     predictable verdicts for the tests of judge calibration."""
@@ -164,22 +185,7 @@ def keyword_judge(word: str) -> Callable[[Recorded], Reply]:
         output = user.split("<output>\n", 1)[1].split("\n</output>", 1)[0]
         score = 1 if word in output.lower() else 0
         content = json.dumps({"reason": f"{word}" if score else f"no {word}", "score": score})
-        return Reply(
-            200,
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "model": "judge",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1},
-            },
-        )
+        return chat_reply(content, model="judge", tokens=(1, 1))
 
     return handle
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_http import LoopbackServer, Recorded, Reply, chat_reply
 
 from prompteur.checks import (
     CheckContext,
@@ -34,22 +34,7 @@ Answer = Callable[[str, str], str]  # (system, user) → the judge's text
 
 
 def _chat_reply(text: str) -> Reply:
-    return Reply(
-        200,
-        {
-            "id": "chatcmpl-judge",
-            "object": "chat.completion",
-            "model": "judge",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5},
-        },
-    )
+    return chat_reply(text, model="judge", tokens=(10, 5))
 
 
 class StubJudge:

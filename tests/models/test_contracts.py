@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from helpers_http import FakeAnthropic, LoopbackServer, Recorded, Reply, sse
+from helpers_http import FakeAnthropic, LoopbackServer, Recorded, Reply, chat_reply, sse
 from test_providers_http import (  # noqa: F401 - the session's llama.cpp server fixture
     ANTHROPIC_KEY,
     LLAMA_KEY,
@@ -264,21 +264,7 @@ def _openai_structured(gemini: bool = False) -> Any:
                 },
             ]
             return Reply(200, chunks=sse([(None, c) for c in chunks] + [(None, "[DONE]")]))
-        return Reply(
-            200,
-            {
-                "id": "c",
-                "object": "chat.completion",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 5},
-            },
-        )
+        return chat_reply(text)
 
     return handle
 

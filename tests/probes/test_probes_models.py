@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_http import LoopbackServer, Recorded, Reply
+from helpers_http import LoopbackServer, Recorded, Reply, chat_reply
 
 from prompteur.config import load_config
 from prompteur.probes import ProbeOptions, prepare, run_probe
@@ -33,23 +33,7 @@ class ChatStub:
         messages = req.json["messages"]
         system = next((m["content"] for m in messages if m["role"] == "system"), "")
         user = next((m["content"] for m in messages if m["role"] == "user"), "")
-        text = self.answer(system, user)
-        return Reply(
-            200,
-            {
-                "id": "x",
-                "object": "chat.completion",
-                "model": "stub",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 5, "completion_tokens": 5},
-            },
-        )
+        return chat_reply(self.answer(system, user), model="stub")
 
     def id(self, name: str = "stub") -> str:
         return f"openai-compatible:{name}@{self.server.url}/v1"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers_http import LoopbackServer, Recorded, Reply, free_port
+from helpers_http import LoopbackServer, Recorded, Reply, chat_reply, free_port
 
 from prompteur.config import load_config
 from prompteur.scaffold import init_project
@@ -29,22 +29,7 @@ cases:
 
 
 def chat(text: str) -> Reply:
-    return Reply(
-        200,
-        {
-            "id": "c",
-            "object": "chat.completion",
-            "model": "m",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 2},
-        },
-    )
+    return chat_reply(text, tokens=(5, 2))
 
 
 def judge_reply(_req: Recorded) -> Reply:

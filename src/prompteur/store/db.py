@@ -153,9 +153,11 @@ def make_engine(url: str, *, autocommit: bool = False) -> Engine:
     return engine
 
 
+@functools.cache
 def _head_from_files() -> str | None:
     """The newest revision, read from the migration files' `revision` and `down_revision`
-    lines; None when that is not plain (several heads, an unusual file)."""
+    lines; None when that is not plain (several heads, an unusual file). Read once per
+    process: the migrations ship with the code."""
     import re
 
     revisions: set[str] = set()
