@@ -143,6 +143,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "azure_openai": "prompteur.models.providers:AZURE_OPENAI",
         "openai-compatible": "prompteur.models.providers:OPENAI_COMPATIBLE",
         "bedrock": "prompteur.models.providers:BEDROCK",
+        "replicate": "prompteur.models.providers:REPLICATE",
         "echo": "prompteur.models.providers:ECHO",
         "http": "prompteur.models.providers:HTTP",
         "script": "prompteur.models.providers:SCRIPT",

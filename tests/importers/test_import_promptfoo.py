@@ -955,3 +955,37 @@ def test_responses_instructions_and_formats_per_provider(project: Path) -> None:
     assert [s.what for s in conv.skipped] == ["config.instructions"]
     chat = prompts["chat"].render({"event": "Paris marathon"})
     assert [m.role for m in chat] == ["user"]
+
+
+def test_replicate_models_keep_their_inputs_as_promptfoo_sends_them(project: Path) -> None:
+    from prompteur.models.providers import parse_model_id
+
+    conv, suite_path = convert(
+        project,
+        "prompts: ['Write a tweet about {{topic}}']\n"
+        "providers:\n"
+        "  - id: replicate:meta/llama-2-7b-chat\n"
+        "    config: {temperature: 0.01, max_length: 1024, repetition_penalty: 1.0}\n"
+        "  - id: replicate:cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e\n"
+        "    config: {temperature: 0.01, max_new_tokens: 1024}\n"
+        "  - replicate:image:stability-ai/sdxl\n"
+        "tests: [{vars: {topic: bananas}}]\n",
+    )
+    # An image model is not a language model: listed; the two others convert.
+    assert [s.what for s in conv.skipped] == ["provider 'replicate:image:stability-ai/sdxl'"]
+    suite = load_suite(suite_path)
+    prompts = [load_prompt(project / "prompts" / f"{ref}.prompty") for ref in suite.spec.prompts]
+    by_model = {p.meta.model.id: p for p in prompts}  # type: ignore[union-attr]
+    llama = by_model["replicate:meta/llama-2-7b-chat"]
+    # promptfoo spreads the whole config into the prediction's input, under its own names.
+    assert llama.params.extra == {
+        "temperature": 0.01,
+        "max_length": 1024,
+        "repetition_penalty": 1.0,
+    }
+    assert llama.params.temperature is None
+    gemma = by_model["replicate:cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e"]
+    assert gemma.params.extra == {"temperature": 0.01, "max_new_tokens": 1024}
+    ref = parse_model_id("replicate:cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e")
+    assert ref.provider.name == "replicate"
+    assert ref.name == "cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e"

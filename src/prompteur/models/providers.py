@@ -100,6 +100,13 @@ BEDROCK = Provider(
     "AWS_BEARER_TOKEN_BEDROCK",
     description="Amazon Bedrock's Converse API (a Bedrock API key; region from AWS_REGION)",
 )
+REPLICATE = Provider(
+    "replicate",
+    "prompteur.models.replicate:make",
+    "https://api.replicate.com/v1",
+    "REPLICATE_API_TOKEN",
+    description="Replicate's language models: OWNER/NAME or OWNER/NAME:VERSION",
+)
 ECHO = Provider(
     "echo",
     "prompteur.models.echo:make",

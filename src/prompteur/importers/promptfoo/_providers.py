@@ -94,7 +94,6 @@ NOT_CHAT = {
 }
 SERVICES = {
     "sagemaker": "Amazon SageMaker",
-    "replicate": "Replicate",
     "watsonx": "IBM watsonx",
     "cloudflare-ai": "Cloudflare Workers AI",
     "huggingface": "Hugging Face",
@@ -173,6 +172,9 @@ BODY: dict[str, set[str]] = {
     "anthropic": {"tools", "tool_choice", "thinking", "metadata"},
     "bedrock": {"toolConfig", "guardrailConfig", "additionalModelRequestFields"},
 }
+# Providers that take the whole config as it is: a Python provider reads it (options["config"]),
+# Replicate spreads it into the prediction's input.
+VERBATIM = {"script", "replicate"}
 # Bedrock's Converse API takes a model's own fields under additionalModelRequestFields.
 BEDROCK_MODEL_FIELDS = {"thinking", "anthropic_version", "reasoning_config"}
 # Where a provider is asked for structured output (OpenAI, Gemini in both spellings).
@@ -317,6 +319,18 @@ def model_id(pf_id: str, conf: dict[str, Any], base: Path) -> Mapped:
                 m.notes.append(f"'{pf_id}': the Vertex AI model is called through Gemini's API")
             return m
     kind = pf_id.split(":", 1)[0]
+    if kind == "replicate":
+        rest = pf_id[len("replicate:") :]
+        for sub in ("image:", "moderation:"):
+            if rest.startswith(sub):
+                raise Unsupported(f"Replicate's {sub[:-1]} models: prompteur tests chat models")
+        if "/" not in rest.partition(":")[0]:
+            raise Unsupported("a Replicate model is replicate:OWNER/NAME[:VERSION]")
+        m = Mapped(f"replicate:{rest}")
+        m.notes.append(
+            f"'{pf_id}': set REPLICATE_API_TOKEN (promptfoo also reads REPLICATE_API_KEY)"
+        )
+        return m
     if kind == "bedrock":
         rest = pf_id[len("bedrock:") :]
         if rest.startswith(("kb:", "agents:", "agent:")) or "nova-sonic" in rest:
@@ -453,8 +467,8 @@ def gemini_thinking(config: Any) -> dict[str, Any] | None:
 def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
     """Carry `k` as a provider option sent as it is; False when the provider's wire format
     has no place for it."""
-    if provider == "script":
-        extra[k] = v  # a Python provider reads its whole config (options["config"])
+    if provider in VERBATIM:
+        extra[k] = v
         return True
     if provider == "gemini" and k == "tools":
         v = gemini_tools(v)
@@ -503,7 +517,7 @@ def params_of(
                     "runs): prompteur's files hold data, not functions",
                 )
             )
-        elif k in PARAMS and provider != "script":
+        elif k in PARAMS and provider not in VERBATIM:
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
@@ -513,7 +527,7 @@ def params_of(
             continue  # plain text is the default; a schema is kept as output_schema
         elif k in MIME_KEYS and isinstance(v, str) and v in ("text/plain", "application/json"):
             continue  # JSON without a schema is kept as output_schema {type: object}
-        elif k in NESTED and isinstance(v, dict) and provider != "script":
+        elif k in NESTED and isinstance(v, dict) and provider not in VERBATIM:
             inner, rest, more = params_of(v, provider)
             inner_extra = inner.pop("extra", None)
             params.update(inner)
