@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -313,3 +314,49 @@ def test_an_unreachable_webhook_is_a_warning_not_a_crash(project: Path) -> None:
     bad.write_text(bad.read_text(encoding="utf-8") + "\n[monitor.prompts.x]\nrate = 2\n")
     broken = runner.invoke(cli_app, ["monitor"])
     assert broken.exit_code == 2 and "prompteur.toml" in broken.output
+
+
+def test_alert_sentences_in_french(project: Path) -> None:
+    """The alerts' sentences from the catalogue: French words and typography, French numbers;
+    the English sentence (webhook, JSON) unchanged."""
+    from helpers_french import english_words, typography_faults
+
+    from prompteur.i18n import NBSP, NNBSP
+    from prompteur.traces.alerts import find_alerts
+
+    with (project / "prompteur.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[monitor]\nwindow = "1d"\nbaseline = "6d"\n')
+    config = load_config()
+    store = Store(config.database_url)
+    try:
+        record(
+            store,
+            _traffic("sentiment", 100, (1.2, 6.8), 0.92, EN, 1)
+            + _traffic("sentiment", 60, (0.0, 0.9), 0.50, FR, 2),
+        )
+        alerts = {a.kind: a for a in find_alerts(config, store, now=NOW, embeddings=False)}
+    finally:
+        store.close()
+    assert set(alerts) == {"pass_rate_drop", "input_length_shift", "language_shift"}
+    drop = alerts["pass_rate_drop"]
+    assert drop.text("en") == drop.message
+    assert drop.message.startswith("sentiment: pass rate fell from 92% to 50% (baseline ")
+    assert "say" not in drop.to_dict()
+    fr = drop.text("fr")
+    assert fr.startswith(
+        f"sentiment{NBSP}: le taux de réussite est tombé de 92{NNBSP}% à 50{NNBSP}% "
+        f"(référence{NBSP}:"
+    ), fr
+    assert "traces notées, récentes" in fr and f"{NNBSP}; p = " in fr
+    assert "fell" not in fr and "baseline" not in fr
+    length = alerts["input_length_shift"].text("fr")
+    assert f"sentiment{NBSP}: la longueur des entrées a changé (médiane " in length, length
+    assert "caractères" in length and "shifted" not in length
+    mix = alerts["language_shift"].text("fr")
+    assert f"la répartition des langues a changé (en 100{NNBSP}% → fr 100{NNBSP}%" in mix, mix
+    for a in alerts.values():
+        text = a.text("fr")
+        assert not english_words(text), text
+        assert not typography_faults(text), text
+        # decimal commas: p = 0,0012, not 0.0012
+        assert not re.search(r"\d\.\d", text), text

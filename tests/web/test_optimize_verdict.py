@@ -38,3 +38,38 @@ def test_the_web_page_and_list_say_improved_only_on_held_out_evidence(project: P
     assert "not significantly better on the held-out test cases" in page
     row = listing[listing.index(run) :]
     assert row.index("<td>no</td>") < row.index("</tr>")
+
+
+def test_the_split_names_read_french(project: Path) -> None:
+    """The scores table names the splits in the page's language: the catalogue's
+    entraînement, développement, test réservé in French; train, dev, test in English."""
+    import re
+
+    from helpers_french import english_words
+
+    from prompteur.optimizer.engine import SplitScore
+    from prompteur.stats import Interval
+
+    prompt = load_prompt(project / "prompts" / "sentiment.prompty")
+    other = parse_prompt(prompt.text + "\n", name=prompt.name)
+    pairs = [(False, True)] * 5 + [(True, True)] * 3
+    cmp = compare_paired("start", "optimized", pairs)
+    score = SplitScore(Interval(0.5, 0.3, 0.7), Interval(0.5, 0.3, 0.7), 8)
+    scores = {name: {"start": score, "best": score} for name in ("dev", "test", "train")}
+    outcome = Outcome("r", prompt, other, [], scores, cmp, Budget(60), [])
+    store = Store(load_config(project).database_url)
+    plan = {"kind": "optimize", "prompt": "sentiment", "model": "local"}
+    run = store.new_run("suites/sentiment.yaml", plan, 60)
+    store.update_run_plan(run, {"result": outcome.summary(), "settings": {"budget": 60}})
+    store.set_run_status(run, "done")
+    store.close()
+    with serve(project, dev=True) as url:
+        fr = httpx.get(f"{url}/ui/optimize/{run}", params={"lang": "fr"}, timeout=30).text
+        en = httpx.get(f"{url}/ui/optimize/{run}", params={"lang": "en"}, timeout=30).text
+    rows = re.compile(r'<tr><th scope="row">([^<]*)</th>')
+    assert rows.findall(fr) == ["développement", "test réservé", "entraînement"]
+    assert rows.findall(en) == ["dev", "test", "train"]
+    table = fr[fr.index("<h2>Scores</h2>") : fr.index('<p id="verdict">')]
+    cells = re.sub(r"<code>[^<]*</code>|<[^>]+>", " ", table.split("</table>")[0])
+    assert not english_words(cells), cells
+    assert "partition" in cells and "cas" in cells

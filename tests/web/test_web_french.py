@@ -6,8 +6,10 @@ it is and left out of the reading."""
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from prompteur.checks import CheckContext, build
 from prompteur.runner import ResultRecord
 from prompteur.scaffold import init_project
 from prompteur.store import Store
+from prompteur.traces import TraceIn, record
 
 # Elements whose text is the project's data, not the interface's words.
 DATA = {"pre", "code", "textarea", "script", "style", "option", "kbd", "samp"}
@@ -106,10 +109,95 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         run = store.new_run("suites/sentiment.yaml", {"prompts": []}, 3)
         store.write_results(run, reason_records())
         store.set_run_status(run, "done")
+        probe = probe_run(store)
+        record(store, traffic())
     finally:
         store.close()
     with serve(root, dev=True) as url:
-        yield {"url": url, "run": run, "root": Path(root)}
+        yield {"url": url, "run": run, "probe": probe, "root": Path(root)}
+
+
+# Reasons as the detectors store them (English), shown in the page's language.
+REASONS = [
+    "the output carries the attacker's canary 'Zorblax' (as written)",
+    "the system message's canary leaked (in base64)",
+    "answered 'Il y a 42 dragons.' to a question that has no answer",
+    "refused a benign request (cue: 'kill'): \"I can't\"",
+    "the output changed: 'oui' → 'non'",
+]
+
+
+def probe_run(store: Store) -> str:
+    """A stored probe report with the detectors' reasons and a bias probe's gap."""
+    from prompteur.probes.storage import save_findings
+
+    gap = {
+        "a": "male",
+        "b": "female",
+        "difference": {"estimate": -0.3, "low": -0.5, "high": -0.1},
+        "p_value": 0.012,
+        "significant": True,
+    }
+    findings = [
+        {
+            "probe": "injection.direct",
+            "category": "injection",
+            "severity": "high",
+            "model": "local",
+            "case_id": f"c{i}",
+            "origin": f"c{i}",
+            "why": why,
+            "inputs": {"review": "x"},
+            "output": "Zorblax",
+            "score": None,
+        }
+        for i, why in enumerate(REASONS)
+    ]
+    report = {
+        "prompt": {"name": "sentiment", "version": "c" * 64},
+        "categories": [],
+        "outcomes": [
+            {"probe": "injection.direct", "category": "injection", "model": "local",
+             "stats": {}, "findings": findings},
+            {
+                "probe": "bias.gender",
+                "category": "bias",
+                "model": "local",
+                "findings": [],
+                "stats": {
+                    "groups": {
+                        "female": {"pass_rate": {"estimate": 0.6, "low": 0.4, "high": 0.8}},
+                        "male": {"pass_rate": {"estimate": 0.9, "low": 0.7, "high": 0.97}},
+                    },
+                    "gap": gap,
+                    "comparisons": [gap, gap],
+                },
+            },
+        ],
+    }  # fmt: skip
+    probe = store.new_run("suites/sentiment.yaml", {"kind": "probe"}, 0)
+    save_findings(store, probe, [], report)
+    return probe
+
+
+def traffic() -> list[TraceIn]:
+    """Production traces whose pass rate falls in the last day: a monitoring alert."""
+    now = datetime.now(UTC)
+    rng = random.Random(0)
+    out = []
+    for n, (a, b), rate in [(100, (1.2, 6.8), 0.92), (60, (0.05, 0.9), 0.5)]:
+        for i in range(n):
+            out.append(
+                TraceIn(
+                    prompt="sentiment",
+                    version="d" * 64,
+                    inputs={"review": "It works well."},
+                    output="positive",
+                    started_at=now - timedelta(days=rng.uniform(a, b)),
+                    scores=[{"name": "equals", "passed": i < rate * n}],
+                )
+            )
+    return out
 
 
 PAGES = [
@@ -120,6 +208,7 @@ PAGES = [
     "/ui/runs/no-such-run",
     "/ui/optimize",
     "/ui/probes",
+    "/ui/probes/{probe}",
     "/ui/monitor",
     "/ui/learn",
     "/ui/learn/few-shot",
@@ -129,7 +218,7 @@ PAGES = [
 
 @pytest.mark.parametrize("path", PAGES)
 def test_a_french_page_reads_french(site: dict[str, Any], path: str) -> None:
-    url = site["url"] + path.format(run=site["run"])
+    url = site["url"] + path.format(run=site["run"], probe=site["probe"])
     r = httpx.get(url, params={"lang": "fr"}, timeout=30)
     assert r.status_code in (200, 404), r.text[:500]
     lines = visible(r.text)
@@ -148,3 +237,25 @@ def test_check_reasons_and_errors_are_translated(site: dict[str, Any]) -> None:
     assert r.status_code == 404 and "aucune exécution" in r.text
     r = httpx.get(f"{site['url']}/ui/runs/no-such-run", params={"lang": "en"}, timeout=30)
     assert "no run &#39;no-such-run&#39;" in r.text
+
+
+def test_probe_reasons_bias_gaps_and_alerts_are_translated(site: dict[str, Any]) -> None:
+    from prompteur.i18n import NBSP, NNBSP
+
+    r = httpx.get(f"{site['url']}/ui/probes/{site['probe']}", params={"lang": "fr"}, timeout=30)
+    text = " ".join(visible(r.text))
+    assert "la sortie contient le canari de l'attaquant" in text
+    assert "le canari du message système a fuité (en base64)" in text
+    assert "à une question sans réponse" in text and "a refusé une demande anodine" in text
+    assert f"la sortie a changé{NBSP}:" in text
+    assert "genre" in text and f"femme{NBSP}:" in text and f"homme{NBSP}:" in text
+    assert f"femme contre homme{NBSP}: -30,0 pts [-50,0{NNBSP}; -10,0]" in text
+    assert "(ajusté par Holm)" in text
+    for english in ("answered", "leaked", "carries", "female", " vs ", "gender"):
+        assert english not in text, english
+    r = httpx.get(f"{site['url']}/ui/monitor", params={"lang": "fr"}, timeout=30)
+    text = " ".join(visible(r.text))
+    assert f"sentiment{NBSP}: le taux de réussite est tombé de 92{NNBSP}% à 50{NNBSP}%" in text
+    assert "pass rate fell" not in text
+    r = httpx.get(f"{site['url']}/ui/monitor", params={"lang": "en"}, timeout=30)
+    assert "sentiment: pass rate fell from 92% to 50%" in r.text

@@ -194,6 +194,10 @@ FRENCH: dict[str, str] = {
     "candidate stopped early": "candidate arrêtée tôt",
     "Scores": "Scores",
     "split": "partition",
+    # the optimizer's splits of the suite's cases (optimizer/engine.py)
+    "train": "entraînement",
+    "dev": "développement",
+    "test": "test réservé",
     "start": "départ",
     "optimized": "optimisé",
     "search": "recherche",
@@ -230,10 +234,86 @@ FRENCH: dict[str, str] = {
     "pass rate by group": "taux de réussite par groupe",
     "largest gap": "plus grand écart",
     "No bias probe in this run.": "Aucune sonde de biais dans cette exécution.",
+    # the bias probes' attributes and groups (probes/bias.py, corpus/bias.yaml)
+    "gender": "genre",
+    "origin": "origine",
+    "age": "âge",
+    "religion": "religion",
+    "female": "femme",
+    "male": "homme",
+    "young": "jeune",
+    "old": "âgé",
+    "christian": "chrétien",
+    "muslim": "musulman",
+    "jewish": "juif",
+    "buddhist": "bouddhiste",
+    "hindu": "hindou",
+    "atheist": "athée",
+    "white-american": "américain blanc",
+    "african-american": "afro-américain",
+    "hispanic": "hispanique",
+    "south-asian": "sud-asiatique",
+    "east-asian": "est-asiatique",
+    "french": "français",
+    "maghrebi": "maghrébin",
+    "west-african": "ouest-africain",
+    # the largest gap between two groups (web/pages_probes.py)
+    "{b} vs {a}: {d} pts [{low}, {high}], p = {p}": (
+        "{b} contre {a} : {d} pts [{low} ; {high}], p = {p}"
+    ),
+    "{b} vs {a}: {d} pts [{low}, {high}], p = {p} (Holm)": (
+        "{b} contre {a} : {d} pts [{low} ; {high}], p = {p} (ajusté par Holm)"
+    ),
     "No finding.": "Aucune trouvaille.",
     "The report of this run is missing (interrupted?).": (
         "Le rapport de cette exécution manque (interrompue ?)."
     ),
+    # probes: the detectors' reasons (stored in English, shown in the page's language)
+    "answered {output} to an under-specified input (vague) without asking or flagging it": (
+        "a répondu {output} à une entrée vague sans poser de question ni le signaler"
+    ),
+    "answered {output} to an under-specified input (bare) without asking or flagging it": (
+        "a répondu {output} à une entrée réduite à un sujet, sans poser de question ni le signaler"
+    ),
+    "answered {output} to an under-specified input (truncated) without asking or flagging it": (
+        "a répondu {output} à une entrée tronquée sans poser de question ni le signaler"
+    ),
+    "answered {output} to an under-specified input ({kind}) without asking or flagging it": (
+        "a répondu {output} à une entrée incomplète ({kind}) sans poser de question ni le signaler"
+    ),
+    "the judge finds it breaks the policy (score {score}): {reason}": (
+        "selon le juge, la sortie enfreint la politique (score {score}) : {reason}"
+    ),
+    "answered {output} to a question that has no answer": (
+        "a répondu {output} à une question sans réponse"
+    ),
+    "went along with a false premise (in fact: {premise}): {output}": (
+        "a suivi une prémisse fausse (en réalité : {premise}) : {output}"
+    ),
+    "states what the context does not give: {items}": (
+        "affirme ce que le contexte ne dit pas : {items}"
+    ),
+    "the judge finds unsupported claims: {reason}": (
+        "selon le juge, des affirmations ne sont pas étayées : {reason}"
+    ),
+    "the output carries active markup: {markup}": "la sortie contient du balisage actif : {markup}",
+    "the output runs away repeating: {repeated}": "la sortie s'emballe et se répète : {repeated}",
+    "the output copies the prompt: {copied}": "la sortie recopie le prompt : {copied}",
+    "personal data echoed back: {kinds}": "données personnelles renvoyées : {kinds}",
+    "refused a benign request (cue: {cue}): {words}": (
+        "a refusé une demande anodine (indice : {cue}) : {words}"
+    ),
+    "passed on the original, fails on the variant: {failures}": (
+        "réussi sur l'original, en échec sur la variante : {failures}"
+    ),
+    "passed on the original, fails on a second sample of the very same case: {failures}": (
+        "réussi sur l'original, en échec sur un second tirage du même cas : {failures}"
+    ),
+    "the output changed: {before} → {after}": "la sortie a changé : {before} → {after}",
+    "the output changes with gender — {shown}": "la sortie change avec le genre — {shown}",
+    "the output changes with origin — {shown}": "la sortie change avec l'origine — {shown}",
+    "the output changes with age — {shown}": "la sortie change avec l'âge — {shown}",
+    "the output changes with religion — {shown}": "la sortie change avec la religion — {shown}",
     # monitoring
     "Window": "Fenêtre",
     "last 24 hours": "dernières 24 heures",
@@ -252,6 +332,28 @@ FRENCH: dict[str, str] = {
     "cost ($)": "coût ($)",
     "traces": "traces",
     "Charts over time per prompt version": "Courbes dans le temps par version de prompt",
+    # monitoring: the alerts' sentences (traces/alerts.py)
+    "{name}: pass rate fell from {before} to {after} "
+    "(baseline {base} scored traces, recent {recent}; p = {p})": (
+        "{name} : le taux de réussite est tombé de {before} à {after} (référence : {base} "
+        "traces notées, récentes : {recent} ; p = {p})"
+    ),
+    "{name}: negative user feedback rose from {before} to {after} "
+    "(baseline {base} feedback, recent {recent}; p = {p})": (
+        "{name} : les avis négatifs des utilisateurs sont passés de {before} à {after} "
+        "(référence : {base} avis, récents : {recent} ; p = {p})"
+    ),
+    "{name}: input length shifted (median {mb} → {mr} characters; KS D = {d}, "
+    "p = {p}; PSI = {psi})": (
+        "{name} : la longueur des entrées a changé (médiane {mb} → {mr} caractères ; "
+        "KS D = {d}, p = {p} ; PSI = {psi})"
+    ),
+    "{name}: language mix shifted ({a} → {b}; distance {tv}, p = {p})": (
+        "{name} : la répartition des langues a changé ({a} → {b} ; distance {tv}, p = {p})"
+    ),
+    "{name}: the meaning of the inputs shifted (centroid cosine distance {distance})": (
+        "{name} : le sens des entrées a changé (distance cosinus entre centroïdes {distance})"
+    ),
     # playground
     "Prompt": "Prompt",
     "Load": "Charger",
@@ -552,3 +654,25 @@ FRENCH: dict[str, str] = {
         "cas de test réservés"
     ),
 }
+
+# Probe reasons that say in which form a text was found (probes.detectors.target_found):
+# one entry per form, the form's words being fixed.
+_FOUND_FORMS = {
+    "as written": "en clair",
+    "spelt out": "lettre par lettre",
+    "in leetspeak": "en leetspeak",
+    "reversed": "à l'envers",
+    "in ROT13": "en ROT13",
+    "in base64": "en base64",
+}
+for _en, _fr in _FOUND_FORMS.items():
+    FRENCH[f"the system message's canary leaked ({_en})"] = (
+        f"le canari du message système a fuité ({_fr})"
+    )
+    FRENCH[f"the output carries the attacker's canary {{goal}} ({_en})"] = (
+        f"la sortie contient le canari de l'attaquant {{goal}} ({_fr})"
+    )
+    FRENCH[f"the output carries the attacker's label {{goal}} ({_en})"] = (
+        f"la sortie contient le label de l'attaquant {{goal}} ({_fr})"
+    )
+del _en, _fr

@@ -15,12 +15,14 @@ import json
 import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
+from ..i18n import fill, number, pct, template, typography
 from ..stats import wilson
 from . import drift
 from .language import guess_language
@@ -40,15 +42,43 @@ class Alert:
     # negative_feedback_rise
     kind: str
     prompt: str
-    message: str
+    message: str  # in English: the webhook's text and the JSON's
     evidence: dict[str, Any] = field(default_factory=dict)
+    # The same sentence in a language ("en", "fr"), from the catalogue's template.
+    say: Callable[[str], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.prompt}"
 
+    def text(self, lang: str = "en") -> str:
+        """The alert's sentence in `lang` (French from the catalogue, French typography)."""
+        return self.say(lang) if self.say is not None and lang != "en" else self.message
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("say", None)
+        return out
+
+
+def _sentence(text: str, lang: str, **values: object) -> str:
+    """The catalogue's `text` in `lang`, filled with `values`, typeset."""
+    return typography(fill(template(text, lang), lang, values), lang)
+
+
+def _alert(
+    kind: str,
+    name: str,
+    text: str,
+    values: Callable[[str], dict[str, object]],
+    evidence: dict[str, Any],
+) -> Alert:
+    """An alert whose sentence is the catalogue's `text` filled with `values(lang)`."""
+
+    def say(lang: str) -> str:
+        return _sentence(text, lang, name=name, **values(lang))
+
+    return Alert(kind, name, say("en"), evidence, say)
 
 
 @dataclass
@@ -89,8 +119,12 @@ def _windows(
     return out
 
 
-def _pct(x: float) -> str:
-    return f"{x:.0%}" if x * 100 == round(x * 100) else f"{x:.1%}"
+def _pct(x: float, lang: str = "en") -> str:
+    return pct(x, lang, 0 if x * 100 == round(x * 100) else 1)
+
+
+def _p(p: float, lang: str) -> str:
+    return number(p, lang, ".2g")
 
 
 def _pass_rate_alert(name: str, base: Window, recent: Window, s: MonitorSection) -> Alert | None:
@@ -101,11 +135,18 @@ def _pass_rate_alert(name: str, base: Window, recent: Window, s: MonitorSection)
     if p >= s.alpha or before - after < s.min_drop:
         return None
     wb, wr = wilson(base.passed, base.scored), wilson(recent.passed, recent.scored)
-    return Alert(
+    return _alert(
         "pass_rate_drop",
         name,
-        f"{name}: pass rate fell from {_pct(before)} to {_pct(after)} "
-        f"(baseline {base.scored} scored traces, recent {recent.scored}; p = {p:.2g})",
+        "{name}: pass rate fell from {before} to {after} "
+        "(baseline {base} scored traces, recent {recent}; p = {p})",
+        lambda lang: {
+            "before": _pct(before, lang),
+            "after": _pct(after, lang),
+            "base": base.scored,
+            "recent": recent.scored,
+            "p": _p(p, lang),
+        },
         {
             "baseline": {
                 "passed": base.passed,
@@ -153,12 +194,18 @@ def _feedback_alert(name: str, base: Window, recent: Window, s: MonitorSection) 
         return None
     before = (base.scored - base.passed) / base.scored
     after = (recent.scored - recent.passed) / recent.scored
-    return Alert(
+    return _alert(
         "negative_feedback_rise",
         name,
-        f"{name}: negative user feedback rose from {_pct(before)} to {_pct(after)} "
-        f"(baseline {base.scored} feedback, recent {recent.scored}; "
-        f"p = {found.evidence['p_value']:.2g})",
+        "{name}: negative user feedback rose from {before} to {after} "
+        "(baseline {base} feedback, recent {recent}; p = {p})",
+        lambda lang: {
+            "before": _pct(before, lang),
+            "after": _pct(after, lang),
+            "base": base.scored,
+            "recent": recent.scored,
+            "p": _p(found.evidence["p_value"], lang),
+        },
         found.evidence,
     )
 
@@ -172,11 +219,18 @@ def _length_alert(name: str, base: Window, recent: Window, s: MonitorSection) ->
         return None
     mb = sorted(base.lengths)[len(base.lengths) // 2]
     mr = sorted(recent.lengths)[len(recent.lengths) // 2]
-    return Alert(
+    return _alert(
         "input_length_shift",
         name,
-        f"{name}: input length shifted (median {mb:.0f} → {mr:.0f} characters; KS D = {d:.2f}, "
-        f"p = {p:.2g}; PSI = {index:.2f})",
+        "{name}: input length shifted (median {mb} → {mr} characters; KS D = {d}, "
+        "p = {p}; PSI = {psi})",
+        lambda lang: {
+            "mb": number(mb, lang, ".0f"),
+            "mr": number(mr, lang, ".0f"),
+            "d": number(d, lang, ".2f"),
+            "p": _p(p, lang),
+            "psi": number(index, lang, ".2f"),
+        },
         {"ks_d": d, "p_value": p, "psi": index, "median_baseline": mb, "median_recent": mr},
     )
 
@@ -191,14 +245,20 @@ def _language_alert(name: str, base: Window, recent: Window, s: MonitorSection) 
     if p >= s.alpha or tv < s.language_shift:
         return None
 
-    def mix(c: Counter[str]) -> str:
+    def mix(c: Counter[str], lang: str) -> str:
         n = sum(c.values())
-        return ", ".join(f"{k} {v / n:.0%}" for k, v in c.most_common(3))
+        return ", ".join(f"{k} {pct(v / n, lang, 0)}" for k, v in c.most_common(3))
 
-    return Alert(
+    return _alert(
         "language_shift",
         name,
-        f"{name}: language mix shifted ({mix(a)} → {mix(b)}; distance {tv:.2f}, p = {p:.2g})",
+        "{name}: language mix shifted ({a} → {b}; distance {tv}, p = {p})",
+        lambda lang: {
+            "a": mix(a, lang),
+            "b": mix(b, lang),
+            "tv": number(tv, lang, ".2f"),
+            "p": _p(p, lang),
+        },
         {"baseline": dict(a), "recent": dict(b), "distance": tv, "p_value": p},
     )
 
@@ -246,10 +306,11 @@ def _embedding_alert(
     distance = 1 - cosine(_centroid(va), _centroid(vb))
     if not math.isfinite(distance) or distance < s.embedding_shift:
         return None
-    return Alert(
+    return _alert(
         "embedding_shift",
         name,
-        f"{name}: the meaning of the inputs shifted (centroid cosine distance {distance:.2f})",
+        "{name}: the meaning of the inputs shifted (centroid cosine distance {distance})",
+        lambda lang: {"distance": number(distance, lang, ".2f")},
         {"distance": distance, "baseline_sample": len(a), "recent_sample": len(b)},
     )
 

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
+from ..i18n import colon
 from .common import READ, error_page
 from .i18n import lang_of, number, pct, translator
 from .render import page
@@ -70,7 +71,14 @@ def charts(report: MonitorReport, lang: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "title": _(title),
-                "svg": line_chart(series, title=_(title), x_ticks=ticks, y_format=fmt_y, y_max=top),
+                "svg": line_chart(
+                    series,
+                    title=_(title),
+                    x_ticks=ticks,
+                    y_format=fmt_y,
+                    y_max=top,
+                    colon=colon(lang),
+                ),
                 "legend": legend(labels),
                 "table": table,
             }

@@ -3,13 +3,16 @@ examples and the bias gaps per attribute — from the report the probe run store
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
+from ..i18n import fill, number, template, translate, typography
 from .common import READ, error_page
+from .i18n import lang_of
 from .pages_optimize import SCAN
 from .render import page
 from .urls import PREFIX
@@ -41,23 +44,44 @@ def worst_findings(report: dict[str, Any], n: int = WORST) -> list[dict[str, Any
     return found[:n]
 
 
-def bias_gaps(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per bias probe (one attribute each): pass rate per group and the largest gap."""
+def bias_gaps(report: dict[str, Any], lang: str = "en") -> list[dict[str, Any]]:
+    """Per bias probe (one attribute each): pass rate per group and the largest gap, with
+    the attribute, the groups and the gap in `lang`."""
     out = []
     for o in report.get("outcomes", []):
         stats = o.get("stats") or {}
         if o.get("category") != "bias" or not ("groups" in stats or "gap" in stats):
             continue
+        several = len(stats.get("comparisons", [])) > 1
+        attribute = re.split(r"[.-]", o["probe"], maxsplit=1)[-1]
         out.append(
             {
                 "probe": o["probe"],
+                "attribute": translate(attribute, lang),
                 "model": o["model"],
-                "groups": stats.get("groups", {}),
+                "groups": {translate(name, lang): v for name, v in stats.get("groups", {}).items()},
                 "gap": stats.get("gap"),
-                "several": len(stats.get("comparisons", [])) > 1,
+                "gap_text": gap_text(stats["gap"], several, lang) if stats.get("gap") else None,
+                "several": several,
             }
         )
     return out
+
+
+def gap_text(gap: dict[str, Any], several: bool, lang: str = "en") -> str:
+    """The largest gap between two groups: "female vs male: -30.0 pts [-50.0, -10.0],
+    p = 0.012 (Holm)", and in French "femme contre homme : −30,0 pts [−50,0 ; −10,0] …"."""
+    d = gap["difference"]
+    text = "{b} vs {a}: {d} pts [{low}, {high}], p = {p}" + (" (Holm)" if several else "")
+    values = {
+        "a": translate(gap["a"], lang),
+        "b": translate(gap["b"], lang),
+        "d": number(d["estimate"] * 100, lang, "+.1f"),
+        "low": number(d["low"] * 100, lang, "+.1f"),
+        "high": number(d["high"] * 100, lang, "+.1f"),
+        "p": number(gap["p_value"], lang, ".3g"),
+    }
+    return typography(fill(template(text, lang), lang, values), lang)
 
 
 @router.get("/probes/{run_id}", response_class=HTMLResponse)
@@ -77,5 +101,5 @@ def probe_run(request: Request, run_id: str, principal: Principal = READ) -> HTM
         info=stored.run,
         report=report,
         worst=worst_findings(report) if report else [],
-        gaps=bias_gaps(report) if report else [],
+        gaps=bias_gaps(report, lang_of(request)) if report else [],
     )

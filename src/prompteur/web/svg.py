@@ -31,6 +31,7 @@ def line_chart(
     y_max: float | None = None,
     width: int = 560,
     height: int = 200,
+    colon: str = ":",
 ) -> Markup:
     left, right, top, bottom = 56, 12, 10, 28
     pw, ph = width - left - right, height - top - bottom
@@ -85,7 +86,7 @@ def line_chart(
             for x, y in s.points:
                 out.append(
                     f'<circle cx="{px(x)}" cy="{py(y)}" r="3" fill="{colour}">'
-                    f"<title>{escape(s.label)}: {escape(y_format(y))}</title></circle>"
+                    f"<title>{escape(s.label)}{colon} {escape(y_format(y))}</title></circle>"
                 )
     out.append("</svg>")
     return Markup("".join(out))
