@@ -354,7 +354,10 @@ def test_image_parts_are_listed_not_dropped(project: Path) -> None:
         )
 
 
-def test_providers_map_onto_ours_or_are_listed(project: Path) -> None:
+def test_providers_map_onto_ours_or_are_listed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABRICKS_WORKSPACE_URL", raising=False)
     conv, suite_path = convert(
         project,
         "prompts: ['{{ q }}']\n"
@@ -365,19 +368,30 @@ def test_providers_map_onto_ours_or_are_listed(project: Path) -> None:
         "  - openai:realtime:gpt-4o\n"
         "  - {id: 'azure:chat:my-gpt4o', config: {apiHost: res.openai.azure.com}}\n"
         "  - adaline:azureopenai:chat:dep\n  - azure:assistant:asst_1\n"
+        "  - alibaba:chat:qwen-max\n  - dashscope:qwen-plus\n  - alibaba:embedding:text-v3\n"
+        "  - {id: 'databricks:my-endpoint', config: {workspaceUrl: 'https://w.cloud.databricks.com/'}}\n"
+        "  - databricks:no-workspace\n  - watsonx:ibm/granite-13b-chat-v2\n"
         "tests: [{vars: {q: hi}}]\n",
     )
+    dashscope = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
     assert load_suite(suite_path).spec.models == [
         "openai:gpt-4o",
         "openai-compatible:llama-3.1-8b-instant@https://api.groq.com/openai/v1",
         "gemini:gemini-2.0-flash",
         "echo",
         "bedrock:anthropic.claude-3-haiku-20240307-v1:0",
+        "replicate:meta/llama-2-7b",
         "azure_openai:my-gpt4o@https://res.openai.azure.com",
         "azure_openai:dep",
+        f"openai-compatible:qwen-max@{dashscope}",
+        f"openai-compatible:qwen-plus@{dashscope}",
+        "openai-compatible:my-endpoint@https://w.cloud.databricks.com/serving-endpoints",
     ]
     why = {s.what: s.why for s in conv.skipped}
-    assert "Replicate" in why["provider 'replicate:meta/llama-2-7b'"]
+    assert "embedding" in why["provider 'alibaba:embedding:text-v3'"]
+    assert "workspaceUrl" in why["provider 'databricks:no-workspace'"]
+    assert "IBM watsonx" in why["provider 'watsonx:ibm/granite-13b-chat-v2'"]
+    assert any("DATABRICKS_TOKEN" in n for n in conv.notes)
     assert "Realtime" in why["provider 'openai:realtime:gpt-4o'"]
     assert "chat completions" in why["provider 'azure:assistant:asst_1'"]
     assert any("GROQ_API_KEY" in n for n in conv.notes)

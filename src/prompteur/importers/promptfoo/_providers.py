@@ -9,6 +9,7 @@ prompteur equivalents. Everything else is listed, with what to do about it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,13 @@ COMPATIBLE: dict[str, tuple[str, str]] = {
     "litellm:chat:": ("http://0.0.0.0:4000/v1", "LITELLM_API_KEY"),
     "litellm:": ("http://0.0.0.0:4000/v1", "LITELLM_API_KEY"),
     "portkey:": ("https://api.portkey.ai/v1", "PORTKEY_API_KEY"),
+    # Alibaba Cloud's Model Studio (DashScope), under each of promptfoo's names for it.
+    "alibaba:": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    "alicloud:": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    "aliyun:": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    "dashscope:": ("https://dashscope-intl.aliyuncs.com/compatible-mode/v1", "DASHSCOPE_API_KEY"),
+    "moonshot:": ("https://api.moonshot.ai/v1", "MOONSHOT_API_KEY"),
+    "minimax:": ("https://api.minimax.io/v1", "MINIMAX_API_KEY"),
 }
 # adaline:PROVIDER:chat:MODEL — the Adaline gateway calls the provider itself.
 ADALINE: dict[str, str] = {
@@ -99,7 +107,6 @@ SERVICES = {
     "huggingface": "Hugging Face",
     "voyage": "Voyage",
     "ai21": "AI21",
-    "databricks": "Databricks",
     "alibaba": "Alibaba Cloud",
     "vercel": "Vercel AI Gateway",
     "llama": "llama.cpp's native API",
@@ -183,6 +190,8 @@ MIME_KEYS = ("responseMimeType", "response_mime_type")
 # Where providers nest their sampling parameters (Gemini, Amazon Nova and Titan).
 NESTED = ("generationConfig", "inferenceConfig", "textGenerationConfig")
 URL_KEYS = ("apiBaseUrl", "apiHost", "baseUrl", "baseURL", "base_url")
+# Where a provider's own endpoint comes from, read by model_id (Databricks' workspace).
+ENDPOINT_KEYS = ("workspaceUrl",)
 KEY_KEYS = {"apiKey", "apiKeyEnvar", "api_key", "apiKeyEnvVar"}
 # Options that change nothing in what is sent or tested.
 HARMLESS = {
@@ -301,7 +310,22 @@ def model_id(pf_id: str, conf: dict[str, Any], base: Path) -> Mapped:
         )
     for prefix, (base_url, key) in COMPATIBLE.items():
         if pf_id.startswith(prefix) and len(pf_id) > len(prefix):
-            return _compatible(pf_id[len(prefix) :], url or base_url, key, pf_id)
+            model = pf_id[len(prefix) :]
+            if model.startswith(("embedding:", "embeddings:")):
+                raise Unsupported(
+                    "an embedding model, not a chat model: prompteur tests chat models"
+                )
+            return _compatible(model.removeprefix("chat:"), url or base_url, key, pf_id)
+    if pf_id.startswith("databricks:") and len(pf_id) > len("databricks:"):
+        # Mosaic AI serving endpoints speak OpenAI's API under the workspace's URL.
+        workspace = conf.get("workspaceUrl") or os.environ.get("DATABRICKS_WORKSPACE_URL")
+        if not isinstance(workspace, str) or not workspace.startswith(("https://", "http://")):
+            raise Unsupported(
+                "a Databricks endpoint needs its workspace: set config.workspaceUrl (or "
+                "DATABRICKS_WORKSPACE_URL when you import)"
+            )
+        endpoint = workspace.rstrip("/") + "/serving-endpoints"
+        return _compatible(pf_id[len("databricks:") :], endpoint, "DATABRICKS_TOKEN", pf_id)
     for prefix, provider in NATIVE.items():
         if pf_id.startswith(prefix) and len(pf_id) > len(prefix):
             model = pf_id[len(prefix) :]
@@ -521,7 +545,7 @@ def params_of(
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
-        elif k in URL_KEYS or k in HARMLESS:
+        elif k in URL_KEYS or k in HARMLESS or k in ENDPOINT_KEYS:
             continue
         elif k in SCHEMA_KEYS and (schema_of(k, v) or v in ("text", {"type": "text"})):
             continue  # plain text is the default; a schema is kept as output_schema
