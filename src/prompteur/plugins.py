@@ -97,7 +97,8 @@ def _scan(group: str) -> tuple[dict[str, Entry], tuple[str, ...]]:
         # A bare source tree (no installed metadata), or metadata older than pyproject.toml
         # (an editable install not reinstalled): the built-ins as pyproject.toml declares them.
         builtin = {n: Entry(n, group, v, DIST) for n, v in BUILTIN[group].items()}
-    found = dict(builtin)
+    # In pyproject.toml's order (installed metadata sorts them): listings read the same.
+    found = {n: builtin[n] for n in BUILTIN[group]}
     for name, entry in others.items():
         if name in builtin:
             said.append(
@@ -144,6 +145,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "openai-compatible": "prompteur.models.providers:OPENAI_COMPATIBLE",
         "bedrock": "prompteur.models.providers:BEDROCK",
         "replicate": "prompteur.models.providers:REPLICATE",
+        "huggingface": "prompteur.models.providers:HUGGINGFACE",
         "echo": "prompteur.models.providers:ECHO",
         "http": "prompteur.models.providers:HTTP",
         "script": "prompteur.models.providers:SCRIPT",

@@ -1003,3 +1003,35 @@ def test_replicate_models_keep_their_inputs_as_promptfoo_sends_them(project: Pat
     ref = parse_model_id("replicate:cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e")
     assert ref.provider.name == "replicate"
     assert ref.name == "cjwbw/gemma-7b-it:2790a695e5dcae15506138cc4718d1106d0d475e"
+
+
+def test_hugging_face_text_generation_as_promptfoo_calls_it(project: Path) -> None:
+    conv, suite_path = convert(
+        project,
+        "prompts: ['Write a tweet about {{topic}}:']\n"
+        "providers:\n"
+        "  - id: huggingface:text-generation:gemma-7b-it\n    label: endpoint\n"
+        "    config: {apiEndpoint: 'https://abc.endpoints.huggingface.cloud', "
+        "temperature: 0.2, max_new_tokens: 50}\n"
+        "  - id: huggingface:text-generation:mistralai/Mistral-7B-v0.1\n    label: api\n"
+        "  - id: huggingface:text-generation:meta-llama/Llama-3.1-8B-Instruct\n    label: chat\n"
+        "    config: {apiEndpoint: 'https://router.huggingface.co/v1/chat/completions'}\n"
+        "tests: [{vars: {topic: bananas}}]\n",
+    )
+    assert conv.skipped == []
+    suite = load_suite(suite_path)
+    prompts = {
+        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
+        for ref in suite.spec.prompts
+    }
+    endpoint = prompts["endpoint"]
+    assert endpoint.meta.model.id == (  # type: ignore[union-attr]
+        "huggingface:gemma-7b-it@https://abc.endpoints.huggingface.cloud"
+    )
+    # Sent under `parameters` with promptfoo's names, not as our sampling parameters.
+    assert endpoint.params.extra == {"temperature": 0.2, "max_new_tokens": 50}
+    assert prompts["api"].meta.model.id == "huggingface:mistralai/Mistral-7B-v0.1"  # type: ignore[union-attr]
+    assert prompts["chat"].meta.model.id == (  # type: ignore[union-attr]
+        "openai-compatible:meta-llama/Llama-3.1-8B-Instruct@https://router.huggingface.co/v1"
+    )
+    assert any("[security] endpoints" in n for n in conv.notes)

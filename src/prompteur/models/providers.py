@@ -107,6 +107,14 @@ REPLICATE = Provider(
     "REPLICATE_API_TOKEN",
     description="Replicate's language models: OWNER/NAME or OWNER/NAME:VERSION",
 )
+HUGGINGFACE = Provider(
+    "huggingface",
+    "prompteur.models.huggingface:make",
+    "https://router.huggingface.co/hf-inference",
+    "HF_TOKEN",
+    key_required=False,  # a TGI server may need none; the Inference API's is checked in make
+    description="Hugging Face's text-generation task: OWNER/MODEL, or MODEL@https://ENDPOINT",
+)
 ECHO = Provider(
     "echo",
     "prompteur.models.echo:make",
@@ -252,6 +260,16 @@ def parse_model_id(model_id: str, config: Config | None = None) -> ModelRef:
                 field="model",
                 hint="write openai-compatible:MODEL@http://host:port/v1",
             )
+    elif provider.name == "huggingface" and "@" in rest:
+        # MODEL@URL: an Inference Endpoint or a TGI server, the whole route in the id.
+        name, _, url = rest.rpartition("@")
+        if not name or not url.startswith(("http://", "https://")):
+            raise UserError(
+                f"unknown model id '{model_id}'",
+                field="model",
+                hint="write huggingface:OWNER/MODEL or huggingface:MODEL@https://ENDPOINT",
+            )
+        return ModelRef(provider, name, url, model_id, True)
     elif provider.name not in _BARE and not name:
         raise UserError(
             f"model id '{model_id}' names no model",

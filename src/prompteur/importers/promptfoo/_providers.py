@@ -96,7 +96,6 @@ NOT_CHAT = {
     "anthropic:completion": "Anthropic's legacy completions API",
     "anthropic:claude-agent-sdk": "the Claude Agent SDK",
     "ollama:embeddings": "an embedding model, not a chat model",
-    "huggingface:text-generation": "the Hugging Face text-generation task API",
     "huggingface:text-classification": "a classifier, not a chat model",
     "huggingface:feature-extraction": "an embedding model, not a chat model",
 }
@@ -191,7 +190,22 @@ MIME_KEYS = ("responseMimeType", "response_mime_type")
 NESTED = ("generationConfig", "inferenceConfig", "textGenerationConfig")
 URL_KEYS = ("apiBaseUrl", "apiHost", "baseUrl", "baseURL", "base_url")
 # Where a provider's own endpoint comes from, read by model_id (Databricks' workspace).
-ENDPOINT_KEYS = ("workspaceUrl",)
+ENDPOINT_KEYS = ("workspaceUrl", "apiEndpoint", "chatCompletion")
+# The generation options promptfoo's Hugging Face text-generation provider sends (it drops
+# any other key of the config).
+HF_TEXT_GENERATION = {
+    "top_k",
+    "top_p",
+    "temperature",
+    "repetition_penalty",
+    "max_new_tokens",
+    "max_time",
+    "return_full_text",
+    "num_return_sequences",
+    "do_sample",
+    "use_cache",
+    "wait_for_model",
+}
 KEY_KEYS = {"apiKey", "apiKeyEnvar", "api_key", "apiKeyEnvVar"}
 # Options that change nothing in what is sent or tested.
 HARMLESS = {
@@ -343,6 +357,28 @@ def model_id(pf_id: str, conf: dict[str, Any], base: Path) -> Mapped:
                 m.notes.append(f"'{pf_id}': the Vertex AI model is called through Gemini's API")
             return m
     kind = pf_id.split(":", 1)[0]
+    if pf_id.startswith("huggingface:text-generation:"):
+        model = pf_id[len("huggingface:text-generation:") :]
+        endpoint = conf.get("apiEndpoint")
+        chat = conf.get("chatCompletion")
+        if chat is None:  # promptfoo's rule: an endpoint under /v1/chat speaks chat
+            chat = isinstance(endpoint, str) and "/v1/chat" in endpoint
+        if chat:
+            base = endpoint.split("/chat/completions")[0] if isinstance(endpoint, str) else ""
+            return _compatible(model, base or "https://router.huggingface.co/v1", "HF_TOKEN", pf_id)
+        if isinstance(endpoint, str) and endpoint:
+            if not endpoint.startswith(("https://", "http://")):
+                raise Unsupported("config.apiEndpoint must be an http(s) URL")
+            m = Mapped(f"huggingface:{model}@{endpoint}")
+            m.notes.append(
+                f"'{pf_id}' runs on its endpoint {endpoint}: prompteur sends a key only to an "
+                f'endpoint the project names, so add "{endpoint}" under [security] endpoints '
+                "in prompteur.toml, and set HF_TOKEN (promptfoo also reads HF_API_TOKEN)"
+            )
+            return m
+        m = Mapped(f"huggingface:{model}")
+        m.notes.append(f"'{pf_id}': set HF_TOKEN (promptfoo also reads HF_API_TOKEN)")
+        return m
     if kind == "replicate":
         rest = pf_id[len("replicate:") :]
         for sub in ("image:", "moderation:"):
@@ -491,7 +527,7 @@ def gemini_thinking(config: Any) -> dict[str, Any] | None:
 def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
     """Carry `k` as a provider option sent as it is; False when the provider's wire format
     has no place for it."""
-    if provider in VERBATIM:
+    if provider in VERBATIM or (provider == "huggingface" and k in HF_TEXT_GENERATION):
         extra[k] = v
         return True
     if provider == "gemini" and k == "tools":
@@ -541,7 +577,7 @@ def params_of(
                     "runs): prompteur's files hold data, not functions",
                 )
             )
-        elif k in PARAMS and provider not in VERBATIM:
+        elif k in PARAMS and provider not in VERBATIM and provider != "huggingface":
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v

@@ -1,0 +1,114 @@
+"""Hugging Face's text-generation task (`huggingface:MODEL` on the Inference API, or
+`huggingface:MODEL@URL` for an Inference Endpoint or a TGI server), called the way promptfoo's
+`huggingface:text-generation` provider calls it: the prompt as `inputs`, the generation
+options under `parameters`, only the new text back (`return_full_text: false`).
+
+Chat models on Hugging Face are served OpenAI-compatible by its router: use
+`openai-compatible:MODEL@https://router.huggingface.co/v1` for them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from .base import BadRequestError, Request, Response, ServerError
+from .http import HTTPModel
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from .providers import ModelRef
+
+
+class HuggingFaceModel(HTTPModel):
+    #: the full URL to POST to: an endpoint the id names, else the model's Inference API route
+    endpoint: str = ""
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._key}"} if self._key else {}
+
+    def payload(self, request: Request) -> dict[str, Any]:
+        turns = [m for m in request.messages if m.role != "system"]
+        if request.prompt_text is not None:
+            text = request.prompt_text
+        elif len(request.messages) == 1 and turns and not turns[0].has_media:
+            text = turns[0].content
+        else:
+            raise BadRequestError(
+                "the text-generation task takes one text prompt; this request has a system "
+                "message, several turns or media (use a chat model through "
+                "openai-compatible:MODEL@https://router.huggingface.co/v1)",
+                model=self.id,
+            )
+        p = request.params
+        options = {
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "top_k": p.top_k,
+            "max_new_tokens": p.max_tokens,
+            "seed": p.seed,
+            "stop": p.stop,
+        }
+        parameters: dict[str, Any] = {"return_full_text": False}
+        parameters.update({k: v for k, v in options.items() if v is not None})
+        parameters.update(p.extra or {})
+        return {"inputs": text, "parameters": parameters}
+
+    async def generate(self, request: Request) -> Response:
+        start = time.perf_counter()
+        path = self.endpoint[len(self.base_url) :]
+        data, _ = await self.post_list_or_object(path, self.payload(request))
+        row = data[0] if isinstance(data, list) and data else data
+        text = row.get("generated_text") if isinstance(row, dict) else None
+        if not isinstance(text, str):
+            raise ServerError(
+                f"the reply holds no generated_text: {str(data)[:200]!r}", model=self.id
+            )
+        return Response(
+            text=text,
+            model=self.id,
+            latency_s=time.perf_counter() - start,
+            raw=row if isinstance(row, dict) else {},
+        )
+
+    async def post_list_or_object(self, path: str, payload: dict[str, Any]) -> tuple[Any, float]:
+        """The task answers with a list of generations ([{"generated_text": …}]); the
+        shared client wants an object, so the list is read here."""
+        import json
+
+        import httpx
+
+        start = time.perf_counter()
+        try:
+            response = await self.client.post(self.base_url + path, json=payload)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code >= 400:
+            raise self._error(response)
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            return self._json_object(response.status_code, response.content), 0.0
+        if isinstance(data, dict) and data.get("error"):
+            raise ServerError(str(data["error"])[:300], model=self.id)
+        return data, time.perf_counter() - start
+
+
+def make(ref: ModelRef, key: str | None, config: Config | None) -> HuggingFaceModel:
+    if not ref.inline and not key:
+        from ..errors import UserError
+        from .providers import key_env
+
+        raise UserError(
+            f"no API key for '{ref.id}'",
+            field="model",
+            hint=f"set the environment variable {ref.key_env or key_env(ref.provider, config)}",
+        )
+    model = HuggingFaceModel.from_ref(ref, key, config)
+    assert isinstance(model, HuggingFaceModel)
+    if ref.inline:  # an Inference Endpoint or TGI server: its URL is the whole route
+        model.endpoint = model.base_url
+    else:
+        model.endpoint = f"{model.base_url}/models/{quote(ref.name, safe='/')}"
+    return model
