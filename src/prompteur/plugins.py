@@ -146,6 +146,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "bedrock": "prompteur.models.providers:BEDROCK",
         "replicate": "prompteur.models.providers:REPLICATE",
         "huggingface": "prompteur.models.providers:HUGGINGFACE",
+        "watsonx": "prompteur.models.providers:WATSONX",
         "echo": "prompteur.models.providers:ECHO",
         "http": "prompteur.models.providers:HTTP",
         "script": "prompteur.models.providers:SCRIPT",

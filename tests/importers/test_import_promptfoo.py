@@ -370,7 +370,7 @@ def test_providers_map_onto_ours_or_are_listed(
         "  - adaline:azureopenai:chat:dep\n  - azure:assistant:asst_1\n"
         "  - alibaba:chat:qwen-max\n  - dashscope:qwen-plus\n  - alibaba:embedding:text-v3\n"
         "  - {id: 'databricks:my-endpoint', config: {workspaceUrl: 'https://w.cloud.databricks.com/'}}\n"
-        "  - databricks:no-workspace\n  - watsonx:ibm/granite-13b-chat-v2\n"
+        "  - databricks:no-workspace\n  - sagemaker:my-endpoint\n"
         "tests: [{vars: {q: hi}}]\n",
     )
     dashscope = "https://dashscope-intl.aliyuncs.com/compatible-mode/v1"
@@ -390,7 +390,7 @@ def test_providers_map_onto_ours_or_are_listed(
     why = {s.what: s.why for s in conv.skipped}
     assert "embedding" in why["provider 'alibaba:embedding:text-v3'"]
     assert "workspaceUrl" in why["provider 'databricks:no-workspace'"]
-    assert "IBM watsonx" in why["provider 'watsonx:ibm/granite-13b-chat-v2'"]
+    assert "SageMaker" in why["provider 'sagemaker:my-endpoint'"]
     assert any("DATABRICKS_TOKEN" in n for n in conv.notes)
     assert "Realtime" in why["provider 'openai:realtime:gpt-4o'"]
     assert "chat completions" in why["provider 'azure:assistant:asst_1'"]
@@ -1035,3 +1035,31 @@ def test_hugging_face_text_generation_as_promptfoo_calls_it(project: Path) -> No
         "openai-compatible:meta-llama/Llama-3.1-8B-Instruct@https://router.huggingface.co/v1"
     )
     assert any("[security] endpoints" in n for n in conv.notes)
+
+
+def test_watsonx_options_under_the_apis_names(project: Path) -> None:
+    conv, suite_path = convert(
+        project,
+        "prompts: ['{{ q }}']\n"
+        "providers:\n"
+        "  - id: watsonx:ibm/granite-13b-chat-v2\n    label: a\n"
+        "    config: {projectId: p-1, maxNewTokens: 50, decodingMethod: greedy, topK: 5}\n"
+        "  - id: watsonx:meta-llama/llama-3-3-70b-instruct\n    label: b\n"
+        "tests: [{vars: {q: hi}}]\n",
+    )
+    assert conv.skipped == []
+    suite = load_suite(suite_path)
+    prompts = {
+        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
+        for ref in suite.spec.prompts
+    }
+    assert prompts["a"].params.extra == {
+        "project_id": "p-1",
+        "max_new_tokens": 50,
+        "decoding_method": "greedy",
+        "top_k": 5,
+    }
+    # promptfoo sends max_new_tokens 100 when the config says nothing.
+    assert prompts["b"].params.extra == {"max_new_tokens": 100}
+    assert prompts["b"].meta.model.id == "watsonx:meta-llama/llama-3-3-70b-instruct"  # type: ignore[union-attr]
+    assert any("WATSONX_AI_PROJECT_ID" in n for n in conv.notes)

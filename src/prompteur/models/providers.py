@@ -115,6 +115,14 @@ HUGGINGFACE = Provider(
     key_required=False,  # a TGI server may need none; the Inference API's is checked in make
     description="Hugging Face's text-generation task: OWNER/MODEL, or MODEL@https://ENDPOINT",
 )
+WATSONX = Provider(
+    "watsonx",
+    "prompteur.models.watsonx:make",
+    "https://us-south.ml.cloud.ibm.com",
+    "WATSONX_AI_APIKEY",
+    key_required=False,  # or a bearer token: checked when the model is made
+    description="IBM watsonx.ai text generation: MODEL_ID (project from WATSONX_AI_PROJECT_ID)",
+)
 ECHO = Provider(
     "echo",
     "prompteur.models.echo:make",

@@ -101,7 +101,6 @@ NOT_CHAT = {
 }
 SERVICES = {
     "sagemaker": "Amazon SageMaker",
-    "watsonx": "IBM watsonx",
     "cloudflare-ai": "Cloudflare Workers AI",
     "huggingface": "Hugging Face",
     "voyage": "Voyage",
@@ -190,7 +189,23 @@ MIME_KEYS = ("responseMimeType", "response_mime_type")
 NESTED = ("generationConfig", "inferenceConfig", "textGenerationConfig")
 URL_KEYS = ("apiBaseUrl", "apiHost", "baseUrl", "baseURL", "base_url")
 # Where a provider's own endpoint comes from, read by model_id (Databricks' workspace).
-ENDPOINT_KEYS = ("workspaceUrl", "apiEndpoint", "chatCompletion")
+ENDPOINT_KEYS = ("workspaceUrl", "apiEndpoint", "chatCompletion", "serviceUrl", "modelId")
+# promptfoo's watsonx options → the text-generation API's names (projectId sits beside them).
+WATSONX = {
+    "projectId": "project_id",
+    "maxNewTokens": "max_new_tokens",
+    "minNewTokens": "min_new_tokens",
+    "decodingMethod": "decoding_method",
+    "randomSeed": "random_seed",
+    "stopSequences": "stop_sequences",
+    "temperature": "temperature",
+    "timeLimit": "time_limit",
+    "topK": "top_k",
+    "topP": "top_p",
+    "repetitionPenalty": "repetition_penalty",
+    "truncateInputTokens": "truncate_input_tokens",
+    "includeStopSequence": "include_stop_sequence",
+}
 # The generation options promptfoo's Hugging Face text-generation provider sends (it drops
 # any other key of the config).
 HF_TEXT_GENERATION = {
@@ -379,6 +394,22 @@ def model_id(pf_id: str, conf: dict[str, Any], base: Path) -> Mapped:
         m = Mapped(f"huggingface:{model}")
         m.notes.append(f"'{pf_id}': set HF_TOKEN (promptfoo also reads HF_API_TOKEN)")
         return m
+    if kind == "watsonx":
+        model = conf.get("modelId") or pf_id[len("watsonx:") :]
+        if not isinstance(model, str) or not model:
+            raise Unsupported("a watsonx provider names its model: watsonx:MODEL_ID")
+        m = Mapped(f"watsonx:{model}")
+        service = conf.get("serviceUrl")
+        if isinstance(service, str) and service.rstrip("/") != "https://us-south.ml.cloud.ibm.com":
+            m.notes.append(
+                f"'{pf_id}' runs at {service}: set base_url = \"{service}\" under "
+                "[providers.watsonx] in prompteur.toml"
+            )
+        m.notes.append(
+            f"'{pf_id}': set WATSONX_AI_APIKEY (or WATSONX_AI_BEARER_TOKEN)"
+            + ("" if conf.get("projectId") else " and WATSONX_AI_PROJECT_ID")
+        )
+        return m
     if kind == "replicate":
         rest = pf_id[len("replicate:") :]
         for sub in ("image:", "moderation:"):
@@ -527,6 +558,9 @@ def gemini_thinking(config: Any) -> dict[str, Any] | None:
 def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
     """Carry `k` as a provider option sent as it is; False when the provider's wire format
     has no place for it."""
+    if provider == "watsonx" and k in WATSONX:
+        extra[WATSONX[k]] = v
+        return True
     if provider in VERBATIM or (provider == "huggingface" and k in HF_TEXT_GENERATION):
         extra[k] = v
         return True
@@ -559,7 +593,7 @@ def _body_option(provider: str, k: str, v: Any, extra: dict[str, Any]) -> bool:
 
 
 def params_of(
-    conf: dict[str, Any], provider: str = ""
+    conf: dict[str, Any], provider: str = "", *, nested: bool = False
 ) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
     """Sampling parameters, the options left (key, why), and notes. `provider` is ours
     (openai, anthropic, bedrock, script…): options its wire format takes as they are go into
@@ -577,7 +611,9 @@ def params_of(
                     "runs): prompteur's files hold data, not functions",
                 )
             )
-        elif k in PARAMS and provider not in VERBATIM and provider != "huggingface":
+        elif (
+            k in PARAMS and provider not in VERBATIM and provider not in ("huggingface", "watsonx")
+        ):
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
@@ -588,7 +624,7 @@ def params_of(
         elif k in MIME_KEYS and isinstance(v, str) and v in ("text/plain", "application/json"):
             continue  # JSON without a schema is kept as output_schema {type: object}
         elif k in NESTED and isinstance(v, dict) and provider not in VERBATIM:
-            inner, rest, more = params_of(v, provider)
+            inner, rest, more = params_of(v, provider, nested=True)
             inner_extra = inner.pop("extra", None)
             params.update(inner)
             if inner_extra:
@@ -602,6 +638,8 @@ def params_of(
             )
         elif not _body_option(provider, k, v, extra):
             left.append((k, f"provider option '{k}' has no equivalent in a prompteur prompt"))
+    if provider == "watsonx" and not nested:
+        extra.setdefault("max_new_tokens", 100)  # promptfoo's default, sent every time
     if extra:
         params["extra"] = extra
     return params, left, notes
