@@ -257,5 +257,7 @@ def test_probe_reasons_bias_gaps_and_alerts_are_translated(site: dict[str, Any])
     text = " ".join(visible(r.text))
     assert f"sentiment{NBSP}: le taux de réussite est tombé de 92{NNBSP}% à 50{NNBSP}%" in text
     assert "pass rate fell" not in text
+    assert "baisse du taux de réussite" in text and "pass_rate_drop" not in text
     r = httpx.get(f"{site['url']}/ui/monitor", params={"lang": "en"}, timeout=30)
     assert "sentiment: pass rate fell from 92% to 50%" in r.text
+    assert ">pass rate drop</span>" in r.text

@@ -320,6 +320,11 @@ FRENCH: dict[str, str] = {
     "last 7 days": "7 derniers jours",
     "last 30 days": "30 derniers jours",
     "Alerts": "Alertes",
+    # The kinds of monitoring alert (traces/alerts.py), as badges.
+    "pass rate drop": "baisse du taux de réussite",
+    "input length shift": "entrées plus longues ou plus courtes",
+    "language shift": "changement de langue",
+    "embedding shift": "dérive du sens des entrées",
     "No alert.": "Aucune alerte.",
     "No trace in this window: production calls appear here once the SDK, the gateway or an "
     "OTLP exporter sends them (see docs/monitoring.md).": (
