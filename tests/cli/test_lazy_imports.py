@@ -147,15 +147,24 @@ def test_help_does_not_import_heavy_modules(args: tuple[str, ...]) -> None:
 
 
 def test_importtime_parsing_sees_a_known_chain() -> None:
-    """Guard the parser above: typer is imported by the prompteur.cli package, at top level."""
+    """Guard the parser above: typer is imported by the command line's app module
+    (prompteur.cli._app, which `main` imports for anything but `--version`), at top level."""
     _, chains, _ = _imports(("--help",))
     typer_chain = chains["typer"]
     assert typer_chain == ["typer"] or (
-        typer_chain[0] == "prompteur.cli"
+        typer_chain[0] in ("prompteur.cli", "prompteur.cli._app")
         and all(m.startswith("prompteur.cli") for m in typer_chain[:-1])
         and typer_chain[-1] == "typer"
     ), typer_chain
     assert chains["prompteur.cli"][-1] == "prompteur.cli"
+    assert "prompteur.cli._app" in chains
+
+
+def test_version_answers_before_the_commands_load() -> None:
+    status, chains, stderr = _imports(("--version",))
+    assert status == 0, stderr[-2000:]
+    assert "prompteur.cli" in chains
+    assert "typer" not in chains and "prompteur.cli._app" not in chains
 
 
 def test_help_exits_0_and_lists_the_commands() -> None:
