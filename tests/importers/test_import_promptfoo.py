@@ -435,6 +435,55 @@ def test_http_provider_becomes_an_endpoint_that_runs(
     assert seen[0].headers["authorization"] == "Bearer secret-1"
 
 
+@pytest.mark.skipif(not javascript_available(), reason="the JavaScript engine (dev extra)")
+@pytest.mark.parametrize(
+    ("transform", "body"),
+    [
+        # An expression, a function, a body with `return`: promptfoo's three forms.
+        ("prompt.toUpperCase()", {"message": "HI ADA"}),
+        ("(prompt, vars) => prompt + '!'", {"message": "Hi Ada!"}),
+        ("const t = prompt.split(' '); return t[1];", {"message": "Ada"}),
+        # An object is laid over the body as written (its template left unrendered).
+        ("({messages: [{role: 'user', content: prompt}]})", None),
+    ],
+)
+def test_http_transform_request_as_promptfoo_applies_it(
+    project: Path, transform: str, body: dict[str, str] | None
+) -> None:
+    import asyncio
+
+    from prompteur.models import Request, get_model
+
+    seen: list[Recorded] = []
+
+    def handle(req: Recorded) -> Reply:
+        seen.append(req)
+        return Reply(200, {"ok": True})
+
+    with LoopbackServer(handle) as server:
+        conv, suite_path = convert(
+            project,
+            "prompts: ['Hi {{ name }}']\n"
+            "providers:\n  - id: http\n    config:\n"
+            f"      url: {server.url}/chat\n"
+            "      body: {message: '{{ prompt }}', user: u1}\n"
+            f"      transformRequest: {json.dumps(transform)}\n"
+            "tests: [{vars: {name: Ada}}]\n",
+        )
+        assert not conv.skipped, conv.skipped
+        model_id = load_suite(suite_path).spec.models[0]
+        p = load_prompt(project / "prompts" / "t.prompty")
+        asyncio.run(get_model(model_id).generate(Request(tuple(p.render({"name": "Ada"})))))
+    if body is None:
+        assert seen[0].json == {
+            "message": "{{ prompt }}",
+            "user": "u1",
+            "messages": [{"role": "user", "content": "Hi Ada"}],
+        }
+    else:
+        assert seen[0].json == {**body, "user": "u1"}
+
+
 def test_python_provider_runs_out_of_process(project: Path) -> None:
     import asyncio
     import os

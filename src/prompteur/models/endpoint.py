@@ -7,12 +7,15 @@ method: POST                       # default POST
 headers: {Authorization: "Bearer {{ env.MY_APP_KEY }}"}
 body: {message: "{{ prompt }}"}    # an object (each string rendered) or a text template
 transformResponse: json.reply      # a path into the JSON answer, or a JavaScript expression
+transformRequest: "prompt.trim()"  # optional: JavaScript over `prompt` before the templates
 ```
 
 Templates see `prompt` (the rendered prompt as text) and `env` (environment variables, so a
 key is never written in the file). Without `transformResponse` the answer is the JSON body
 (as JSON text) or the raw text. A JavaScript expression runs out of process in the embedded
-engine (`prompteur.code`), with `json`, `text` and `context` in scope.
+engine (`prompteur.code`), with `json`, `text` and `context` in scope. `transformRequest` is
+promptfoo's: a JavaScript expression, function or body over `prompt` (and `vars`, `context`);
+text it returns is the templates' `prompt`, an object is merged over a JSON body.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class EndpointSpec(BaseModel):
     body: Any = None
     query_params: dict[str, Any] = Field(default_factory=dict, alias="queryParams")
     transform_response: str | None = Field(default=None, alias="transformResponse")
+    transform_request: str | None = Field(default=None, alias="transformRequest")
     response_path: str | None = Field(default=None, alias="responsePath")
     validate_status: str | None = Field(default=None, alias="validateStatus")
     timeout: float = 120.0
@@ -149,15 +153,47 @@ class EndpointModel(Model):
         except CodeError as exc:
             raise ServerError(f"transformResponse failed: {exc}", model=self.id) from None
 
+    async def _transform_request(self, prompt: str) -> Any:
+        """promptfoo's createTransformRequest: the same three forms of JavaScript."""
+        expr = (self.spec.transform_request or "").strip()
+        if not expr:
+            return prompt
+        from ..code import CodeError, call
+
+        if re.match(r"^(\(.*?\)\s*=>|function\s*\(.*?\))", expr, re.S):
+            body = f"return ({expr})(prompt, vars, context)"
+        elif re.search(r"\breturn\b", expr):
+            body = expr
+        else:
+            body = f"return ({expr})"
+        try:
+            return await call(
+                "javascript",
+                code=body,
+                params=["prompt", "vars", "context"],
+                args=[prompt, {}, {}],
+                timeout=30,
+            )
+        except CodeError as exc:
+            raise BadRequestError(f"transformRequest failed: {exc}", model=self.id) from None
+
     async def generate(self, request: Request) -> Response:
-        prompt = prompt_text(request)
-        variables = {"prompt": prompt, "env": dict(os.environ)}
         spec = self.spec
+        prompt = await self._transform_request(prompt_text(request))
+        merged: dict[str, Any] | None = None
+        if isinstance(prompt, dict) and (spec.body is None or isinstance(spec.body, dict)):
+            # An object from transformRequest is laid over the body as it is written.
+            merged = {**(spec.body or {}), **prompt}
+        elif not isinstance(prompt, str):
+            prompt = json.dumps(prompt, ensure_ascii=False)
+        variables = {"prompt": prompt, "env": dict(os.environ)}
         url = _render(spec.url, variables)
         headers = {k: str(_render(v, variables)) for k, v in spec.headers.items()}
         params = _render(spec.query_params, variables)
         kwargs: dict[str, Any] = {"headers": headers, "params": params}
-        if spec.body is not None:
+        if merged is not None:
+            kwargs["json"] = merged
+        elif spec.body is not None:
             body = _render(spec.body, variables)
             if isinstance(body, dict | list):
                 kwargs["json"] = body

@@ -472,13 +472,13 @@ def http_endpoint(conf: dict[str, Any]) -> dict[str, Any]:
         "body",
         "queryParams",
         "transformResponse",
+        "transformRequest",
         "responsePath",
         "validateStatus",
     ):
         if key in conf:
             data[key] = conf[key]
     for key in (
-        "transformRequest",
         "sessionParser",
         "auth",
         "signatureAuth",
@@ -490,9 +490,10 @@ def http_endpoint(conf: dict[str, Any]) -> dict[str, Any]:
     ):
         if key in conf:
             raise Unsupported(f"http provider option {key} is not converted")
-    transform = data.get("transformResponse")
-    if isinstance(transform, str) and transform.startswith("file://"):
-        raise Unsupported("a transformResponse file is not converted; write it inline")
+    for key in ("transformResponse", "transformRequest"):
+        transform = data.get(key)
+        if isinstance(transform, str) and transform.startswith("file://"):
+            raise Unsupported(f"a {key} file is not converted; write it inline")
     EndpointSpec.model_validate(data)  # what we write must load
     return data
 
