@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -115,6 +116,14 @@ def convert(project: Path, config: str, name: str = "t", **files: str) -> tuple[
     conv = convert_promptfoo(cfg, out=project, name=name)
     conv.write(force=True)
     return conv, project / "suites" / f"{name}.yaml"
+
+
+def by_label(project: Path, suite_path: Path) -> dict[str, Any]:
+    """The suite's prompts by the label after their last hyphen (one prompt per provider)."""
+    refs = load_suite(suite_path).spec.prompts
+    return {
+        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty") for ref in refs
+    }
 
 
 def rendered(project: Path, suite_path: Path, prompt: int = 0) -> list[list[tuple[str, str]]]:
@@ -931,11 +940,7 @@ def test_gemini_options_reach_its_openai_compatible_api(project: Path) -> None:
         "tests: [{vars: {q: hi}}]\n",
     )
     assert conv.skipped == []
-    suite = load_suite(suite_path)
-    prompts = {
-        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
-        for ref in suite.spec.prompts
-    }
+    prompts = by_label(project, suite_path)
     assert prompts["think"].params.temperature == 0.5
     assert prompts["think"].params.extra == {
         "extra_body": {"google": {"thinking_config": {"thinking_budget": 1024}}}
@@ -995,11 +1000,7 @@ def test_responses_instructions_and_formats_per_provider(project: Path) -> None:
         "    config: {instructions: ignored by chat completions}\n"
         "tests: [{vars: {event: Paris marathon}}]\n",
     )
-    suite = load_suite(suite_path)
-    prompts = {
-        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
-        for ref in suite.spec.prompts
-    }
+    prompts = by_label(project, suite_path)
     assert set(prompts) == {"text", "obj", "schema", "chat"}
     for label in ("text", "obj", "schema"):
         messages = prompts[label].render({"event": "Paris marathon"})
@@ -1068,11 +1069,7 @@ def test_hugging_face_text_generation_as_promptfoo_calls_it(project: Path) -> No
         "tests: [{vars: {topic: bananas}}]\n",
     )
     assert conv.skipped == []
-    suite = load_suite(suite_path)
-    prompts = {
-        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
-        for ref in suite.spec.prompts
-    }
+    prompts = by_label(project, suite_path)
     endpoint = prompts["endpoint"]
     assert endpoint.meta.model.id == (  # type: ignore[union-attr]
         "huggingface:gemma-7b-it@https://abc.endpoints.huggingface.cloud"
@@ -1097,11 +1094,7 @@ def test_watsonx_options_under_the_apis_names(project: Path) -> None:
         "tests: [{vars: {q: hi}}]\n",
     )
     assert conv.skipped == []
-    suite = load_suite(suite_path)
-    prompts = {
-        ref.rsplit("-", 1)[-1]: load_prompt(project / "prompts" / f"{ref}.prompty")
-        for ref in suite.spec.prompts
-    }
+    prompts = by_label(project, suite_path)
     assert prompts["a"].params.extra == {
         "project_id": "p-1",
         "max_new_tokens": 50,

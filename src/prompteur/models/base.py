@@ -101,6 +101,21 @@ class Params(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
+def generation_options(p: Params, *, seed: str = "seed", stop: str = "stop") -> dict[str, Any]:
+    """The sampling parameters that are set, under the names text-generation APIs share
+    (Hugging Face, Replicate, watsonx: `max_new_tokens`); `seed` and `stop` are the API's
+    names for those two."""
+    options = {
+        "temperature": p.temperature,
+        "top_p": p.top_p,
+        "top_k": p.top_k,
+        "max_new_tokens": p.max_tokens,
+        seed: p.seed,
+        stop: p.stop,
+    }
+    return {k: v for k, v in options.items() if v is not None}
+
+
 @dataclass(frozen=True)
 class Tool:
     """A function the model may call: name, description and a JSON Schema of its arguments."""

@@ -34,6 +34,7 @@ from .base import (
     BadRequestError,
     ConnectError,
     Model,
+    ModelError,
     ModelTimeoutError,
     RateLimitError,
     Request,
@@ -137,45 +138,40 @@ class EndpointModel(Model):
         plain, value = follow_path(expr, data, text)
         if plain:
             return value
-        from ..code import CodeError, call
-
         body = expr if "\n" in expr or "return " in expr else f"return ({expr})"
         if re.match(r"^\s*(\(|function\b|async\b)[^=]*=>|^\s*function\b", expr) or "=>" in expr:
             body = f"return ({expr})(json, text, context)"
+        return await self._javascript(
+            body, {"json": data, "text": text, "context": {}}, "transformResponse", ServerError
+        )
+
+    async def _javascript(
+        self, body: str, scope: dict[str, Any], what: str, error: type[ModelError]
+    ) -> Any:
+        """A transform's JavaScript, run bounded in the embedded engine, with `scope` in scope."""
+        from ..code import CodeError, call
+
         try:
             return await call(
-                "javascript",
-                code=body,
-                params=["json", "text", "context"],
-                args=[data, text, {}],
-                timeout=30,
+                "javascript", code=body, params=list(scope), args=list(scope.values()), timeout=30
             )
         except CodeError as exc:
-            raise ServerError(f"transformResponse failed: {exc}", model=self.id) from None
+            raise error(f"{what} failed: {exc}", model=self.id) from None
 
     async def _transform_request(self, prompt: str) -> Any:
         """promptfoo's createTransformRequest: the same three forms of JavaScript."""
         expr = (self.spec.transform_request or "").strip()
         if not expr:
             return prompt
-        from ..code import CodeError, call
-
         if re.match(r"^(\(.*?\)\s*=>|function\s*\(.*?\))", expr, re.S):
             body = f"return ({expr})(prompt, vars, context)"
         elif re.search(r"\breturn\b", expr):
             body = expr
         else:
             body = f"return ({expr})"
-        try:
-            return await call(
-                "javascript",
-                code=body,
-                params=["prompt", "vars", "context"],
-                args=[prompt, {}, {}],
-                timeout=30,
-            )
-        except CodeError as exc:
-            raise BadRequestError(f"transformRequest failed: {exc}", model=self.id) from None
+        return await self._javascript(
+            body, {"prompt": prompt, "vars": {}, "context": {}}, "transformRequest", BadRequestError
+        )
 
     async def generate(self, request: Request) -> Response:
         spec = self.spec

@@ -410,6 +410,19 @@ class HTTPModel(Model):
             raise self._error(response)
         return self._json_object(response.status_code, response.content), latency
 
+    async def send_raw(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One call through the pooled client to a full URL (its own headers, a form, a
+        query); a transport failure or an error status as the typed ModelError."""
+        import httpx
+
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._transport_error(exc) from None
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
+
     async def stream_sse(self, path: str, payload: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """POST and yield each server-sent event's JSON data."""
         import httpx

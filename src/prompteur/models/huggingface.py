@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .base import BadRequestError, Request, Response, ServerError
+from .base import BadRequestError, Request, Response, ServerError, generation_options
 from .http import HTTPModel
 
 if TYPE_CHECKING:
@@ -42,16 +42,7 @@ class HuggingFaceModel(HTTPModel):
                 model=self.id,
             )
         p = request.params
-        options = {
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "top_k": p.top_k,
-            "max_new_tokens": p.max_tokens,
-            "seed": p.seed,
-            "stop": p.stop,
-        }
-        parameters: dict[str, Any] = {"return_full_text": False}
-        parameters.update({k: v for k, v in options.items() if v is not None})
+        parameters: dict[str, Any] = {"return_full_text": False, **generation_options(p)}
         parameters.update(p.extra or {})
         return {"inputs": text, "parameters": parameters}
 
@@ -77,15 +68,8 @@ class HuggingFaceModel(HTTPModel):
         shared client wants an object, so the list is read here."""
         import json
 
-        import httpx
-
         start = time.perf_counter()
-        try:
-            response = await self.client.post(self.base_url + path, json=payload)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc) from None
-        if response.status_code >= 400:
-            raise self._error(response)
+        response = await self.send_raw("POST", self.base_url + path, json=payload)
         try:
             data = json.loads(response.content)
         except ValueError:

@@ -14,7 +14,15 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .base import BadRequestError, ModelTimeoutError, Request, Response, ServerError, Usage
+from .base import (
+    BadRequestError,
+    ModelTimeoutError,
+    Request,
+    Response,
+    ServerError,
+    Usage,
+    generation_options,
+)
 from .http import HTTPModel
 
 if TYPE_CHECKING:
@@ -58,15 +66,9 @@ class ReplicateModel(HTTPModel):
                 model=self.id,
             )
         p = request.params
-        sampling = {
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "top_k": p.top_k,
-            "max_new_tokens": p.max_tokens,
-            "seed": p.seed,
-            "stop_sequences": ",".join(p.stop) if p.stop else None,
-        }
-        model_input: dict[str, Any] = {k: v for k, v in sampling.items() if v is not None}
+        model_input = generation_options(p, stop="stop_sequences")
+        if p.stop:  # Replicate's language models take one comma-separated string
+            model_input["stop_sequences"] = ",".join(p.stop)
         model_input.update(p.extra or {})
         model_input["prompt"] = prompt
         if system is not None:
@@ -78,14 +80,7 @@ class ReplicateModel(HTTPModel):
         return path, {"input": model_input}
 
     async def get_json(self, path: str) -> dict[str, Any]:
-        import httpx
-
-        try:
-            response = await self.client.get(self.base_url + path)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc) from None
-        if response.status_code >= 400:
-            raise self._error(response)
+        response = await self.send_raw("GET", self.base_url + path)
         return self._json_object(response.status_code, response.content)
 
     async def generate(self, request: Request) -> Response:

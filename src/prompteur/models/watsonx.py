@@ -10,7 +10,15 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from .base import AuthError, BadRequestError, Request, Response, ServerError, Usage
+from .base import (
+    AuthError,
+    BadRequestError,
+    Request,
+    Response,
+    ServerError,
+    Usage,
+    generation_options,
+)
 from .http import HTTPModel
 
 if TYPE_CHECKING:
@@ -74,15 +82,7 @@ class WatsonxModel(HTTPModel):
                 model=self.id,
             )
         p = request.params
-        options = {
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "top_k": p.top_k,
-            "max_new_tokens": p.max_tokens,
-            "random_seed": p.seed,
-            "stop_sequences": p.stop,
-        }
-        parameters = {k: v for k, v in options.items() if v is not None}
+        parameters = generation_options(p, seed="random_seed", stop="stop_sequences")
         body: dict[str, Any] = {"input": text, "model_id": self.model_name}
         for key, value in (p.extra or {}).items():
             (body if key in _BODY else parameters)[key] = value
@@ -98,18 +98,11 @@ class WatsonxModel(HTTPModel):
         return body
 
     async def generate(self, request: Request) -> Response:
-        import httpx
-
         body = self.payload(request)
         headers = {"Authorization": f"Bearer {await self._token()}"}
         start = time.perf_counter()
         url = f"{self.base_url}/ml/v1/text/generation?version={API_VERSION}"
-        try:
-            reply = await self.client.post(url, json=body, headers=headers)
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc) from None
-        if reply.status_code >= 400:
-            raise self._error(reply)
+        reply = await self.send_raw("POST", url, json=body, headers=headers)
         data = self._json_object(reply.status_code, reply.content)
         results = data.get("results")
         first = results[0] if isinstance(results, list) and results else None
