@@ -13,9 +13,9 @@ import typer
 from ..i18n import (
     colon,
     count,
-    fill,
     pct,
     plural,
+    sentence,
     template,
     translate,
     translator,
@@ -267,7 +267,7 @@ _LEARN_T = {
 
 
 def _lt(key: str, lang: str, **kw: Any) -> str:
-    return typography(fill(template(_LEARN_T[key], lang), lang, kw), lang)
+    return sentence(_LEARN_T[key], lang, kw)
 
 
 def learn_command(

@@ -214,8 +214,13 @@ def score_interval(i: Interval | None, lang: str = "en") -> str:
 
 def template(text: str, lang: str) -> str:
     """The catalogue's text for `lang`, before typography: for templates still to be filled
-    (`typography(fill(template(t, lang), lang, values), lang)`)."""
+    (see `sentence`)."""
     return FRENCH.get(text, text) if lang == "fr" else text
+
+
+def sentence(text: str, lang: str, values: Mapping[str, object]) -> str:
+    """The catalogue's template `text` in `lang`, filled with `values`, typeset."""
+    return typography(fill(template(text, lang), lang, values), lang)
 
 
 _QUOTED = re.compile(r"^'([^']*)'$")  # a value quoted by repr(): « guillemets » in French

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError
-from ..i18n import fill, number, pct, template, typography
+from ..i18n import number, pct, sentence
 from ..stats import wilson
 from . import drift
 from .language import guess_language
@@ -61,11 +61,6 @@ class Alert:
         return out
 
 
-def _sentence(text: str, lang: str, **values: object) -> str:
-    """The catalogue's `text` in `lang`, filled with `values`, typeset."""
-    return typography(fill(template(text, lang), lang, values), lang)
-
-
 def _alert(
     kind: str,
     name: str,
@@ -76,7 +71,7 @@ def _alert(
     """An alert whose sentence is the catalogue's `text` filled with `values(lang)`."""
 
     def say(lang: str) -> str:
-        return _sentence(text, lang, name=name, **values(lang))
+        return sentence(text, lang, {"name": name, **values(lang)})
 
     return Alert(kind, name, say("en"), evidence, say)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from ..errors import UserError
-from ..i18n import fill, number, template, translate, typography
+from ..i18n import number, sentence, translate
 from .common import READ, error_page
 from .i18n import lang_of
 from .pages_optimize import SCAN
@@ -81,7 +81,7 @@ def gap_text(gap: dict[str, Any], several: bool, lang: str = "en") -> str:
         "high": number(d["high"] * 100, lang, "+.1f"),
         "p": number(gap["p_value"], lang, ".3g"),
     }
-    return typography(fill(template(text, lang), lang, values), lang)
+    return sentence(text, lang, values)
 
 
 @router.get("/probes/{run_id}", response_class=HTMLResponse)
