@@ -23,12 +23,13 @@ def _request(*turns: tuple[str, str], **params: object) -> Request:
     return Request(tuple(Message(r, c) for r, c in turns), Params(**params))  # type: ignore[arg-type]
 
 
-def _server(iam_ok: bool = True) -> LoopbackServer:
+def _server(iam_ok: bool = True, expiration: object = None) -> LoopbackServer:
     def handle(req: Recorded) -> Reply:
         if req.path == "/identity/token":
             if not iam_ok:
                 return Reply(400, {"errorMessage": "Provided API key could not be found"})
-            return Reply(200, {"access_token": "tok-1", "expiration": time.time() + 3600})
+            expires = time.time() + 3600 if expiration is None else expiration
+            return Reply(200, {"access_token": "tok-1", "expiration": expires})
         return Reply(
             200,
             {
@@ -113,3 +114,11 @@ def test_refusals_name_what_is_missing(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("WATSONX_AI_BEARER_TOKEN", raising=False)
     with pytest.raises(UserError, match="WATSONX_AI_APIKEY"):
         get_model("watsonx:ibm/granite-13b-chat-v2")
+
+
+def test_an_odd_expiration_from_iam_is_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _server(expiration="soon") as server:
+        model = _model(tmp_path, server, monkeypatch)
+        assert asyncio.run(model.generate(_request(("user", "hi")))).text == "Bonjour"

@@ -9,12 +9,13 @@ Chat models on Hugging Face are served OpenAI-compatible by its router: use
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .base import BadRequestError, Request, Response, ServerError, generation_options
-from .http import HTTPModel
+from .http import HTTPModel, redact
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -48,35 +49,19 @@ class HuggingFaceModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         start = time.perf_counter()
-        path = self.endpoint[len(self.base_url) :]
-        data, _ = await self.post_list_or_object(path, self.payload(request))
+        response = await self.send_raw("POST", self.endpoint, json=self.payload(request))
+        try:  # a list of generations ([{"generated_text": …}]) or one object
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("error"):
+            raise ServerError(redact(str(data["error"])[:300], self._key), model=self.id)
         row = data[0] if isinstance(data, list) and data else data
         text = row.get("generated_text") if isinstance(row, dict) else None
         if not isinstance(text, str):
-            raise ServerError(
-                f"the reply holds no generated_text: {str(data)[:200]!r}", model=self.id
-            )
-        return Response(
-            text=text,
-            model=self.id,
-            latency_s=time.perf_counter() - start,
-            raw=row if isinstance(row, dict) else {},
-        )
-
-    async def post_list_or_object(self, path: str, payload: dict[str, Any]) -> tuple[Any, float]:
-        """The task answers with a list of generations ([{"generated_text": …}]); the
-        shared client wants an object, so the list is read here."""
-        import json
-
-        start = time.perf_counter()
-        response = await self.send_raw("POST", self.base_url + path, json=payload)
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            return self._json_object(response.status_code, response.content), 0.0
-        if isinstance(data, dict) and data.get("error"):
-            raise ServerError(str(data["error"])[:300], model=self.id)
-        return data, time.perf_counter() - start
+            shown = redact(response.content[:200].decode("utf-8", "replace"), self._key)
+            raise ServerError(f"the reply holds no generated_text: {shown!r}", model=self.id)
+        return Response(text=text, model=self.id, latency_s=time.perf_counter() - start, raw=row)
 
 
 def make(ref: ModelRef, key: str | None, config: Config | None) -> HuggingFaceModel:

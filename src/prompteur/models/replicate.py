@@ -131,4 +131,5 @@ def make(ref: ModelRef, key: str | None, config: Config | None) -> ReplicateMode
             field="model",
         )
     model = ReplicateModel.from_ref(ref, key, config)
-    return model  # type: ignore[return-value]
+    assert isinstance(model, ReplicateModel)
+    return model

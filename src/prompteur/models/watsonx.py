@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .base import (
     AuthError,
     BadRequestError,
+    ModelError,
     Request,
     Response,
     ServerError,
@@ -48,26 +49,27 @@ class WatsonxModel(HTTPModel):
             return self._bearer
         if not self._key:
             raise AuthError("no IAM API key nor bearer token", model=self.id)
-        import httpx
-
+        form = {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": self._key}
         try:
-            reply = await self.client.post(
-                self.iam_url,
-                data={"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": self._key},
-                headers={"Accept": "application/json"},
+            reply = await self.send_raw(
+                "POST", self.iam_url, data=form, headers={"Accept": "application/json"}
             )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._transport_error(exc) from None
-        if reply.status_code >= 400:
+        except ModelError as exc:
+            if exc.status is None:  # unreachable: the transport's error, as it is
+                raise
             raise AuthError(
-                f"IBM Cloud IAM refused the API key ({reply.status_code})", model=self.id
-            )
+                f"IBM Cloud IAM refused the API key ({exc.status})", model=self.id
+            ) from None
         data = self._json_object(reply.status_code, reply.content)
         token = data.get("access_token")
         if not isinstance(token, str):
             raise AuthError("IBM Cloud IAM answered without a token", model=self.id)
         self._bearer = token
-        self._expires = float(data.get("expiration") or time.time() + 3000)
+        expiration = data.get("expiration")
+        # IAM says when the token expires (epoch seconds); else assume its usual hour.
+        self._expires = (
+            float(expiration) if isinstance(expiration, int | float) else time.time() + 3000
+        )
         return token
 
     def payload(self, request: Request) -> dict[str, Any]:
