@@ -1105,3 +1105,12 @@ def test_watsonx_options_under_the_apis_names(project: Path) -> None:
     assert prompts["b"].params.extra == {"max_new_tokens": 100}
     assert prompts["b"].meta.model.id == "watsonx:meta-llama/llama-3-3-70b-instruct"  # type: ignore[union-attr]
     assert any("WATSONX_AI_PROJECT_ID" in n for n in conv.notes)
+
+
+def test_options_a_provider_reads_for_its_endpoint_are_listed_on_another() -> None:
+    from prompteur.importers.promptfoo._providers import params_of
+
+    _, left, _ = params_of({"apiEndpoint": "https://x", "serviceUrl": "https://y"}, "openai")
+    assert [k for k, _ in left] == ["apiEndpoint", "serviceUrl"]
+    _, left, _ = params_of({"serviceUrl": "https://y", "modelId": "m"}, "watsonx")
+    assert left == []

@@ -188,8 +188,13 @@ MIME_KEYS = ("responseMimeType", "response_mime_type")
 # Where providers nest their sampling parameters (Gemini, Amazon Nova and Titan).
 NESTED = ("generationConfig", "inferenceConfig", "textGenerationConfig")
 URL_KEYS = ("apiBaseUrl", "apiHost", "baseUrl", "baseURL", "base_url")
-# Where a provider's own endpoint comes from, read by model_id (Databricks' workspace).
-ENDPOINT_KEYS = ("workspaceUrl", "apiEndpoint", "chatCompletion", "serviceUrl", "modelId")
+# Options model_id reads to choose the model and its endpoint, by our provider: only these
+# are taken as converted; the same names on another provider are listed.
+READ_BY_MODEL_ID: dict[str, set[str]] = {
+    "openai-compatible": {"workspaceUrl", "apiEndpoint", "chatCompletion"},
+    "huggingface": {"apiEndpoint", "chatCompletion"},
+    "watsonx": {"serviceUrl", "modelId"},
+}
 # promptfoo's watsonx options → the text-generation API's names (projectId sits beside them).
 WATSONX = {
     "projectId": "project_id",
@@ -618,7 +623,7 @@ def params_of(
             if v is None:
                 continue
             params[PARAMS[k]] = [v] if PARAMS[k] == "stop" and isinstance(v, str) else v
-        elif k in URL_KEYS or k in HARMLESS or k in ENDPOINT_KEYS:
+        elif k in URL_KEYS or k in HARMLESS or k in READ_BY_MODEL_ID.get(provider, ()):
             continue
         elif k in SCHEMA_KEYS and (schema_of(k, v) or v in ("text", {"type": "text"})):
             continue  # plain text is the default; a schema is kept as output_schema
