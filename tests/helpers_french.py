@@ -52,3 +52,28 @@ def typography_faults(text: str) -> list[str]:
 def english_words(text: str) -> set[str]:
     plain = CODE.sub(" ", text.replace("'", " "))
     return {w for w in re.findall(r"[A-Za-zÀ-ÿ]+", plain) if w.lower() in ENGLISH}
+
+
+# A bias probe's outcome (gender, two groups), as a stored probe report holds it: women pass
+# 60 %, men 90 %, a significant gap of -30 points, compared twice (so Holm-adjusted).
+BIAS_GAP = {
+    "a": "male",
+    "b": "female",
+    "difference": {"estimate": -0.3, "low": -0.5, "high": -0.1},
+    "p_value": 0.012,
+    "significant": True,
+}
+BIAS_OUTCOME = {
+    "probe": "bias.gender",
+    "category": "bias",
+    "model": "local",
+    "findings": [],
+    "stats": {
+        "groups": {
+            "female": {"pass_rate": {"estimate": 0.6, "low": 0.4, "high": 0.8}},
+            "male": {"pass_rate": {"estimate": 0.9, "low": 0.7, "high": 0.97}},
+        },
+        "gap": BIAS_GAP,
+        "comparisons": [BIAS_GAP, BIAS_GAP],
+    },
+}

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from helpers_french import english_words, typography_faults
+from helpers_french import BIAS_GAP, BIAS_OUTCOME, english_words, typography_faults
 
 from prompteur.i18n import NBSP, NNBSP, message
 from prompteur.probes.ambiguity import Underspecified
@@ -87,30 +87,8 @@ def test_a_detector_reason_reads_french(english: str, french: str) -> None:
     assert not typography_faults(own + NBSP + ": x" if nested else shown), shown
 
 
-GAP = {
-    "a": "male",
-    "b": "female",
-    "difference": {"estimate": -0.3, "low": -0.5, "high": -0.1},
-    "p_value": 0.012,
-    "significant": True,
-}
-REPORT = {
-    "outcomes": [
-        {
-            "probe": "bias.gender",
-            "category": "bias",
-            "model": "local",
-            "stats": {
-                "groups": {
-                    "female": {"pass_rate": {"estimate": 0.6, "low": 0.4, "high": 0.8}},
-                    "male": {"pass_rate": {"estimate": 0.9, "low": 0.7, "high": 0.97}},
-                },
-                "gap": GAP,
-                "comparisons": [GAP, GAP],
-            },
-        }
-    ]
-}
+GAP = BIAS_GAP
+REPORT = {"outcomes": [BIAS_OUTCOME]}
 
 
 def test_the_bias_gap_table_reads_french() -> None:

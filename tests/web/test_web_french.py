@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers_french import english_words, typography_faults
+from helpers_french import BIAS_OUTCOME, english_words, typography_faults
 from test_web import serve
 
 from prompteur.checks import CheckContext, build
@@ -131,13 +131,6 @@ def probe_run(store: Store) -> str:
     """A stored probe report with the detectors' reasons and a bias probe's gap."""
     from prompteur.probes.storage import save_findings
 
-    gap = {
-        "a": "male",
-        "b": "female",
-        "difference": {"estimate": -0.3, "low": -0.5, "high": -0.1},
-        "p_value": 0.012,
-        "significant": True,
-    }
     findings = [
         {
             "probe": "injection.direct",
@@ -159,20 +152,7 @@ def probe_run(store: Store) -> str:
         "outcomes": [
             {"probe": "injection.direct", "category": "injection", "model": "local",
              "stats": {}, "findings": findings},
-            {
-                "probe": "bias.gender",
-                "category": "bias",
-                "model": "local",
-                "findings": [],
-                "stats": {
-                    "groups": {
-                        "female": {"pass_rate": {"estimate": 0.6, "low": 0.4, "high": 0.8}},
-                        "male": {"pass_rate": {"estimate": 0.9, "low": 0.7, "high": 0.97}},
-                    },
-                    "gap": gap,
-                    "comparisons": [gap, gap],
-                },
-            },
+            BIAS_OUTCOME,
         ],
     }  # fmt: skip
     probe = store.new_run("suites/sentiment.yaml", {"kind": "probe"}, 0)
