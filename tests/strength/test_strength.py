@@ -246,8 +246,11 @@ def test_strength_of_free_text_suites_on_the_embedded_model(
         monkeypatch.chdir(home)
         report = strength(f"suites/{suite}", "--cases", str(SAMPLED_CASES), "--budget", "100")
         n_prompt = sum(m["target"] == "prompt" for m in report["mutants"])
-        # the baseline and each prompt mutant on the sampled cases, and no more
-        assert 0 < report["calls"] <= SAMPLED_CASES * (1 + n_prompt), suite
+        # the baseline and each prompt mutant on the sampled cases, then the survivors on
+        # more cases, within the budget
+        assert SAMPLED_CASES <= report["calls"] <= 100, suite
+        if report["calls"] > SAMPLED_CASES * (1 + n_prompt):
+            assert any(n.startswith("survivors") for n in report["notes"]), report["notes"]
         assert any(
             note.startswith(f"sample: the model runs on {SAMPLED_CASES} of")
             for note in report["notes"]
@@ -312,10 +315,12 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     sampled = strength("suites/tri.yaml", "--cases", "1", "--budget", "40")
     assert "sample: the model runs on 1 of 2 cases (seed 0)" in sampled["notes"]
     assert sampled["calls"] == 0
+    # the survivors of the sample ran on the other case (cached too): the verdicts are the
+    # whole suite's
     whole = {m["operator"]: m["status"] for m in report["mutants"] if m["target"] == "prompt"}
-    for m in sampled["mutants"]:
-        if m["target"] == "prompt" and m["status"] == "killed":
-            assert whole[m["operator"]] == "killed", m
+    assert {
+        m["operator"]: m["status"] for m in sampled["mutants"] if m["target"] == "prompt"
+    } == whole
     if sampled["counted"]:
         low, high = sampled["interval"]
         assert 0 <= low <= sampled["score"] <= high <= 1
@@ -334,6 +339,65 @@ def test_prompt_mutants_run_on_the_embedded_model(project: Path) -> None:
     assert small["calls"] == 2
     assert "baseline: 2 of 3 cases within --budget 2" in small["notes"]
     assert all(m["status"] == "skipped" for m in small["mutants"] if m["target"] == "prompt")
+
+
+ECHO_PROMPT = """---
+name: echo-tri
+inputs: {message: {kind: string}}
+---
+system:
+Answer with one word: ALPHA.
+
+user:
+{{ message }}
+"""
+
+
+def test_survivors_of_the_sample_run_on_more_cases_until_killed(project: Path) -> None:
+    # The echo model answers with its prompt, so a mutant's effect is known: dropping the
+    # system turn drops ALPHA from every answer, and only the last case checks for it. A
+    # one-case sample without that case cannot kill the mutant; the cases after it can.
+    (project / "prompts" / "echo-tri.prompty").write_text(ECHO_PROMPT, encoding="utf-8")
+    cases = "".join(f"  - inputs: {{message: m{i}}}\n" for i in range(5))
+    cases += "  - inputs: {message: m5}\n    checks: [{type: icontains, value: alpha}]\n"
+    (project / "suites" / "echo.yaml").write_text(
+        "prompts: [echo-tri]\nchecks:\n  - {type: length, min: 1}\ncases:\n" + cases,
+        encoding="utf-8",
+    )
+    escalated = []
+    for seed in range(3):
+        report = strength(
+            "suites/echo.yaml", "-m", "echo", "--cases", "1", "--seed", str(seed), "--budget", "60"
+        )
+        drop = next(m for m in report["mutants"] if m["operator"] == "drop-instruction")
+        assert drop["status"] == "killed", (seed, report["notes"])
+        assert any("icontains" in k for k in drop["killers"]), drop
+        ran_on = [n for n in report["notes"] if n.startswith("survivors of the sample ran on")]
+        if ran_on:
+            escalated.append((seed, report))
+    # at least one of the three one-case samples missed the case that checks ALPHA
+    assert escalated
+    seed, report = escalated[0]
+    # with a budget for the sample only (a new prompt version: nothing in the cache), the
+    # survivor stays one, and the report says so
+    (project / "prompts" / "echo-tri.prompty").write_text(
+        ECHO_PROMPT.replace("ALPHA.", "ALPHA, nothing else."), encoding="utf-8"
+    )
+    n_prompt = sum(m["target"] == "prompt" for m in report["mutants"])
+    tight = strength(
+        "suites/echo.yaml",
+        "-m",
+        "echo",
+        "--cases",
+        "1",
+        "--seed",
+        str(seed),
+        "--budget",
+        str(1 + n_prompt),
+    )
+    drop = next(m for m in tight["mutants"] if m["operator"] == "drop-instruction")
+    assert drop["status"] == "survived"
+    assert "survivors ran on 1 of 6 cases within --budget" in " ".join(tight["notes"])
 
 
 def test_the_report_names_the_fields_no_check_can_fail_on(project: Path) -> None:

@@ -45,8 +45,8 @@ def strength_command(
         typer.Option(
             "--cases",
             help="Run the model on a seeded sample of this many cases (the baseline and each "
-            "prompt mutant): a bounded estimate of a large suite, a lower bound for the prompt "
-            "mutants.",
+            "prompt mutant); the mutants that survive it run on more cases until killed, or "
+            "until the cases or --budget run out.",
             min=1,
         ),
     ] = None,

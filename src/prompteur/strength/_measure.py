@@ -13,8 +13,10 @@ so a large suite's strength costs a bounded number of calls: N for the baseline,
 mutant. The output mutants still cover every case (a case outside the sample is mutated from
 its expected value). A prompt mutant killed on the sample is killed on the whole suite (a
 check that fails on one case fails the suite); one that survives the sample might still be
-killed by a case outside it, so the sampled score is a lower bound for the prompt mutants,
-with a Wilson interval over the mutants counted.
+killed by a case outside it, so survivors then run on the other cases, a sample's worth at a
+time, until a check kills them or the cases or the budget run out (as mutation testing runs
+tests until the first kill). Where the budget stops that, the score is a lower bound, and
+the report says on how many cases the survivors ran.
 
 A mutant is *killed* when a check that passed on the original fails on it (or the case's
 verdict turns from pass to fail); it *survives* otherwise. A prompt mutant that changes no
@@ -328,6 +330,7 @@ async def _measure(
                 )
 
     # -- prompt mutants
+    ran_by: list[tuple[Mutant, Prompt, Any, list[ResultRecord]]] = []
     for prompt in plan.prompts:
         for pm in prompt_mutants(prompt):
             mutant = Mutant("prompt", pm.operator, pm.detail, prompt.name)
@@ -345,6 +348,60 @@ async def _measure(
             results = await _run(runner, plan, [pm.prompt], ran)
             report.calls += runner.stats.calls - before_calls
             _judge_prompt_mutant(mutant, prompt, results, base, checks)
+            ran_by.append((mutant, prompt, pm.prompt, results))
+    if runner is not None and len(ran) < len(cases):
+        await _escalate(report, plan, cases, ran, runner, base, checks, ran_by, budget, say)
+
+
+async def _escalate(
+    report: StrengthReport,
+    plan: EvalPlan,
+    cases: list[Case],
+    ran: list[Case],
+    runner: Any,
+    base: dict[tuple[str, str], ResultRecord],
+    checks: dict[str, _CaseChecks],
+    ran_by: list[tuple[Mutant, Prompt, Any, list[ResultRecord]]],
+    budget: int,
+    say: Callable[[str], None],
+) -> None:
+    """Prompt mutants the sample did not kill run on more cases, a sample's worth at a time,
+    until a check kills them, the cases run out or the budget does: a survivor of the sample
+    may be killed by a case outside it, and a mutant counts as surviving only once every case
+    within the budget has had its chance (cases run in a seeded order; the baseline runs on
+    each new chunk first)."""
+    step = max(1, len(ran))
+    seen = {c.id for c in ran}
+    rest = [c for c in cases if c.id not in seen]
+    random.Random(len(cases)).shuffle(rest)
+    done = 0
+    while rest:
+        pending = [t for t in ran_by if t[0].status != "killed"]
+        if not pending:
+            break
+        chunk, rest = rest[:step], rest[step:]
+        prompts = {t[1].version: t[1] for t in pending}
+        per_chunk = sum(len(chunk) * len(plan.models[v]) for v in prompts)
+        per_chunk += sum(len(chunk) * len(plan.models[t[1].version]) for t in pending)
+        if report.calls + per_chunk > budget:
+            report.notes.append(
+                f"survivors ran on {len(ran) + done} of {len(cases)} cases within --budget {budget}"
+            )
+            return
+        say(f"survivors: {len(pending)} mutant(s) on {len(chunk)} more case(s)")
+        before_calls = runner.stats.calls
+        for r in await _run(runner, plan, list(prompts.values()), chunk):
+            base.setdefault((r.version, r.case_id), r)
+        for mutant, original, mutated, results in pending:
+            results.extend(await _run(runner, plan, [mutated], chunk))
+            _judge_prompt_mutant(mutant, original, results, base, checks)
+        report.calls += runner.stats.calls - before_calls
+        done += len(chunk)
+    if done:
+        report.notes.append(
+            f"survivors of the sample ran on {done} more case(s), {len(ran) + done} of "
+            f"{len(cases)} in all"
+        )
 
 
 async def _reference(
