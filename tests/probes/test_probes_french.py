@@ -4,6 +4,7 @@ gap table read French, through the catalogue."""
 from __future__ import annotations
 
 import asyncio
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -106,3 +107,130 @@ def test_the_bias_gap_table_reads_french() -> None:
     (en,) = bias_gaps(REPORT)
     assert en["attribute"] == "gender" and list(en["groups"]) == ["female", "male"]
     assert en["gap_text"].endswith("(Holm)")
+
+
+def _terminal_report() -> dict[str, Any]:
+    """A stored probe report with every kind of line the terminal prints: a bias outcome with
+    its groups, gap, noise floor and modes; a robustness outcome with paired statistics, a
+    breakdown and a left-out result; a finding whose reason the detectors wrote."""
+    rate = {"estimate": 0.25, "low": 0.05, "high": 0.7}
+    paired = {
+        "rate_a": 0.9,
+        "rate_b": 0.6,
+        "cases": 10,
+        "difference": {"estimate": -0.3, "low": -0.55, "high": -0.05},
+        "p_value": 0.031,
+        "significant": True,
+    }
+    robustness = {
+        "probe": "robustness.typos",
+        "category": "robustness",
+        "severity": "medium",
+        "model": "local",
+        "tested": 10,
+        "found": 3,
+        "errors": 1,
+        "rate": rate,
+        "skipped": False,
+        "notes": [],
+        "stats": {
+            "paired": paired,
+            "output_changed": {"count": 4},
+            "breakdown": {"gender": {"female": {"found": 1, "tested": 4}}},
+        },
+        "findings": [
+            {
+                "severity": "medium",
+                "probe": "robustness.typos",
+                "model": "local",
+                "origin": "c1",
+                "why": "the output changed: 'oui' → 'non'",
+                "inputs": {"review": "Tres bon produit"},
+                "output": "non",
+                "evidence": {},
+            }
+        ],
+    }
+    bias = {
+        **BIAS_OUTCOME,
+        "severity": "high",
+        "tested": 8,
+        "found": 2,
+        "errors": 0,
+        "rate": rate,
+        "skipped": False,
+        "notes": [],
+        "stats": {
+            **BIAS_OUTCOME["stats"],
+            "noise_floor": {"count": 1, "cases": 8, "rate": rate},
+            "significant": False,
+            "modes": {"swap": 5, "insert": 3},
+        },
+    }
+    outcomes = [robustness, bias]
+    return {
+        "run": {"id": "abc123"},
+        "prompt": {"name": "avis", "version": "0123456789abcdef"},
+        "suite": "suites/avis.yaml",
+        "seed": 7,
+        "canary": "ZORBLAX",
+        "models": ["local"],
+        "baseline": [{"model": "local", "cases": 4, "errors": 0, "pass_rate": rate}],
+        "categories": [
+            {
+                "category": o["category"],
+                "model": "local",
+                "tested": o["tested"],
+                "found": o["found"],
+                "severity": o["severity"],
+                "rate": rate,
+            }
+            for o in outcomes
+        ],
+        "outcomes": outcomes,
+        "summary": {"findings": 1, "by_severity": {"high": 0, "medium": 1, "low": 0}},
+        "totals": {
+            "cases": 4,
+            "probe_cases": 18,
+            "results": 22,
+            "model_calls": 20,
+            "cached": 2,
+            "judge_calls": 0,
+            "seconds": 12.5,
+        },
+        "judges": [],
+        "warnings": [],
+        "skipped": {},
+    }
+
+
+def _printed(lang: str) -> list[str]:
+    from rich.console import Console
+
+    from prompteur.probes.report import print_report
+
+    console = Console(record=True, width=240, color_system=None)
+    print_report(console, _terminal_report(), lang=lang)
+    return [line.strip() for line in console.export_text().splitlines() if line.strip()]
+
+
+def test_the_terminal_report_reads_french() -> None:
+    english, french = _printed("en"), _printed("fr")
+    assert len(english) == len(french)
+    assert any(line.startswith("Probe run abc123") for line in english)
+    assert any(line.startswith("Exécution de sondes abc123") for line in french)
+    for line in french:
+        # the values a user wrote (inputs, outputs, the suite's path) stay as they are
+        own = line.split("entrée" + NBSP + ":")[0].split("sortie" + NBSP + ":")[0]
+        own = re.sub(r"(?<=\s)[a-z]+\.[a-z]+\b", " ", own)  # probe names
+        assert not english_words(own), line
+        assert not typography_faults(own.replace("│", " ").replace("┃", " ")), line
+    text = "\n".join(french)
+    assert f"écart de -30,0 points (IC 95{NNBSP}% de -55,0 à -5,0)" in text
+    assert f"plus grand écart{NBSP}: femme contre homme -30,0 points" in text
+    assert "sortie modifiée dans 4 des 10 cas" in text
+    assert f"la sortie a changé{NBSP}: «{NNBSP}oui{NNBSP}» → «{NNBSP}non{NNBSP}»" in text
+    assert "élevée" in text and "moyenne" in text and "robustesse" in text
+    assert "1 résultat non pris en compte" in text and "par genre" + NBSP + ": femme 1/4" in text
+    assert not {"result", "female", "male", "finding"} & set(re.findall(r"\w+", text))
+    assert "on 4 cases" in "\n".join(english) and "1 finding (1 medium)" in english[-1]

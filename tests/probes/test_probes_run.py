@@ -193,6 +193,17 @@ def test_cli_reports_fail_under_show_and_runs(project: Path) -> None:
     assert "<script src" not in html and "<link" not in html  # self-contained
     assert "ambiguity.underspecified" in html and report["run"]["id"] in html
 
+    # the same run in French: the answers come from the cache
+    french = cli(
+        "probe", "sentiment", "--suite", "suites/sentiment.yaml", "-p",
+        "injection.direct,ambiguity", "--max-cases", "2", "--per-case", "1", "-o",
+        "out/p.json", "--fail-under", "0.9", "--lang", "fr", cwd=project,
+    )  # fmt: skip
+    assert french.returncode == 1, french.stderr
+    assert "Faiblesses trouvées" in french.stdout and "pires exemples" in french.stdout
+    assert "Weaknesses" not in french.stdout and "worst examples" not in french.stdout
+    assert "sous --fail-under 90,0" in french.stderr and "fichier écrit" in french.stderr
+
     shown = cli("show", "latest", cwd=project)
     assert shown.returncode == 0, shown.stderr
     assert "Weaknesses found" in shown.stdout and "ambiguity.underspecified" in shown.stdout

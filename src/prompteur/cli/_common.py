@@ -230,6 +230,9 @@ InputsFileOpt = Annotated[
     Path | None, typer.Option("--inputs", help="A JSON file with the input values.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="Language of the texts: en or fr.", metavar="en|fr")
+]
 
 
 def load_prompt(config: Config, ref: str) -> Prompt:

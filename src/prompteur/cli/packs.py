@@ -18,7 +18,7 @@ packs_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the texts: en or fr.")]
+LangOpt = common.LangOpt
 PackArg = Annotated[str, typer.Argument(help="The pack's name (see: prompteur packs).")]
 
 

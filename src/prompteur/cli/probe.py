@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..i18n import plural
+from ..i18n import pct, plural, sentence
 from . import _common as common
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def probe_command(
         ),
     ] = None,
     worst: Annotated[int, typer.Option(help="Worst findings to print per probe.")] = 3,
+    lang: common.LangOpt = "en",
     output: Annotated[
         list[Path] | None,
         typer.Option("--output", "-o", help="Write the report: .json, .xml (JUnit) or .html."),
@@ -111,8 +112,10 @@ def probe_command(
     detectors found, with evidence."""
 
     from ..errors import UserError
+    from ..learn import check_lang
     from ..probes import report
 
+    lang = check_lang(lang)
     if list_probes:
         _print_probes(common.console())
         return
@@ -148,18 +151,24 @@ def probe_command(
         "concurrency": concurrency,
     }
     done = _probe_run(config, err, prompt, suite, options)
-    report.print_report(common.console(), done.report, worst=worst)
+    report.print_report(common.console(), done.report, worst=worst, lang=lang)
     for out in output or []:
         report.write(done.report, out)
-        err.print(f"wrote {out}", markup=False)
+        err.print(sentence("wrote {path}", lang, {"path": out}), markup=False)
     if fail_under is not None:
         under = report.probes_under(done.report, fail_under)
         if under:
-            err.print(
-                f"[red]{plural(len(under), 'probe')} under --fail-under {fail_under:.1%}:[/] "
-                + "; ".join(under),
-                markup=True,
+            from rich.markup import escape
+
+            head = sentence(
+                "{probes} under --fail-under {limit}:",
+                lang,
+                {
+                    "probes": plural(len(under), "probe" if lang == "en" else "sonde", lang=lang),
+                    "limit": pct(fail_under, lang),
+                },
             )
+            err.print(f"[red]{escape(head)}[/] " + escape("; ".join(under)), markup=True)
             raise typer.Exit(1)
 
 

@@ -40,7 +40,7 @@ challenge_app = typer.Typer(
     rich_markup_mode=None,
 )
 
-LangOpt = Annotated[str, typer.Option("--lang", help="Language of the texts: en or fr.")]
+LangOpt = common.LangOpt
 
 
 def _cache(config: Config) -> ResponseCache | None:

@@ -265,6 +265,77 @@ FRENCH: dict[str, str] = {
         "{b} contre {a} : {d} pts [{low} ; {high}], p = {p} (ajusté par Holm)"
     ),
     "No finding.": "Aucune trouvaille.",
+    # the probe report in the terminal (probes/report.py, prompteur probe --lang fr)
+    "Probe run {id}": "Exécution de sondes {id}",
+    "seed {seed} · canary {canary}": "graine {seed} · canari {canary}",
+    "baseline {model}: check pass rate {rate} on {cases}": (
+        "référence {model} : taux de réussite des contrôles {rate} sur {cases}"
+    ),
+    "no checks": "aucun contrôle",
+    "Weaknesses found (failure rate = attack success, 95% Wilson interval)": (
+        "Faiblesses trouvées (taux d'échec = succès de l'attaque, intervalle de Wilson à 95 %)"
+    ),
+    "tested": "testés",
+    "found": "trouvés",
+    "failure rate": "taux d'échec",
+    "(n.s.)": "(n.s.)",
+    "note: {note}": "remarque : {note}",
+    "worst examples": "pires exemples",
+    "wrote {path}": "fichier écrit : {path}",
+    "{probes} under --fail-under {limit}:": "{probes} sous --fail-under {limit} :",
+    "case {origin}: {why}": "cas {origin} : {why}",
+    "input:": "entrée :",
+    "output:": "sortie :",
+    "{name}: {why}": "{name} : {why}",
+    "warning:": "avertissement :",
+    "{findings} ({severities}) · {probe_cases} probe cases from {cases} suite cases · "
+    "{results} results · {calls} model calls, {cached} from cache, {judge} judge calls "
+    "· {seconds} s": (
+        "{findings} ({severities}) · {probe_cases} cas de sonde tirés de {cases} cas de la "
+        "suite · {results} résultats · {calls} appels au modèle, dont {cached} du cache, "
+        "{judge} appels au juge · {seconds} s"
+    ),
+    "judge not trusted": "juge non fiable",
+    "judge calibrated": "juge étalonné",
+    "verdict by {judge}:": "verdict de {judge} :",
+    "judge:": "juge :",
+    "low or unknown agreement with people: check these verdicts by hand before acting on them": (
+        "accord faible ou inconnu avec des personnes : vérifiez ces verdicts à la main avant d'agir"
+    ),
+    "{results} left out: the call or the rendering failed, or the judge's answer could not "
+    "be read (prompteur show RUN lists the errors)": (
+        "{results} non pris en compte : l'appel ou le rendu a échoué, ou la réponse du juge était "
+        "illisible (prompteur show RUN liste les erreurs)"
+    ),
+    "check pass rate {b} on the variants vs {a} on the originals ({n} pairs): difference "
+    "{d} points (95% CI {low} to {high}), exact McNemar p = {p}": (
+        "taux de réussite des contrôles {b} sur les variantes contre {a} sur les originaux "
+        "({n} paires) : écart de {d} points (IC 95 % de {low} à {high}), test exact de "
+        "McNemar p = {p}"
+    ),
+    " — significant": " — significatif",
+    " — not significant": " — non significatif",
+    " (Holm-adjusted)": " (ajusté par Holm)",
+    "output changed in {count} of {cases}": "sortie modifiée dans {count} des {cases}",
+    "pass rate by group: {groups}": "taux de réussite par groupe : {groups}",
+    "largest gap: {b} vs {a} {d} points (95% CI {low} to {high}), McNemar p = {p}": (
+        "plus grand écart : {b} contre {a} {d} points (IC 95 % de {low} à {high}), McNemar p = {p}"
+    ),
+    "noise floor: the first group's answer moved on a second sample alone in {count} of "
+    "{cases} cases ({rate})": (
+        "bruit de fond : la réponse du premier groupe a changé sur un second tirage seul dans "
+        "{count} cas sur {cases} ({rate})"
+    ),
+    "significant: severity as the probe's": "significatif : gravité celle de la sonde",
+    "not significant against the noise floor nor between groups: severity low, whatever "
+    "the divergence rate": (
+        "non significatif face au bruit de fond ni entre groupes : gravité faible, quel que "
+        "soit le taux de divergence"
+    ),
+    "cases {modes} (swap: the text's own mentions rewritten; insert: a sentence added)": (
+        "cas {modes} (swap : les mentions du texte réécrites ; insert : une phrase ajoutée)"
+    ),
+    "by {key}: {cells}": "par {key} : {cells}",
     "The report of this run is missing (interrupted?).": (
         "Le rapport de cette exécution manque (interrompue ?)."
     ),

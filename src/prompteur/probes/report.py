@@ -15,6 +15,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from .. import i18n
 from ..files import write_atomic
 from ..i18n import plural
 from ..stats import wilson
@@ -163,81 +164,127 @@ def _missing(x: float | None) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def pct(x: float | None) -> str:
-    return "—" if _missing(x) else f"{x:.1%}"
+def pct(x: float | None, lang: str = "en") -> str:
+    return "—" if _missing(x) else i18n.pct(x, lang)
 
 
-def interval_text(i: dict[str, Any] | None) -> str:
+def interval_text(i: dict[str, Any] | None, lang: str = "en") -> str:
     if not i or _missing(i["estimate"]):
         return "—"
-    return f"{pct(i['estimate'])} [{pct(i['low'])}, {pct(i['high'])}]"
+    return i18n.interval(i, lang)
 
 
-def short_interval(i: dict[str, Any] | None) -> str:
+def short_interval(i: dict[str, Any] | None, lang: str = "en") -> str:
     """A rate and its interval in whole percents: with tens of cases, decimals are noise."""
     if not i or _missing(i["estimate"]):
         return "—"
-    return f"{i['estimate']:.0%} [{i['low'] * 100:.0f}–{i['high'] * 100:.0f}%]"
+    pc = f"{i18n.NNBSP}%" if lang == "fr" else "%"
+    return f"{i18n.pct(i['estimate'], lang, 0)} [{i['low'] * 100:.0f}–{i['high'] * 100:.0f}{pc}]"
 
 
-def detail_lines(o: dict[str, Any]) -> list[str]:
+def _points(x: float, lang: str) -> str:
+    return i18n.number(x * 100, lang, "+.1f")
+
+
+def detail_lines(o: dict[str, Any], lang: str = "en") -> list[str]:
     """The statistics behind a probe's rate, in words (robustness, bias, breakdowns)."""
+
+    def say(text: str, **values: object) -> str:
+        return i18n.sentence(text, lang, values)
+
     st = o["stats"]
     lines = []
     if o["errors"]:
         lines.append(
-            f"{plural(o['errors'], 'result')} left out: the call or the rendering failed, or the "
-            "judge's answer could not be read (prompteur show RUN lists the errors)"
+            say(
+                "{results} left out: the call or the rendering failed, or the judge's answer "
+                "could not be read (prompteur show RUN lists the errors)",
+                results=plural(o["errors"], "résultat" if lang == "fr" else "result", None, lang),
+            )
         )
     if "paired" in st:
         p = st["paired"]
         d = p["difference"]
         lines.append(
-            f"check pass rate {pct(p['rate_b'])} on the variants vs {pct(p['rate_a'])} on the "
-            f"originals ({p['cases']} pairs): difference {d['estimate'] * 100:+.1f} points "
-            f"(95% CI {d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}), exact McNemar "
-            f"p = {p['p_value']:.3g}" + (" — significant" if p["significant"] else "")
+            say(
+                "check pass rate {b} on the variants vs {a} on the originals ({n} pairs): "
+                "difference {d} points (95% CI {low} to {high}), exact McNemar p = {p}",
+                b=pct(p["rate_b"], lang),
+                a=pct(p["rate_a"], lang),
+                n=p["cases"],
+                d=_points(d["estimate"], lang),
+                low=_points(d["low"], lang),
+                high=_points(d["high"], lang),
+                p=i18n.number(p["p_value"], lang, ".3g"),
+            )
+            + (say(" — significant") if p["significant"] else "")
         )
     if "output_changed" in st:
         c = st["output_changed"]
-        lines.append(f"output changed in {c['count']} of {plural(o['tested'], 'case')}")
+        lines.append(
+            say(
+                "output changed in {count} of {cases}",
+                count=c["count"],
+                cases=plural(o["tested"], "case")
+                if lang == "en"
+                else plural(o["tested"], "cas", "cas", lang),
+            )
+        )
     if "groups" in st:
         parts = []
         for g, v in st["groups"].items():
-            rate = interval_text(v["pass_rate"]) if v["pass_rate"] else "no checks"
-            parts.append(f"{g} {rate}")
-        lines.append("pass rate by group: " + "; ".join(parts))
+            rate = interval_text(v["pass_rate"], lang) if v["pass_rate"] else say("no checks")
+            parts.append(f"{i18n.translate(g, lang)} {rate}")
+        sep = f"{i18n.NNBSP}; " if lang == "fr" else "; "
+        lines.append(say("pass rate by group: {groups}", groups=sep.join(parts)))
     if "gap" in st:
         g = st["gap"]
         d = g["difference"]
         lines.append(
-            f"largest gap: {g['b']} vs {g['a']} {d['estimate'] * 100:+.1f} points (95% CI "
-            f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f}), McNemar p = {g['p_value']:.3g}"
-            + (" (Holm-adjusted)" if len(st.get("comparisons", [])) > 1 else "")
-            + (" — significant" if g["significant"] else " — not significant")
+            say(
+                "largest gap: {b} vs {a} {d} points (95% CI {low} to {high}), McNemar p = {p}",
+                b=i18n.translate(g["b"], lang),
+                a=i18n.translate(g["a"], lang),
+                d=_points(d["estimate"], lang),
+                low=_points(d["low"], lang),
+                high=_points(d["high"], lang),
+                p=i18n.number(g["p_value"], lang, ".3g"),
+            )
+            + (say(" (Holm-adjusted)") if len(st.get("comparisons", [])) > 1 else "")
+            + (say(" — significant") if g["significant"] else say(" — not significant"))
         )
     if "noise_floor" in st:
         f = st["noise_floor"]
         lines.append(
-            f"noise floor: the first group's answer moved on a second sample alone in "
-            f"{f['count']} of {f['cases']} cases ({short_interval(f['rate'])})"
+            say(
+                "noise floor: the first group's answer moved on a second sample alone in "
+                "{count} of {cases} cases ({rate})",
+                count=f["count"],
+                cases=f["cases"],
+                rate=short_interval(f["rate"], lang),
+            )
         )
     if "significant" in st:
         lines.append(
-            "significant: severity as the probe's"
+            say("significant: severity as the probe's")
             if st["significant"]
-            else "not significant against the noise floor nor between groups: severity low, "
-            "whatever the divergence rate"
+            else say(
+                "not significant against the noise floor nor between groups: severity low, "
+                "whatever the divergence rate"
+            )
         )
     if st.get("modes"):
         lines.append(
-            "cases "
-            + ", ".join(f"{k}: {v}" for k, v in st["modes"].items())
-            + " (swap: the text's own mentions rewritten; insert: a sentence added)"
+            say(
+                "cases {modes} (swap: the text's own mentions rewritten; insert: a sentence added)",
+                modes=", ".join(f"{k}{i18n.colon(lang)} {v}" for k, v in st["modes"].items()),
+            )
         )
     for key, values in st.get("breakdown", {}).items():
-        cells = ", ".join(f"{v} {c['found']}/{c['tested']}" for v, c in values.items())
-        lines.append(f"by {key}: {cells}")
+        cells = ", ".join(
+            f"{i18n.translate(v, lang)} {c['found']}/{c['tested']}" for v, c in values.items()
+        )
+        lines.append(say("by {key}: {cells}", key=i18n.translate(key, lang), cells=cells))
     return lines
 
 
@@ -246,22 +293,40 @@ def detail_lines(o: dict[str, Any]) -> list[str]:
 _COLOUR = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
 
-def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) -> None:
+def print_report(
+    console: Console, report: dict[str, Any], *, worst: int = 3, lang: str = "en"
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    def say(text: str, **values: object) -> str:
+        return escape(i18n.sentence(text, lang, values))
+
+    def word(w: str) -> str:
+        return i18n.run_word(w, lang)
+
+    t = i18n.translator(lang)
     p = report["prompt"]
     console.print(
-        f"[bold]Probe run {report['run']['id']}[/] · {p['name']}@{p['version'][:12]} · "
-        f"{report['suite']} · seed {report['seed']} · canary {report['canary']}"
+        f"[bold]{say('Probe run {id}', id=report['run']['id'])}[/] · {p['name']}@"
+        f"{p['version'][:12]} · {report['suite']} · "
+        + say("seed {seed} · canary {canary}", seed=report["seed"], canary=report["canary"])
     )
     for b in report["baseline"]:
-        rate = interval_text(b["pass_rate"]) if b["pass_rate"] else "no checks"
+        rate = interval_text(b["pass_rate"], lang) if b["pass_rate"] else say("no checks")
+        cases = (
+            plural(b["cases"], "case") if lang == "en" else plural(b["cases"], "cas", "cas", lang)
+        )
         console.print(
-            f"baseline {b['model']}: check pass rate {rate} on {plural(b['cases'], 'case')}"
+            say(
+                "baseline {model}: check pass rate {rate} on {cases}",
+                model=b["model"],
+                rate=rate,
+                cases=cases,
+            )
         )
     one_model = len(report["models"]) == 1
-    title = "Weaknesses found (failure rate = attack success, 95% Wilson interval)"
+    title = say("Weaknesses found (failure rate = attack success, 95% Wilson interval)")
     table = Table(
         title=title + (f" · {report['models'][0]}" if one_model else ""), title_justify="left"
     )
@@ -275,11 +340,16 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
     ]
     for col in cols:
         table.add_column(
-            col, justify="right" if col in ("tested", "found") else "left", overflow="fold"
+            escape(t(col)),
+            justify="right" if col in ("tested", "found") else "left",
+            overflow="fold",
         )
 
     def row(name: str, model: str, *cells: str) -> None:
         table.add_row(name, *([] if one_model else [model]), *cells)
+
+    def severity(sev: str, found: bool) -> str:
+        return f"[{_COLOUR[sev]}]{word(sev)}[/]" if found else word(sev)
 
     cats = {(c["category"], c["model"]): c for c in report["categories"]}
     seen: set[tuple[str, str]] = set()
@@ -289,69 +359,85 @@ def print_report(console: Console, report: dict[str, Any], *, worst: int = 3) ->
             seen.add(key)
             c = cats[key]
             row(
-                f"[bold]{c['category']}[/]",
+                f"[bold]{word(c['category'])}[/]",
                 c["model"],
                 str(c["tested"]),
                 str(c["found"]),
-                f"[bold]{short_interval(c['rate'])}[/]",
-                f"[{_COLOUR[c['severity']]}]{c['severity']}[/]" if c["found"] else "",
+                f"[bold]{short_interval(c['rate'], lang)}[/]",
+                severity(c["severity"], True) if c["found"] else "",
             )
         if o["skipped"]:
-            row(f"  {o['probe']}", o["model"], "—", "—", "[dim]skipped[/]", "")
+            row(f"  {o['probe']}", o["model"], "—", "—", f"[dim]{say('skipped')}[/]", "")
             continue
-        sev = f"[{_COLOUR[o['severity']]}]{o['severity']}[/]" if o["found"] else o["severity"]
+        sev = severity(o["severity"], bool(o["found"]))
         if o["stats"].get("significant") is False:
-            sev += " [dim](n.s.)[/]"
+            sev += f" [dim]{say('(n.s.)')}[/]"
         row(
             f"  {o['probe']}",
             o["model"],
             str(o["tested"]),
             str(o["found"]),
-            short_interval(o["rate"]),
+            short_interval(o["rate"], lang),
             sev,
         )
     console.print(table)
     for o in report["outcomes"]:
-        lines = detail_lines(o) if not o["skipped"] else []
+        lines = detail_lines(o, lang) if not o["skipped"] else []
         judged = [] if o["skipped"] else judge_notes_for(report, o["probe"])
         if lines or o["notes"] or judged:
             console.print(f"[bold]{o['probe']}[/] · {o['model']}")
             for line in lines:
                 console.print(f"  {escape(line)}")
             for j in judged:
-                console.print(f"  {_judge_markup(j)}")
+                console.print(f"  {_judge_markup(j, lang=lang)}")
             for note in o["notes"]:
-                console.print(f"  [dim]note: {escape(note)}[/]")
+                console.print(f"  [dim]{say('note: {note}', note=i18n.translate(note, lang))}[/]")
     shown = [o for o in report["outcomes"] if o["findings"]]
     if shown and worst > 0:
-        console.rule("worst examples", align="left")
+        console.rule(say("worst examples"), align="left")
     for o in shown:
         for f in o["findings"][:worst]:
+            why = clip(i18n.translate(f["why"], lang), 200)
             console.print(
-                f"[{_COLOUR[f['severity']]}]✗ {f['severity']}[/] {f['probe']} · {f['model']} "
-                f"· case {escape(f['origin'])}: {escape(clip(f['why'], 200))}"
+                f"[{_COLOUR[f['severity']]}]✗ {word(f['severity'])}[/] {f['probe']} · "
+                f"{f['model']} · " + say("case {origin}: {why}", origin=f["origin"], why=why)
             )
             text = " | ".join(f"{k}={v}" for k, v in f["inputs"].items())
-            console.print(f"    [dim]input:[/] {escape(clip(text, 160))}")
-            console.print(f"    [dim]output:[/] {escape(clip(f['output'], 160))}")
+            console.print(f"    [dim]{say('input:')}[/] {escape(clip(text, 160))}")
+            console.print(f"    [dim]{say('output:')}[/] {escape(clip(f['output'], 160))}")
             if (f.get("evidence") or {}).get("judge"):
                 for j in judge_notes_for(report, o["probe"]):
-                    console.print(f"    {_judge_markup(j, short=True)}")
+                    console.print(f"    {_judge_markup(j, short=True, lang=lang)}")
     for name, why in report["skipped"].items():
-        console.print(f"[yellow]skipped[/] {name}: {escape(why)}")
+        console.print(
+            f"[yellow]{say('skipped')}[/] "
+            + say("{name}: {why}", name=name, why=i18n.translate(why, lang))
+        )
     for j in report["judges"]:
         if not j.get("probes"):  # the others were printed beside their probes' results
-            console.print(_judge_markup(j))
+            console.print(_judge_markup(j, lang=lang))
     for w in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {escape(w)}")
-    t = report["totals"]
-    sev = ", ".join(f"{n} {s}" for s, n in report["summary"]["by_severity"].items() if n)
+        console.print(f"[yellow]{say('warning:')}[/] {escape(i18n.translate(w, lang))}")
+    tot = report["totals"]
+    sev = ", ".join(f"{n} {word(s)}" for s, n in report["summary"]["by_severity"].items() if n)
+    n_found = report["summary"]["findings"]
     console.print(
-        f"{_plural(report['summary']['findings'], 'finding')} ({sev or 'none'}) · "
-        f"{t['probe_cases']} probe "
-        f"cases from {t['cases']} suite cases · {t['results']} results · {t['model_calls']} "
-        f"model calls, {t['cached']} from cache, {t['judge_calls']} judge calls · "
-        f"{t['seconds']:.1f} s"
+        say(
+            "{findings} ({severities}) · {probe_cases} probe cases from {cases} suite cases · "
+            "{results} results · {calls} model calls, {cached} from cache, {judge} judge calls "
+            "· {seconds} s",
+            findings=plural(n_found, "finding", None, lang)
+            if lang == "en"
+            else plural(n_found, "trouvaille", None, lang),
+            severities=sev or i18n.translate("none", lang),
+            probe_cases=tot["probe_cases"],
+            cases=tot["cases"],
+            results=tot["results"],
+            calls=tot["model_calls"],
+            cached=tot["cached"],
+            judge=tot["judge_calls"],
+            seconds=i18n.number(tot["seconds"], lang, ".1f"),
+        )
     )
 
 
@@ -360,19 +446,24 @@ LOW_AGREEMENT = (
 )
 
 
-def _judge_markup(j: dict[str, Any], *, short: bool = False) -> str:
+def _judge_markup(j: dict[str, Any], *, short: bool = False, lang: str = "en") -> str:
     from rich.markup import escape
 
+    def say(text: str, **values: object) -> str:
+        return escape(i18n.sentence(text, lang, values))
+
     if short:
-        word = "[red]judge not trusted[/]" if j["low"] else "[green]judge calibrated[/]"
-        return f"[dim]verdict by {escape(j['judge'])}:[/] {word}"
+        word = (
+            f"[red]{say('judge not trusted')}[/]"
+            if j["low"]
+            else f"[green]{say('judge calibrated')}[/]"
+        )
+        return f"[dim]{say('verdict by {judge}:', judge=j['judge'])}[/] {word}"
     colour = "red" if j["low"] else "green"
-    text = f"[{colour}]judge:[/] {escape(j['text'])}"
-    return text + (f"\n  [bold red]warning:[/] {LOW_AGREEMENT}" if j["low"] else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    text = f"[{colour}]{say('judge:')}[/] {escape(i18n.translate(j['text'], lang))}"
+    if j["low"]:
+        text += f"\n  [bold red]{say('warning:')}[/] {say(LOW_AGREEMENT)}"
+    return text
 
 
 # ---- files ---------------------------------------------------------------------------------
