@@ -4,12 +4,14 @@
 # needs (the main job, scripts/demo.sh): no test tools, no browser. Safe to run again: it
 # does nothing when pyproject.toml and the extras have not changed since the last success.
 #
-# The first run compiles llama-cpp-python (llama.cpp) for several minutes; pip caches the
-# wheel. CMAKE_ARGS defaults to -DGGML_NATIVE=OFF, so that the cached wheel runs on any x86-64.
-# (-DLLAVA_BUILD=OFF would skip llama.cpp's multimodal library, which prompteur never loads:
-# 51 of the 178 compile units of llama-cpp-python 0.3.36; not the default until a full build
-# with it has been timed and tested.) No prebuilt llama-cpp-python wheel for Linux exists on
-# PyPI: the first install compiles.
+# The first run compiles llama-cpp-python (llama.cpp); pip caches the wheel. No prebuilt
+# llama-cpp-python wheel for Linux exists on PyPI, so the compile is most of a fresh set-up:
+# CMAKE_ARGS defaults to building only what prompteur loads. -DGGML_NATIVE=OFF: the cached
+# wheel runs on any x86-64 (AVX2 and FMA kept). -DLLAVA_BUILD=OFF: no multimodal library
+# (prompteur never loads it). scripts/llama-lean.cmake: no llama.cpp "common" library, which
+# llama-cpp-python builds but never loads. With llama-cpp-python 0.3.36: 230 CPU-seconds of
+# compile, against 480 with -DLLAVA_BUILD=OFF alone (measured in one session; the README has
+# scripts/demo.sh's figure).
 # Needs python3 >= 3.11 (or PYTHON=/path/to/python) and a C/C++ compiler; as root on Debian,
 # missing python3-venv or g++ are installed with apt-get.
 set -euo pipefail
@@ -85,7 +87,8 @@ if ! "$VENV/bin/python" -c "import llama_cpp" 2>/dev/null \
     apt_install g++ || say "warning: no C++ compiler; building llama-cpp-python will fail"
 fi
 
-export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+LEAN="-DCMAKE_PROJECT_llama.cpp_INCLUDE='$PWD/scripts/llama-lean.cmake'"
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF $LEAN}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 "$VENV/bin/python" -m pip install -q --upgrade pip
 if [[ ",$EXTRAS," == *",semantic,"* ]]; then
