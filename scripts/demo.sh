@@ -65,11 +65,11 @@ sed -i 's/Classify the sentiment of each product review as positive or negative.
 
 # ---- optimize --------------------------------------------------------------------------------
 step "optimize: a weak first draft (zero-shot: the base model answers '5 stars', not a label)
-   improved under a budget of 60 model calls, judged on held-out cases"
+   improved under a budget of 100 model calls, judged on held-out cases"
 cp "$ROOT/examples/optimize/prompts/review-sentiment.prompty" prompts/
 cp "$ROOT/examples/optimize/suites/review-sentiment.yaml" suites/
 cp "$ROOT/examples/optimize/suites/data/reviews-48.jsonl" suites/data/
-"$PROMPTEUR" optimize review-sentiment --suite suites/review-sentiment.yaml --budget 60 \
+"$PROMPTEUR" optimize review-sentiment --suite suites/review-sentiment.yaml --budget 100 \
   -o reports/optimize.html --write
 "$PROMPTEUR" optimize --history
 

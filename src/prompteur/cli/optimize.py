@@ -213,6 +213,8 @@ def _optimization_run(store: Any, ref: str | None) -> Any:
 
 
 def _fmt(d: dict[str, Any]) -> str:
+    if not d["cases"]:  # the budget left no call to report on this split
+        return "— (n=0)"
     m = d["mean"]
     return f"{m['estimate']:.3f} [{m['low']:.3f}, {m['high']:.3f}] (n={d['cases']})"
 
