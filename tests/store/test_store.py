@@ -264,3 +264,18 @@ def test_two_processes_write_at_once(store_url: str, tmp_path: Path) -> None:
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
     finally:
         store.close()
+
+
+def test_a_nan_in_a_run_plan_is_stored_as_null_and_runs_are_still_found(store: Store) -> None:
+    # An optimization whose budget left a split unreported has a mean of NaN in its plan:
+    # written as bare NaN, SQLite's JSON functions and PostgreSQL refuse the row, and every
+    # query on runs by kind failed ("the store failed: malformed JSON").
+    nan, inf = float("nan"), float("inf")
+    plan = {"kind": "optimize", "best": {"mean": {"estimate": nan, "low": nan, "high": inf}}}
+    run_id = store.new_run("suites/s.yaml", plan, 1)
+    store.new_run("suites/s.yaml", {"kind": "eval", "scores": [1.0, -inf]}, 1)
+    (found,) = store.runs(5, kind="optimize")
+    assert found.id == run_id
+    assert found.plan["best"]["mean"] == {"estimate": None, "low": None, "high": None}
+    assert [r.plan["scores"] for r in store.runs(5, kind="eval")] == [[1.0, None]]
+    assert db.strict_json({"a": (1, nan)}) == '{"a": [1, null]}'

@@ -7,6 +7,8 @@ several processes can write at once; PostgreSQL is used when the URL says so.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -99,10 +101,27 @@ POOL_SIZE = 10
 MAX_OVERFLOW = 30
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """JSON as the databases read it: NaN and the infinities (a mean over no case) become
+    null. Python writes them as bare NaN, which SQLite's JSON functions and PostgreSQL refuse:
+    one such run plan made every query that filters runs by kind fail."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
 def _engine_options(url: str, autocommit: bool) -> dict[str, Any]:
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"json_serializer": strict_json}
     # An in-memory SQLite database lives in one connection: its pool takes no bounds.
     if not sqlite or (parsed.database not in (None, "", ":memory:") and "memory" not in url):
         options.update(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
