@@ -39,4 +39,7 @@ def test_the_demos_optimize_step_beats_the_weak_draft_on_held_out_cases(project:
     calls = re.search(r"calls: (\d+)/(\d+)", out)
     assert calls and int(calls.group(1)) <= int(calls.group(2)) == budget, out
     assert "nan" not in out
-    assert (project / "reports" / "optimize.html").is_file()
+    html = (project / "reports" / "optimize.html").read_text(encoding="utf-8")
+    assert "improved" in html and "nan" not in html
+    history = CliRunner().invoke(app, ["optimize", "--history"])
+    assert history.exit_code == 0, history.output
