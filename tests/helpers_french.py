@@ -21,7 +21,7 @@ SAME = {
     "candidate", "Promotion", "Versions", "note", "info", "infos", "Runs", "Sonde", "Diff",
     "Exercise", "Exercice", "Signal", "latency p50 / p95", "session", "modèle", "Défi",
     "Correction",
-    "action", "Compare", "religion",
+    "action", "Compare", "religion", "total",
 }  # fmt: skip
 # Front-matter keys, quoted in French text as they are written in a file.
 KEYS = r"\b(?:inputs|subject|avoid|weights|aspect_ratio|examples|system|user|assistant):"

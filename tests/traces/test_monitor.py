@@ -290,6 +290,19 @@ def test_alerts_drop_and_shift_reach_the_webhook_once(
     assert len(received) == 1
     calm = runner.invoke(cli_app, ["monitor", "stable", "--since", "8d", "--fail-on-alert"])
     assert calm.exit_code == 0 and "no alert" in calm.stdout
+    # The same in French: the table, the alerts and the verdicts from the catalogue.
+    from helpers_french import english_words, typography_faults
+
+    fr = runner.invoke(cli_app, ["monitor", "--since", "8d", "--lang", "fr", "--no-webhook"])
+    assert fr.exit_code == 0, fr.output
+    assert "Traces depuis le" in fr.stdout and "réussite [IC 95" in fr.stdout
+    alerts = [line for line in fr.stdout.splitlines() if line.startswith("ALERTE")]
+    assert len(alerts) == 3 and "Traces since" not in fr.stdout
+    for line in alerts:
+        text = line.split(" ", 1)[1]
+        assert not english_words(text) and not typography_faults(text), line
+    calm_fr = runner.invoke(cli_app, ["monitor", "stable", "--since", "8d", "--lang", "fr"])
+    assert "aucune alerte" in calm_fr.stdout
 
 
 def test_an_unreachable_webhook_is_a_warning_not_a_crash(project: Path) -> None:

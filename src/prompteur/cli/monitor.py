@@ -10,7 +10,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from ..i18n import plural
+from ..i18n import plural, sentence
 from . import _common as common
 from ._common import JsonOpt
 
@@ -69,15 +69,18 @@ def monitor_show(
     fail_on_alert: Annotated[
         bool, typer.Option("--fail-on-alert", help="Exit with code 1 when there is an alert.")
     ] = False,
+    lang: common.LangOpt = "en",
     as_json: JsonOpt = False,
 ) -> None:
     """Per prompt version: volume, errors, pass rate [95% CI], latency p50/p95, tokens, cost;
     then the alerts (pass-rate drop, input shift), sent to the webhook."""
 
+    from ..learn import check_lang
     from ..traces.alerts import deliver, find_alerts
     from ..traces.monitor import version_stats
     from ..traces.window import parse_since
 
+    lang = check_lang(lang)
     config = common.config()
     store = common.store(config)
     report = version_stats(store, since=parse_since(since), prompt=name, bucket=bucket)
@@ -98,32 +101,54 @@ def monitor_show(
             }
         )
     else:
-        _print_monitor(common.console(), report, buckets)
+        from rich.markup import escape
+
+        _print_monitor(common.console(), report, buckets, lang)
         console = common.console()
         for alert in alerts:
-            console.print(f"[bold red]ALERT[/] {alert.message}", markup=True)
+            console.print(
+                f"[bold red]{escape(sentence('ALERT', lang, {}))}[/] {escape(alert.text(lang))}",
+                markup=True,
+            )
         if not alerts:
-            console.print("no alert", markup=False)
+            console.print(sentence("no alert", lang, {}), markup=False)
         if delivery is not None and delivery.error:
             common.console(stderr=True).print(
-                f"warning: alerts not sent to {delivery.target}: {delivery.error}", markup=False
+                sentence(
+                    "warning: alerts not sent to {target}: {error}",
+                    lang,
+                    {"target": delivery.target, "error": delivery.error},
+                ),
+                markup=False,
             )
         elif delivery is not None and delivery.sent:
+            n = len(delivery.sent)
             console.print(
-                f"sent {plural(len(delivery.sent), 'alert')} to the webhook at {delivery.target}",
+                sentence(
+                    "sent {alerts} to the webhook at {target}",
+                    lang,
+                    {
+                        "alerts": plural(n, "alert" if lang == "en" else "alerte", lang=lang),
+                        "target": delivery.target,
+                    },
+                ),
                 markup=False,
             )
     if fail_on_alert and alerts:
         raise typer.Exit(1)
 
 
-def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
+def _print_monitor(console: Any, report: Any, buckets: bool, lang: str = "en") -> None:
+    from ..i18n import interval, money, translator
 
+    t = translator(lang)
+    since = f"{report.since:%Y-%m-%d %H:%M}"
     if not report.series:
-        console.print(f"no traces since {report.since:%Y-%m-%d %H:%M} UTC", markup=False)
+        console.print(sentence("no traces since {since} UTC", lang, {"since": since}), markup=False)
         return
     table = common.table(
-        title=f"Traces since {report.since:%Y-%m-%d %H:%M} UTC, by version", title_justify="left"
+        title=sentence("Traces since {since} UTC, by version", lang, {"since": since}),
+        title_justify="left",
     )
     cols = [
         "version",
@@ -138,7 +163,7 @@ def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
         "feedback (neg)",
     ]
     for col in cols:
-        table.add_column(col, justify="left" if col in ("version", "from") else "right")
+        table.add_column(t(col), justify="left" if col in ("version", "from") else "right")
     for s in report.series:
         label = f"{s.prompt or '?'}@{(s.version or '?')[:8]}"
         rows = [("total", s.total)] + (
@@ -148,14 +173,14 @@ def _print_monitor(console: Any, report: Any, buckets: bool) -> None:
             rate = st.pass_rate
             table.add_row(
                 label if when == "total" else "",
-                *([when] if buckets else []),
+                *([t(when) if when == "total" else when] if buckets else []),
                 str(st.volume),
                 str(st.errors),
-                str(rate) if rate else "—",
+                interval(rate, lang) if rate else "—",
                 str(st.scored),
                 f"{_ms(st.latency(0.5))}/{_ms(st.latency(0.95))}",
                 f"{st.tokens_in}/{st.tokens_out}",
-                f"${st.cost:.4g}",
+                money(st.cost, lang, ".4g"),
                 _feedback_cell(s.feedback) if when == "total" else "",
             )
     console.print(table)

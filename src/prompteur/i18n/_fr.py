@@ -264,6 +264,21 @@ FRENCH: dict[str, str] = {
     "{b} vs {a}: {d} pts [{low}, {high}], p = {p} (Holm)": (
         "{b} contre {a} : {d} pts [{low} ; {high}], p = {p} (ajusté par Holm)"
     ),
+    # prompteur monitor show --lang fr
+    "ALERT": "ALERTE",
+    "no alert": "aucune alerte",
+    "warning: alerts not sent to {target}: {error}": (
+        "avertissement : alertes non envoyées à {target} : {error}"
+    ),
+    "sent {alerts} to the webhook at {target}": "envoi au webhook {target} : {alerts}",
+    "no traces since {since} UTC": "aucune trace depuis le {since} UTC",
+    "Traces since {since} UTC, by version": "Traces depuis le {since} UTC, par version",
+    "err": "erreurs",
+    "pass [95% CI]": "réussite [IC 95 %]",
+    "scored": "évaluées",
+    "tokens": "jetons",
+    "feedback (neg)": "retours (nég.)",
+    "total": "total",
     "No finding.": "Aucune trouvaille.",
     # the probe report in the terminal (probes/report.py, prompteur probe --lang fr)
     "Probe run {id}": "Exécution de sondes {id}",
