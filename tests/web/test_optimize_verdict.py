@@ -73,3 +73,43 @@ def test_the_split_names_read_french(project: Path) -> None:
     cells = re.sub(r"<code>[^<]*</code>|<[^>]+>", " ", table.split("</table>")[0])
     assert not english_words(cells), cells
     assert "partition" in cells and "cas" in cells
+
+
+def test_the_held_out_sentence_and_the_lineage_read_french(project: Path) -> None:
+    """The held-out comparison, stored in English, is said again in French from its figures;
+    the winner's changes and the history's come from the catalogue."""
+    import html
+    import re
+
+    from helpers_french import english_words, typography_faults
+
+    from prompteur.i18n import NBSP
+
+    prompt = load_prompt(project / "prompts" / "sentiment.prompty")
+    other = parse_prompt(prompt.text + "\n", name=prompt.name)
+    pairs = [(False, True)] * 9 + [(True, True)] * 3
+    cmp = compare_paired("start", "optimized", pairs)
+    changes = ["4 balanced demonstrations", "swap (4 demonstrations)", "instruction removed"]
+    outcome = Outcome("r", prompt, other, changes, {}, cmp, Budget(60), [])
+    store = Store(load_config(project).database_url)
+    plan = {"kind": "optimize", "prompt": "sentiment", "model": "local"}
+    run = store.new_run("suites/sentiment.yaml", plan, 60)
+    history = [{"event": "scored", "spent": 4, "version": "abc", "score": 0.5, "cases": 4,
+                "change": "3 random demonstrations"}]  # fmt: skip
+    result = outcome.summary()
+    store.update_run_plan(run, {"result": result, "settings": {"budget": 60}, "history": history})
+    store.set_run_status(run, "done")
+    store.close()
+    with serve(project, dev=True) as url:
+        fr = httpx.get(f"{url}/ui/optimize/{run}", params={"lang": "fr"}, timeout=30).text
+        en = httpx.get(f"{url}/ui/optimize/{run}", params={"lang": "en"}, timeout=30).text
+    words = html.unescape(re.search(r'<p class="words[^"]*">(.*?)</p>', fr, re.S).group(1))
+    assert words.startswith(f"départ contre optimisé{NBSP}: 25"), words
+    assert "9 seulement avec optimisé" in words and "significativement meilleur" in words
+    assert not english_words(words) and not typography_faults(words), words
+    assert result["test_comparison"]["words"] in html.unescape(en)
+    lineage = html.unescape(re.search(r'<ol id="lineage">(.*?)</ol>', fr, re.S).group(1))
+    assert "4 démonstrations équilibrées entre les étiquettes" in lineage
+    assert "une démonstration remplacée (4 démonstrations)" in lineage
+    assert "instruction retirée" in lineage and "demonstrations" not in lineage
+    assert "3 démonstrations tirées au hasard" in html.unescape(fr)

@@ -103,6 +103,8 @@ class Outcome:
             if c is None
             else {
                 "cases": c.cases,
+                "only_start": c.only_a,
+                "only_best": c.only_b,
                 "rate_start": c.rate_a,
                 "rate_best": c.rate_b,
                 "difference": asdict(c.difference),
