@@ -398,6 +398,10 @@ def test_survivors_of_the_sample_run_on_more_cases_until_killed(project: Path) -
     drop = next(m for m in tight["mutants"] if m["operator"] == "drop-instruction")
     assert drop["status"] == "survived"
     assert "survivors ran on 1 of 6 cases within --budget" in " ".join(tight["notes"])
+    # the survivor says what it did: the echo's answer changed (no system turn), still passing
+    assert drop["note"] == (
+        "changed 1 of 1 answers, 0 of them from failing to passing; no check that passed failed"
+    )
 
 
 def test_the_report_names_the_fields_no_check_can_fail_on(project: Path) -> None:

@@ -142,6 +142,8 @@ def _print_report(report: object) -> None:
         for m in survivors[:30]:
             where = f" case {m.case_id}" if m.case_id else ""
             console.print(f"  ✗ {m.target}:{m.operator}{where} — {m.detail}", markup=False)
+            if m.note:
+                console.print(f"      {m.note}", markup=False)
         if len(survivors) > 30:
             console.print(f"  … and {len(survivors) - 30} more (--json lists all)", markup=False)
     for name, fields in report.blind.items():

@@ -426,13 +426,16 @@ def _judge_prompt_mutant(
     base: dict[tuple[str, str], ResultRecord],
     checks: dict[str, _CaseChecks],
 ) -> None:
-    changed = False
+    changed = better = compared = 0
     killers: dict[str, None] = {}
     for r in results:
         b = base.get((original.version, r.case_id))
         if b is None:
             continue
-        changed = changed or (r.output != b.output)
+        compared += 1
+        if r.output != b.output:
+            changed += 1
+            better += b.passed is False and r.passed is True
         before = [c["passed"] for c in b.checks]
         after = [c["passed"] for c in r.checks]
         if len(before) == len(after):
@@ -442,11 +445,17 @@ def _judge_prompt_mutant(
             killers.setdefault("(case verdict)", None)
     mutant.killers = list(killers)
     if killers:
-        mutant.status = "killed"
+        mutant.status, mutant.note = "killed", ""
     elif not changed:
         mutant.status, mutant.note = "equivalent", "no output changed"
     else:
+        # What the survivor did, so a reader can tell a blind spot from a mutant that did no
+        # harm on this model (an answer rewritten into another the checks accept, or mended).
         mutant.status = "survived"
+        mutant.note = (
+            f"changed {changed} of {compared} answers, {better} of them from failing to "
+            "passing; no check that passed failed"
+        )
 
 
 def _known_answers(cases: list[Case]) -> list[str]:
