@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,7 +81,21 @@ def build(root: Path) -> dict[str, str]:
         root, "review", "create", "relecture", "--run", "latest", "--size", "4", "--seed", "1"
     )
     _prompteur(root, "promote", "sentiment", "--to", "staging", "--threshold", "0.5")
-    _prompteur(root, "optimize", "sentiment-bare", "-s", "suites/sentiment.yaml", "--budget", "40")
+    # The main job's optimization (scripts/demo.sh): a weak zero-shot draft that the search
+    # beats on held-out cases, so the page shows a real lineage and a real verdict.
+    example = ROOT / "examples" / "optimize"
+    shutil.copy(example / "prompts" / "review-sentiment.prompty", prompts)
+    shutil.copy(example / "suites" / "review-sentiment.yaml", root / "suites")
+    shutil.copy(example / "suites" / "data" / "reviews-48.jsonl", root / "suites" / "data")
+    _prompteur(
+        root,
+        "optimize",
+        "review-sentiment",
+        "-s",
+        "suites/review-sentiment.yaml",
+        "--budget",
+        "100",
+    )
     _prompteur(
         root,
         "probe",
