@@ -88,6 +88,20 @@ def test_a_detector_reason_reads_french(english: str, french: str) -> None:
     assert not typography_faults(own + NBSP + ": x" if nested else shown), shown
 
 
+def test_a_check_reason_inside_a_probe_reason_reads_french_too() -> None:
+    shown = message(
+        "passed on the original, fails on the variant: equals: got 'b', expected 'a'", "fr"
+    )
+    assert shown == (
+        f"réussi sur l'original, en échec sur la variante{NBSP}: equals{NBSP}: réponse "
+        f"«{NNBSP}b{NNBSP}», attendu «{NNBSP}a{NNBSP}»"
+    )
+    # the user's data stays as written, in « »
+    assert message("the output changed: 'got x' → 'expected y'", "fr").endswith(
+        f"«{NNBSP}got x{NNBSP}» → «{NNBSP}expected y{NNBSP}»"
+    )
+
+
 GAP = BIAS_GAP
 REPORT = {"outcomes": [BIAS_OUTCOME]}
 

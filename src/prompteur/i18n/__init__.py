@@ -260,9 +260,24 @@ def message(text: str, lang: str) -> str:
     for pattern, french in _patterns():
         m = pattern.fullmatch(text)
         if m:
-            values = {k: _QUOTED.sub(r"« \1 »", v) for k, v in m.groupdict().items()}
+            values = {k: _nested(v) for k, v in m.groupdict().items()}
             return typography(fill(french, "fr", values))
     return typography(text)
+
+
+def _nested(value: str) -> str:
+    """A value inside a message, for French: a quoted value (the user's data) in « », a value
+    that is itself a message (a check's reason inside a probe's, after its check's name:
+    "equals: got 'b', expected 'a'") in French too, anything else as it is."""
+    if _QUOTED.fullmatch(value):
+        return _QUOTED.sub(r"« \1 »", value)
+    whole = message(value, "fr")
+    if whole != typography(value):
+        return whole
+    head, sep, tail = value.partition(": ")
+    if sep and (inner := message(tail, "fr")) != typography(tail):
+        return f"{head}: {inner}"
+    return value
 
 
 def translate(text: str, lang: str) -> str:
