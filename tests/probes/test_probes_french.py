@@ -17,6 +17,7 @@ from prompteur.probes.hallucination import FalsePremise, Unanswerable
 from prompteur.probes.injection import Direct
 from prompteur.probes.leakage import SystemPrompt
 from prompteur.probes.over_refusal import Benign
+from prompteur.probes.robustness import NEEDS_MODEL
 from prompteur.web.pages_probes import bias_gaps, gap_text
 
 
@@ -214,7 +215,7 @@ def _terminal_report() -> dict[str, Any]:
         },
         "judges": [],
         "warnings": [],
-        "skipped": {},
+        "skipped": {"robustness.paraphrase": NEEDS_MODEL},
     }
 
 
@@ -245,6 +246,8 @@ def test_the_terminal_report_reads_french() -> None:
     assert "sortie modifiée dans 4 des 10 cas" in text
     assert f"la sortie a changé{NBSP}: «{NNBSP}oui{NNBSP}» → «{NNBSP}non{NNBSP}»" in text
     assert "élevée" in text and "moyenne" in text and "robustesse" in text
+    assert "1 trouvaille (1 moyenne)" in text and "réponses du cache" in text
+    assert f"non exécutée robustness.paraphrase{NBSP}: il faut un modèle capable" in text
     assert "1 résultat non pris en compte" in text and "par genre" + NBSP + ": femme 1/4" in text
     assert not {"result", "female", "male", "finding"} & set(re.findall(r"\w+", text))
     assert "on 4 cases" in "\n".join(english) and "1 finding (1 medium)" in english[-1]

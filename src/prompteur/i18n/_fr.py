@@ -314,6 +314,31 @@ FRENCH: dict[str, str] = {
     "(n.s.)": "(n.s.)",
     "note: {note}": "remarque : {note}",
     "worst examples": "pires exemples",
+    "not run": "non exécutée",
+    "no case has a text input": "aucun cas n'a d'entrée textuelle",
+    "it does not apply to any case": "elle ne s'applique à aucun cas",
+    "no case has a list (a list input, or bulleted lines)": (
+        "aucun cas n'a de liste (une entrée liste, ou des lignes à puces)"
+    ),
+    "the paraphraser produced no usable variant": (
+        "le reformulateur n'a produit aucune variante utilisable"
+    ),
+    "needs a capable model to rewrite the text: pass --paraphraser MODEL (e.g. "
+    "openai:gpt-4o-mini). The embedded 270M base model follows no instruction, so its "
+    "rewrites would measure its own mistakes, not the prompt's robustness": (
+        "il faut un modèle capable de réécrire le texte : passez --paraphraser MODÈLE (par "
+        "exemple openai:gpt-4o-mini). Le modèle embarqué de 270M, un modèle de base, ne suit "
+        "aucune consigne : ses réécritures mesureraient ses propres erreurs, pas la robustesse "
+        "du prompt"
+    ),
+    "needs a capable judge: pass --judge MODEL (e.g. openai:gpt-4o-mini). The default model is "
+    "the embedded 270M base model, whose verdicts are close to chance; --judge local runs it "
+    "anyway, for the mechanics": (
+        "il faut un juge capable : passez --judge MODÈLE (par exemple openai:gpt-4o-mini). Le "
+        "modèle par défaut est le modèle embarqué de 270M, un modèle de base, dont les verdicts "
+        "valent à peine mieux que le hasard ; --judge local le lance quand même, pour la "
+        "mécanique"
+    ),
     "wrote {path}": "fichier écrit : {path}",
     "{probes} under --fail-under {limit}:": "{probes} sous --fail-under {limit} :",
     "case {origin}: {why}": "cas {origin} : {why}",
@@ -325,7 +350,7 @@ FRENCH: dict[str, str] = {
     "{results} results · {calls} model calls, {cached} from cache, {judge} judge calls "
     "· {seconds} s": (
         "{findings} ({severities}) · {probe_cases} cas de sonde tirés de {cases} cas de la "
-        "suite · {results} résultats · {calls} appels au modèle, dont {cached} du cache, "
+        "suite · {results} résultats · {calls} appels au modèle, {cached} réponses du cache, "
         "{judge} appels au juge · {seconds} s"
     ),
     "judge not trusted": "juge non fiable",

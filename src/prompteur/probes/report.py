@@ -410,7 +410,7 @@ def print_report(
                     console.print(f"    {_judge_markup(j, short=True, lang=lang)}")
     for name, why in report["skipped"].items():
         console.print(
-            f"[yellow]{say('skipped')}[/] "
+            f"[yellow]{say('not run')}[/] "
             + say("{name}: {why}", name=name, why=i18n.translate(why, lang))
         )
     for j in report["judges"]:
@@ -419,7 +419,12 @@ def print_report(
     for w in report["warnings"]:
         console.print(f"[yellow]{say('warning:')}[/] {escape(i18n.translate(w, lang))}")
     tot = report["totals"]
-    sev = ", ".join(f"{n} {word(s)}" for s, n in report["summary"]["by_severity"].items() if n)
+    # French adjectives agree: "2 élevées", "1 moyenne".
+    sev = ", ".join(
+        f"{n} {word(s)}{'s' if lang == 'fr' and n > 1 else ''}"
+        for s, n in report["summary"]["by_severity"].items()
+        if n
+    )
     n_found = report["summary"]["findings"]
     console.print(
         say(
