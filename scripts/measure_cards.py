@@ -4,10 +4,10 @@
         [--pack NAME ...]
 
 For each pack and model, `prompteur packs measure` runs only when the pack's card has no
-figures for that model, or figures measured on another version of a prompt or of the pack:
-a pack's card is written as soon as that pack is measured, so an interrupted run resumes
-where it stopped (about 250 calls a pack on the embedded model). Run it from a folder whose
-prompteur.toml says `[local] threads = 1` when other jobs share the cores: llama.cpp's
+figures for that model, or figures measured on another version of a prompt, of its suite or
+of the pack: a pack's card is written as soon as that pack is measured, so an interrupted run
+resumes where it stopped (about 250 calls a pack on the embedded model). Run it from a folder
+whose prompteur.toml says `[local] threads = 1` when other jobs share the cores: llama.cpp's
 threads spin, and two of them on a busy core slow each other down many times over.
 """
 
@@ -18,7 +18,7 @@ import sys
 import time
 
 from prompteur.config import load_config
-from prompteur.packs import Pack, get_pack, measure, packs, write_card
+from prompteur.packs import Pack, get_pack, measure, packs, suite_version, write_card
 from prompteur.prompt import load_prompt
 
 
@@ -27,9 +27,12 @@ def is_current(pack: Pack, model_id: str) -> bool:
     if not isinstance(entry, dict) or entry.get("pack_version") != pack.version:
         return False
     versions = {load_prompt(f).name: load_prompt(f).short_version for f in pack.prompt_files()}
+    suites = {f.name: suite_version(f) for f in pack.suite_files()}
     figures = entry.get("prompts", {})
     return set(figures) == set(versions) and all(
-        figures[n].get("version") == v for n, v in versions.items()
+        figures[n].get("version") == v
+        and figures[n].get("suite_version") == suites.get(figures[n].get("suite"))
+        for n, v in versions.items()
     )
 
 

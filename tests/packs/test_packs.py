@@ -18,7 +18,17 @@ from typer.testing import CliRunner
 from prompteur.checks import CheckContext, build
 from prompteur.cli import app
 from prompteur.errors import UserError
-from prompteur.packs import Pack, get_pack, install, manifest, measure, packs, update, write_card
+from prompteur.packs import (
+    Pack,
+    get_pack,
+    install,
+    manifest,
+    measure,
+    packs,
+    suite_version,
+    update,
+    write_card,
+)
 from prompteur.prompt import load_prompt
 from prompteur.scaffold import init_project
 from prompteur.suite import load_suite
@@ -316,6 +326,8 @@ def test_measure_writes_the_card_per_model(tmp_path: Path) -> None:
     assert figures["cases"] == 4 and figures["judged"] == 4 and figures["errors"] == 0
     assert 0 <= figures["passed"] <= 4 and figures["family"] == "search-intent"
     assert figures["version"] == load_prompt(prompt).short_version
+    shipped = next(f for f in small.suite_files() if f.name == "search-intent.yaml")
+    assert figures["suite_version"] == suite_version(shipped) != suite_version(suite)
     assert entry["pack_version"] == "3.1"
     card = small.card_path
     card.write_text("models:\n  openai:gpt-4o-mini: {mean_pass_rate: 0.9}\n")
@@ -333,7 +345,13 @@ def test_shipped_cards_match_the_shipped_prompts() -> None:
         if not card:
             continue
         versions = {load_prompt(f).name: load_prompt(f).short_version for f in pack.prompt_files()}
+        suites = {f.name: suite_version(f) for f in pack.suite_files()}
         for model, entry in card["models"].items():
             for name, figures in entry["prompts"].items():
                 assert versions.get(name) == figures["version"], (pack.name, model, name)
+                # Cards measured before suites were versioned do not say; a card that
+                # does must name the suite as shipped.
+                if "suite_version" in figures:
+                    suite = suites.get(figures["suite"])
+                    assert suite == figures["suite_version"], (pack.name, model, name)
                 assert figures["judged"] >= 20, (pack.name, model, name)

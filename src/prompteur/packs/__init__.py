@@ -2,7 +2,7 @@
 project by `prompteur packs install NAME` (or `init --pack NAME`), updated without touching
 the user's edits by `prompteur packs update NAME`, measured by `prompteur packs measure`."""
 
-from ._card import measure, write_card
+from ._card import measure, suite_version, write_card
 from ._install import FileChange, Update, install, manifest, update
 from ._packs import Pack, get_pack, packs
 
@@ -15,6 +15,7 @@ __all__ = [
     "manifest",
     "measure",
     "packs",
+    "suite_version",
     "update",
     "write_card",
 ]

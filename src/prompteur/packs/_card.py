@@ -28,6 +28,14 @@ HEADER = (
 )
 
 
+def suite_version(path: Path) -> str:
+    """The short content hash of a suite file: a card names the cases it measured, so a suite
+    changed since (a case added, a check made stricter) shows as well as a changed prompt."""
+    from ..prompt import content_hash
+
+    return content_hash(path.read_text(encoding="utf-8"))[:12]
+
+
 def measure(
     pack: Pack,
     model_id: str,
@@ -86,6 +94,7 @@ def measure(
                         "family": p.meta.metadata.get("family", p.name),
                         "lang": p.meta.metadata.get("lang"),
                         "suite": plan.suite.path.name,
+                        "suite_version": suite_version(plan.suite.path),
                         "version": p.short_version,
                         "cases": len({r.case_id for r in mine}),
                         "passed": passed,
