@@ -289,7 +289,8 @@ class Runner:
             job.error = f"render: {exc.render()}"
             return job
         if self.cache is not None:
-            job.key = cache_key(item.model_id, job.request, item.repeat)
+            scope = getattr(self.models[item.model_id], "cache_scope", item.model_id)
+            job.key = cache_key(scope, job.request, item.repeat)
         return job
 
     async def _lookup(self, jobs: list[_Job]) -> None:

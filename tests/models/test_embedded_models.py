@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from prompteur.cli import app
 from prompteur.config import load_config
 from prompteur.errors import UserError
 from prompteur.models.base import Message, Params, Request
@@ -83,3 +87,34 @@ def test_smollm2_answers_through_its_chat_template() -> None:
     )
     out = asyncio.run(model.generate(req))
     assert "paris" in out.text.lower() and out.finish_reason == "stop"
+
+
+@needs_smollm2
+def test_another_file_behind_local_is_not_served_the_cached_answers(project: Path) -> None:
+    # `[local] path` puts any file behind the id `local`: the cache keys on the file too
+    gemma, smol = get_model("local"), get_model("local:smollm2")
+    assert isinstance(gemma, LocalModel) and isinstance(smol, LocalModel)
+    assert LocalModel("local", gemma.path).cache_scope == gemma.cache_scope
+    assert LocalModel("local", smol.path).cache_scope != gemma.cache_scope
+    (project / "suites" / "two.yaml").write_text(
+        "prompts: [sentiment]\nchecks: [{type: word-count, max: 3}]\ncases:\n"
+        "  - {inputs: {review: It broke on day one.}}\n"
+        "  - {inputs: {review: Lovely colours and very soft.}}\n",
+        encoding="utf-8",
+    )
+
+    def cached() -> list[bool]:
+        out = project / "out.jsonl"
+        out.unlink(missing_ok=True)
+        result = CliRunner().invoke(app, ["eval", "suites/two.yaml", "-o", str(out)])
+        assert result.exit_code in (0, 1), result.output
+        return [json.loads(line)["cached"] for line in out.read_text().splitlines()]
+
+    assert cached() == [False, False]
+    assert cached() == [True, True]
+    toml = project / "prompteur.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "[local]\n" in text
+    toml.write_text(text.replace("[local]\n", f'[local]\npath = "{smol.path}"\n'), "utf-8")
+    assert cached() == [False, False]  # the other file answers: no answer of the first
+    assert cached() == [True, True]

@@ -275,3 +275,9 @@ class Model(abc.ABC):
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id}
+
+    @property
+    def cache_scope(self) -> str:
+        """What a cached answer is keyed on besides the request: the id, unless the id alone
+        does not say which model answers (`local` names whatever file `[local] path` gives)."""
+        return self.id

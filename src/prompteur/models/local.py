@@ -272,6 +272,12 @@ class LocalModel(Model):
         self.n_batch = n_batch
         # An instruction-tuned file: messages go through its chat template, not a transcript.
         self.chat = chat
+        # Another file behind the same id must not be served this one's cached answers.
+        self._scope = f"{model_id}@{path.name}:{path.stat().st_size}"
+
+    @property
+    def cache_scope(self) -> str:
+        return self._scope
 
     def describe(self) -> dict[str, Any]:
         return {

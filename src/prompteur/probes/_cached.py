@@ -18,7 +18,7 @@ class CachedModel(Model):
         self.calls = 0
 
     async def generate(self, request: Request) -> Response:
-        key = cache_key(self.id, request, 0)
+        key = cache_key(self.cache_scope, request, 0)
         if self.cache is not None:
             hit = await asyncio.to_thread(self.cache.get, key)
             if hit is not None:
@@ -33,6 +33,10 @@ class CachedModel(Model):
                 value["first"] = [response.logprobs[0].token, response.logprobs[0].logprob]
             await asyncio.to_thread(self.cache.put, key, value)
         return response
+
+    @property
+    def cache_scope(self) -> str:
+        return getattr(self.inner, "cache_scope", self.id)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
