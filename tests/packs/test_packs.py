@@ -273,7 +273,8 @@ def test_cli_install_update_shows_the_diff(tmp_path: Path, monkeypatch: pytest.M
     (root / target).write_text(mine, encoding="utf-8")
     res = runner.invoke(app, ["packs", "update", "legal"])
     assert res.exit_code == 0, res.output
-    assert "0.9.0 → 1.0.0" in res.output and "merged cleanly into" in res.output
+    shipped_version = get_pack("legal").version
+    assert f"0.9.0 → {shipped_version}" in res.output and "merged cleanly into" in res.output
     assert "-" in res.output and "+" in res.output and "Nothing else." in res.output
     assert (root / target).read_text() == mine  # never overwritten
     proposal = (root / (target + ".pack-new")).read_text()
@@ -285,7 +286,7 @@ def test_cli_install_update_shows_the_diff(tmp_path: Path, monkeypatch: pytest.M
     assert res.exit_code == 2 and "installed already" in res.output
     res = runner.invoke(app, ["packs", "show", "legal", "--json"])
     shown = json.loads(res.output)
-    assert shown["version"] == "1.0.0" and len(shown["prompts"]) == 12
+    assert shown["version"] == shipped_version and len(shown["prompts"]) == 12
     # Wide enough that no header wraps (a narrow terminal folds them, never cuts them).
     res = runner.invoke(app, ["packs", "--lang", "fr"], env={"COLUMNS": "200"})
     assert "taux de réussite mesuré" in res.output and "legal" in res.output
@@ -349,9 +350,10 @@ def test_shipped_cards_match_the_shipped_prompts() -> None:
         for model, entry in card["models"].items():
             for name, figures in entry["prompts"].items():
                 assert versions.get(name) == figures["version"], (pack.name, model, name)
-                # Cards measured before suites were versioned do not say; a card that
-                # does must name the suite as shipped.
-                if "suite_version" in figures:
-                    suite = suites.get(figures["suite"])
-                    assert suite == figures["suite_version"], (pack.name, model, name)
+                # and the suite as shipped: a case added or a check changed since shows
+                assert suites.get(figures["suite"]) == figures["suite_version"], (
+                    pack.name,
+                    model,
+                    name,
+                )
                 assert figures["judged"] >= 20, (pack.name, model, name)
