@@ -272,11 +272,14 @@ class LocalModel(Model):
         self.n_batch = n_batch
         # An instruction-tuned file: messages go through its chat template, not a transcript.
         self.chat = chat
-        # Another file behind the same id must not be served this one's cached answers.
-        self._scope = f"{model_id}@{path.name}:{path.stat().st_size}"
+        self._scope: str | None = None
 
     @property
     def cache_scope(self) -> str:
+        # Another file behind the same id must not be served this one's cached answers.
+        if self._scope is None:
+            size = self.path.stat().st_size if self.path.is_file() else "?"
+            self._scope = f"{self.id}@{self.path.name}:{size}"
         return self._scope
 
     def describe(self) -> dict[str, Any]:
